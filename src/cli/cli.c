@@ -1,0 +1,316 @@
+/* cli.c: subcommand table and options. No logic beyond parsing and dispatch. */
+#include "config.h"
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/load.h"
+#include "config/validate.h"
+#include "util/xalloc.h"
+
+#define DEFAULT_CONFIG "/etc/podform"
+
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+typedef struct options {
+        const char **files;
+        size_t n_files;
+        const char *host;
+        const char *connect;
+        const char *output;
+        int verbose;
+        bool quiet;
+        enum color_mode color;
+        bool detailed_exitcode, dry_run, prune, yes;
+        long debounce_ms, resync_s;
+} options;
+
+/* Option bits: which subcommand accepts which option. */
+enum {
+        O_FILE = 1 << 0, O_CONNECT = 1 << 1, O_OUTPUT = 1 << 2, O_DETAILED = 1 << 3,
+        O_DRY_RUN = 1 << 4, O_PRUNE = 1 << 5, O_YES = 1 << 6, O_DEBOUNCE = 1 << 7, O_RESYNC = 1 << 8,
+};
+
+typedef struct command {
+        const char *name;
+        const char *summary;
+        const char *usage;
+        unsigned accepts;
+        const char *outputs;            /* allowed --output values, or NULL */
+        int (*run)(const struct command *cmd, options *o);
+} command;
+
+static bool use_color(enum color_mode m, FILE *f) {
+        if (m != COLOR_AUTO)
+                return m == COLOR_ALWAYS;
+        const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+        if (no && *no)
+                return false;
+        return isatty(fileno(f)) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* load + validate: the first stages of every command that reads the configuration. */
+static int load_config(options *o, pf_config *c) {
+        pf_config_init(c);
+        static const char *def[] = { DEFAULT_CONFIG };
+        const char **files = o->n_files ? o->files : def;
+        size_t n = o->n_files ? o->n_files : 1;
+        for (size_t i = 0; i < n; i++)
+                pf_config_load_path(c, files[i]);
+        pf_validate(c);
+        pf_diag_sort(&c->diags);
+        pf_diag_print(&c->diags, stderr, use_color(o->color, stderr));
+        if (c->diags.n_errors) {
+                fprintf(stderr, "podform: %zu error%s; nothing was changed\n", c->diags.n_errors,
+                        c->diags.n_errors == 1 ? "" : "s");
+                return PF_EXIT_ERROR;
+        }
+        return PF_EXIT_OK;
+}
+
+static void list_resources(const pf_model *m) {
+#define LIST_KIND(list, label)                                                   \
+        for (size_t i = 0; i < m->list.n; i++)                                   \
+                printf("  %-15s %s%s%s\t%s:%u\n", label, m->list.v[i].meta.name,  \
+                       m->list.v[i].meta.host ? " @" : "",                       \
+                       m->list.v[i].meta.host ? m->list.v[i].meta.host : "",     \
+                       m->list.v[i].meta.loc.src->path, m->list.v[i].meta.loc.line)
+        LIST_KIND(hosts, "Host");
+        LIST_KIND(subnets, "Subnet");
+        LIST_KIND(bridges, "Bridge");
+        LIST_KIND(macvtaps, "Macvtap");
+        LIST_KIND(macvlans, "Macvlan");
+        LIST_KIND(networks, "Network");
+        LIST_KIND(pools, "StoragePool");
+        LIST_KIND(vms, "VirtualMachine");
+#undef LIST_KIND
+}
+
+static int run_validate(const command *cmd, options *o) {
+        (void) cmd;
+        pf_config c;
+        int r = load_config(o, &c);
+        if (r == PF_EXIT_OK && !o->quiet) {
+                printf("podform: configuration is valid: %zu resource%s in %zu file%s\n", c.n_resources,
+                       c.n_resources == 1 ? "" : "s", c.n_files, c.n_files == 1 ? "" : "s");
+                if (o->verbose)
+                        list_resources(&c.model);
+        }
+        pf_config_free(&c);
+        return r;
+}
+
+/* Commands whose issues have not landed: they check their options, then say so plainly. */
+static int run_not_implemented(const command *cmd, options *o) {
+        (void) o;
+        fprintf(stderr, "podform: '%s' is not implemented yet; only 'validate' is available in this release\n", cmd->name);
+        return PF_EXIT_ERROR;
+}
+
+static const command commands[] = {
+        { "validate", "check the configuration; touches nothing",
+          "[-f PATH]...", O_FILE, NULL, run_validate },
+        { "plan", "show what apply would change",
+          "[-f PATH]... [--connect URI] [--output text|json] [--detailed-exitcode]",
+          O_FILE | O_CONNECT | O_OUTPUT | O_DETAILED, "text,json", run_not_implemented },
+        { "apply", "make the host match the configuration",
+          "[-f PATH]... [--connect URI] [--dry-run] [--prune] [--yes]",
+          O_FILE | O_CONNECT | O_DRY_RUN | O_PRUNE | O_YES, NULL, run_not_implemented },
+        { "watch", "apply, then re-apply when files change or the host drifts",
+          "[-f PATH]... [--connect URI] [--debounce MS] [--resync SECONDS]",
+          O_FILE | O_CONNECT | O_DEBOUNCE | O_RESYNC, NULL, run_not_implemented },
+        { "show", "print the live state as podform YAML",
+          "[--connect URI] [--output yaml|json]", O_CONNECT | O_OUTPUT, "yaml,json", run_not_implemented },
+        { "graph", "print the host topology as Graphviz DOT",
+          "[-f PATH]... [--connect URI]", O_FILE | O_CONNECT, NULL, run_not_implemented },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char common_help[] =
+        "Common options:\n"
+        "  --host NAME            the host to act as (default: this machine's hostname)\n"
+        "  -v, --verbose          say more\n"
+        "  -q, --quiet            print only errors\n"
+        "  --color auto|always|never  colour the output (auto honours NO_COLOR)\n"
+        "  -h, --help             show this help\n"
+        "  -V, --version          show the version\n";
+
+static void usage_main(FILE *f) {
+        fprintf(f, "Usage: podform COMMAND [OPTION]...\n\n"
+                   "Declarative management of KVM hosts: libvirt networks, pools, VMs and host links.\n\n"
+                   "Commands:\n");
+        for (size_t i = 0; i < N_COMMANDS; i++)
+                fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\n%s\nRun 'podform COMMAND --help' for the options of a command; see podform(1), podform.yaml(5).\n",
+                common_help);
+}
+
+static void usage_command(const command *c, FILE *f) {
+        fprintf(f, "Usage: podform %s %s\n\n%c%s.\n\nOptions:\n", c->name, c->usage,
+                c->summary[0] - ('a' - 'A'), c->summary + 1);
+        if (c->accepts & O_FILE)
+                fprintf(f, "  -f, --file PATH        a file or directory of YAML (repeatable; default %s)\n", DEFAULT_CONFIG);
+        if (c->accepts & O_CONNECT)
+                fprintf(f, "  --connect URI          libvirt URI (default: the Host's connect, else qemu:///system)\n");
+        if (c->accepts & O_OUTPUT)
+                fprintf(f, "  --output FORMAT        one of: %s\n", c->outputs);
+        if (c->accepts & O_DETAILED)
+                fprintf(f, "  --detailed-exitcode    exit 2 when changes are pending, 0 when none\n");
+        if (c->accepts & O_DRY_RUN)
+                fprintf(f, "  --dry-run              plan and print, change nothing\n");
+        if (c->accepts & O_PRUNE)
+                fprintf(f, "  --prune                delete podform-owned resources the configuration no longer declares\n");
+        if (c->accepts & O_YES)
+                fprintf(f, "  --yes                  do not ask for confirmation\n");
+        if (c->accepts & O_DEBOUNCE)
+                fprintf(f, "  --debounce MS          wait this long after the last change before reconciling\n");
+        if (c->accepts & O_RESYNC)
+                fprintf(f, "  --resync SECONDS       reconcile at least this often\n");
+        fprintf(f, "\n%s", common_help);
+}
+
+enum {
+        OPT_HOST = 1000, OPT_COLOR, OPT_CONNECT, OPT_OUTPUT, OPT_DETAILED, OPT_DRY_RUN, OPT_PRUNE,
+        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC,
+};
+
+static const struct option long_options[] = {
+        { "file", required_argument, NULL, 'f' },
+        { "host", required_argument, NULL, OPT_HOST },
+        { "verbose", no_argument, NULL, 'v' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "color", required_argument, NULL, OPT_COLOR },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { "connect", required_argument, NULL, OPT_CONNECT },
+        { "output", required_argument, NULL, OPT_OUTPUT },
+        { "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "prune", no_argument, NULL, OPT_PRUNE },
+        { "yes", no_argument, NULL, OPT_YES },
+        { "debounce", required_argument, NULL, OPT_DEBOUNCE },
+        { "resync", required_argument, NULL, OPT_RESYNC },
+        { 0 },
+};
+
+__attribute__((format(printf, 2, 3)))
+static int usage_error(const command *c, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("podform: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'podform %s%s--help'.\n", c ? c->name : "", c ? " " : "");
+        return PF_EXIT_ERROR;
+}
+
+static bool parse_count(const char *s, long max, long *ret) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || v < 0 || v > max)
+                return false;
+        *ret = v;
+        return true;
+}
+
+static bool in_list(const char *value, const char *list) {
+        size_t n = strlen(value);
+        for (const char *p = list; p && *p;) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t) (comma - p) : strlen(p);
+                if (len == n && strncmp(p, value, n) == 0)
+                        return true;
+                p = comma ? comma + 1 : NULL;
+        }
+        return false;
+}
+
+int pf_cli_main(int argc, char **argv) {
+        const command *cmd = NULL;
+        if (argc >= 2 && argv[1][0] != '-') {
+                for (size_t i = 0; i < N_COMMANDS; i++)
+                        if (strcmp(argv[1], commands[i].name) == 0)
+                                cmd = &commands[i];
+                if (!cmd)
+                        return usage_error(NULL, "unknown command '%s'", argv[1]);
+                argv++;
+                argc--;
+        }
+        options o = { .color = COLOR_AUTO };
+        _cleanup_free_ const char **files = pf_xcalloc((size_t) argc, sizeof(*files));
+        o.files = files;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+f:vqhV", long_options, NULL)) != -1) {
+                unsigned need = 0;
+                switch (c) {
+                case 'f': need = O_FILE; break;
+                case OPT_CONNECT: need = O_CONNECT; break;
+                case OPT_OUTPUT: need = O_OUTPUT; break;
+                case OPT_DETAILED: need = O_DETAILED; break;
+                case OPT_DRY_RUN: need = O_DRY_RUN; break;
+                case OPT_PRUNE: need = O_PRUNE; break;
+                case OPT_YES: need = O_YES; break;
+                case OPT_DEBOUNCE: need = O_DEBOUNCE; break;
+                case OPT_RESYNC: need = O_RESYNC; break;
+                case '?': return usage_error(cmd, "%s", "invalid option");
+                default: break;
+                }
+                if (need && (!cmd || !(cmd->accepts & need)))
+                        return usage_error(cmd, "option '%s' is not accepted here", argv[optind - 1]);
+                switch (c) {
+                case 'f': o.files[o.n_files++] = optarg; break;
+                case OPT_HOST: o.host = optarg; break;
+                case 'v': o.verbose++; break;
+                case 'q': o.quiet = true; break;
+                case OPT_COLOR:
+                        if (!strcmp(optarg, "auto")) o.color = COLOR_AUTO;
+                        else if (!strcmp(optarg, "always")) o.color = COLOR_ALWAYS;
+                        else if (!strcmp(optarg, "never")) o.color = COLOR_NEVER;
+                        else return usage_error(cmd, "--color takes auto, always or never, not '%s'", optarg);
+                        break;
+                case 'h':
+                        if (cmd)
+                                usage_command(cmd, stdout);
+                        else
+                                usage_main(stdout);
+                        return PF_EXIT_OK;
+                case 'V':
+                        printf("podform %s\n", PACKAGE_VERSION);
+                        return PF_EXIT_OK;
+                case OPT_CONNECT: o.connect = optarg; break;
+                case OPT_OUTPUT:
+                        if (!in_list(optarg, cmd->outputs))
+                                return usage_error(cmd, "--output takes one of the values in 'podform COMMAND --help', not '%s'", optarg);
+                        o.output = optarg;
+                        break;
+                case OPT_DETAILED: o.detailed_exitcode = true; break;
+                case OPT_DRY_RUN: o.dry_run = true; break;
+                case OPT_PRUNE: o.prune = true; break;
+                case OPT_YES: o.yes = true; break;
+                case OPT_DEBOUNCE:
+                        if (!parse_count(optarg, 3600000, &o.debounce_ms))
+                                return usage_error(cmd, "--debounce takes milliseconds from 0 to 3600000, not '%s'", optarg);
+                        break;
+                case OPT_RESYNC:
+                        if (!parse_count(optarg, 86400 * 7, &o.resync_s))
+                                return usage_error(cmd, "--resync takes seconds from 0 to 604800, not '%s'", optarg);
+                        break;
+                }
+        }
+        if (optind < argc)
+                return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        if (!cmd) {
+                usage_main(stderr);
+                return PF_EXIT_ERROR;
+        }
+        if (o.verbose && o.quiet)
+                return usage_error(cmd, "%s", "-v and -q cannot be combined");
+        return cmd->run(cmd, &o);
+}

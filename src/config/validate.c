@@ -1,0 +1,608 @@
+/* validate.c: rules across fields and resources (spec sections 1-2, KubeVirt's VM rules).
+ * Each check reports at the place the user has to edit, and names the other place. */
+#include "config.h"
+#include "config/validate.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/values.h"
+#include "model/names.h"
+#include "util/suggest.h"
+#include "util/xalloc.h"
+
+#define EACH(it, list) for (__typeof__((list).v[0]) *it = (list).v; it < (list).v + (list).n; it++)
+
+static pf_diags *diags;
+
+static int loc_cmp(pf_loc a, pf_loc b) {
+        int r = strcmp(a.src ? a.src->path : "", b.src ? b.src->path : "");
+        if (r)
+                return r;
+        if (a.line != b.line)
+                return a.line < b.line ? -1 : 1;
+        return a.col < b.col ? -1 : a.col > b.col;
+}
+
+static const char *where(pf_loc l, char *buf, size_t n) {
+        snprintf(buf, n, "%s:%u:%u", l.src ? l.src->path : "?", l.line, l.col);
+        return buf;
+}
+
+static const char *q(char *buf, const char *s) { return pf_quote(buf, PF_QUOTE_MAX, s, strlen(s)); }
+
+/* ---- names unique among resources that can meet on one host ---- */
+
+typedef struct named {
+        const char *name;
+        const pf_meta *meta;
+        const char *kind;
+} named;
+
+static int named_cmp(const void *a, const void *b) {
+        const named *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+        return r ? r : loc_cmp(x->meta->name_loc, y->meta->name_loc);
+}
+
+static void check_unique(named *v, size_t n, const char *what) {
+        qsort(v, n, sizeof(*v), named_cmp);
+        for (size_t i = 0; i < n;) {
+                size_t j = i + 1;
+                while (j < n && strcmp(v[j].name, v[i].name) == 0)
+                        j++;
+                for (size_t b = i + 1; b < j; b++)
+                        for (size_t a = i; a < b; a++)
+                                if (pf_meta_compatible(v[a].meta, v[b].meta)) {
+                                        char qb[PF_QUOTE_MAX], w[512];
+                                        pf_error(diags, v[b].meta->name_loc, "duplicate %s name %s: %s %s is already defined at %s",
+                                                 what, q(qb, v[b].name), v[a].kind, q(qb, v[a].name),
+                                                 where(v[a].meta->name_loc, w, sizeof(w)));
+                                        break;
+                                }
+                i = j;
+        }
+}
+
+#define COLLECT(arr, n, list, kindname)                                   \
+        EACH(r, list) if (r->meta.name) arr[n++] = (named) { r->meta.name, &r->meta, kindname }
+
+static void check_names(const pf_model *m) {
+        size_t total = m->hosts.n + m->subnets.n + m->bridges.n + m->macvtaps.n + m->macvlans.n +
+                       m->networks.n + m->pools.n + m->vms.n;
+        named *v = pf_xcalloc(total, sizeof(*v));
+        size_t n = 0;
+        COLLECT(v, n, m->hosts, "Host");
+        check_unique(v, n, "Host");
+        n = 0;
+        COLLECT(v, n, m->subnets, "Subnet");
+        check_unique(v, n, "Subnet");
+        /* Bridges, macvtaps and macvlans are all kernel links: one namespace. */
+        n = 0;
+        COLLECT(v, n, m->bridges, "Bridge");
+        COLLECT(v, n, m->macvtaps, "Macvtap");
+        COLLECT(v, n, m->macvlans, "Macvlan");
+        check_unique(v, n, "link");
+        n = 0;
+        COLLECT(v, n, m->networks, "Network");
+        check_unique(v, n, "Network");
+        n = 0;
+        COLLECT(v, n, m->pools, "StoragePool");
+        check_unique(v, n, "StoragePool");
+        n = 0;
+        COLLECT(v, n, m->vms, "VirtualMachine");
+        check_unique(v, n, "VirtualMachine");
+        free(v);
+}
+
+/* ---- Host ---- */
+
+static void check_host(const pf_host *h) {
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
+        if (h->meta.host && h->meta.name && strcmp(h->meta.host, h->meta.name) != 0)
+                pf_error(diags, h->meta.host_loc, "a Host applies to the host it names: metadata.host %s must equal metadata.name %s or be left out",
+                         q(a, h->meta.host), q(b, h->meta.name));
+}
+
+/* ---- Subnet ---- */
+
+static void check_in_cidr(const pf_ip *ip, pf_loc loc, const pf_cidr *c, const char *what) {
+        if (pf_ip_in_cidr(ip, c))
+                return;
+        char x[64], y[64];
+        pf_error(diags, loc, "%s %s is outside the subnet %s", what, pf_ip_format(ip, x), pf_cidr_format(c, y));
+}
+
+static void check_subnet(const pf_subnet *s) {
+        if (!pf_loc_set(s->cidr_loc))
+                return;
+        if (pf_loc_set(s->gateway_loc))
+                check_in_cidr(&s->gateway, s->gateway_loc, &s->cidr, "gateway");
+        EACH(r, s->reserved) {
+                check_in_cidr(&r->start, r->loc, &s->cidr, "reserved address");
+                if (pf_ip_cmp(&r->start, &r->end) != 0 && pf_ip_in_cidr(&r->start, &s->cidr))
+                        check_in_cidr(&r->end, r->loc, &s->cidr, "reserved range end");
+        }
+        for (size_t i = 1; i < s->reserved.n; i++) {
+                const pf_ip_range *a = &s->reserved.v[i - 1], *b = &s->reserved.v[i];
+                if (pf_ip_cmp(&b->start, &a->end) <= 0 && b->start.family == a->end.family) {
+                        char x[64];
+                        pf_error(diags, b->loc, "reserved entries must be in ascending order without overlap; this one starts at %s, not after the previous one",
+                                 pf_ip_format(&b->start, x));
+                }
+        }
+}
+
+/* ---- links ---- */
+
+static void check_unique_names(const pf_name_list *l, const char *what) {
+        for (size_t i = 0; i < l->n; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (l->v[i].name && l->v[j].name && strcmp(l->v[i].name, l->v[j].name) == 0) {
+                                char a[PF_QUOTE_MAX];
+                                pf_error(diags, l->v[i].loc, "%s %s is listed twice (first at line %u)", what,
+                                         q(a, l->v[i].name), l->v[j].loc.line);
+                                break;
+                        }
+}
+
+static void check_bridge(const pf_bridge *b) {
+        check_unique_names(&b->ports, "port");
+        EACH(p, b->ports)
+                if (b->meta.name && p->name && strcmp(p->name, b->meta.name) == 0) {
+                        char a[PF_QUOTE_MAX];
+                        pf_error(diags, p->loc, "bridge %s cannot be a port of itself", q(a, p->name));
+                }
+        if (b->forward_delay && pf_loc_set(b->forward_delay_loc) && b->stp && b->forward_delay < 2)
+                pf_error(diags, b->forward_delay_loc, "with stp: true the kernel needs forwardDelay from 2 to 30 seconds");
+}
+
+static void check_macvlan(const pf_macvlan *m) {
+        char a[PF_QUOTE_MAX];
+        if (m->kind == PF_KIND_MACVTAP && pf_loc_set(m->addresses_loc))
+                pf_error(diags, m->addresses_loc, "\"addresses\" is only allowed on a Macvlan: a Macvtap belongs to a VM, which configures its own addresses");
+        if (m->parent && m->meta.name && strcmp(m->parent, m->meta.name) == 0)
+                pf_error(diags, m->parent_loc, "%s %s cannot be its own parent", pf_kind_enum.names[m->kind], q(a, m->parent));
+}
+
+/* ---- Network ---- */
+
+static bool forward_has_ips(pf_forward f) {
+        return f == PF_FORWARD_NAT || f == PF_FORWARD_ROUTE || f == PF_FORWARD_OPEN || f == PF_FORWARD_NONE;
+}
+
+static void check_network(const pf_network *n) {
+        const char *fwd = pf_forward_enum.names[n->forward];
+        char a[PF_QUOTE_MAX], x[64], y[64];
+        bool direct = n->forward == PF_FORWARD_PRIVATE || n->forward == PF_FORWARD_VEPA ||
+                      n->forward == PF_FORWARD_PASSTHROUGH;
+        pf_loc at = pf_loc_set(n->forward_loc) ? n->forward_loc : n->meta.loc;
+        if (direct && n->interfaces.n == 0)
+                pf_error(diags, at, "forward: %s needs \"interfaces\": the host devices the VMs' macvtaps sit on", fwd);
+        if (direct && pf_loc_set(n->bridge_name_loc))
+                pf_error(diags, n->bridge_name_loc, "forward: %s uses macvtap devices, not a bridge; remove bridge.name", fwd);
+        if (n->forward == PF_FORWARD_BRIDGE) {
+                if (!pf_loc_set(n->bridge_name_loc) && n->interfaces.n == 0)
+                        pf_error(diags, at, "forward: bridge needs bridge.name (an existing host bridge) or \"interfaces\" (macvtap in bridge mode)");
+                if (pf_loc_set(n->bridge_name_loc) && n->interfaces.n)
+                        pf_error(diags, n->interfaces_loc, "forward: bridge takes either bridge.name or \"interfaces\", not both");
+                if (pf_loc_set(n->bridge_stp_loc) || pf_loc_set(n->bridge_delay_loc))
+                        pf_error(diags, pf_loc_set(n->bridge_stp_loc) ? n->bridge_stp_loc : n->bridge_delay_loc,
+                                 "bridge.stp and bridge.delay apply to bridges libvirt creates, not to the existing bridge of forward: bridge");
+        }
+        if (forward_has_ips(n->forward) && n->interfaces.n && n->forward != PF_FORWARD_NAT && n->forward != PF_FORWARD_ROUTE)
+                pf_error(diags, n->interfaces_loc, "forward: %s takes no \"interfaces\"", fwd);
+        if (n->forward == PF_FORWARD_NAT || n->forward == PF_FORWARD_ROUTE) {
+                if (n->interfaces.n > 1)
+                        pf_error(diags, n->interfaces.v[1].loc, "forward: %s routes through at most one interface", fwd);
+        }
+        if (!forward_has_ips(n->forward) && pf_loc_set(n->ips_loc))
+                pf_error(diags, n->ips_loc, "forward: %s networks have no \"ips\": libvirt does not manage addresses on them", fwd);
+        if (!forward_has_ips(n->forward) && pf_loc_set(n->domain_loc))
+                pf_error(diags, n->domain_loc, "forward: %s networks have no \"domain\": libvirt runs no DNS on them", fwd);
+        if (pf_loc_set(n->nat_loc) && n->forward != PF_FORWARD_NAT)
+                pf_error(diags, n->nat_loc, "\"nat\" is only allowed with forward: nat, not %s", fwd);
+        if (pf_loc_set(n->nat_port_end_loc) && pf_loc_set(n->nat_port_start_loc) && n->nat_port_start > n->nat_port_end)
+                pf_error(diags, n->nat_port_end_loc, "nat port range ends at %u, before its start %u", n->nat_port_end, n->nat_port_start);
+
+        int dhcp4 = 0, dhcp6 = 0;
+        EACH(ip, n->ips) {
+                if (!pf_loc_set(ip->address_loc) || !pf_loc_set(ip->prefix_loc))
+                        continue;
+                unsigned max = ip->address.family == AF_INET ? 32 : 128;
+                if (ip->prefix > max) {
+                        pf_error(diags, ip->prefix_loc, "prefix %u is longer than %u, the length of an %s address", ip->prefix, max,
+                                 max == 32 ? "IPv4" : "IPv6");
+                        continue;
+                }
+                pf_cidr net = { ip->address, (uint8_t) ip->prefix };
+                net = pf_cidr_network(&net);
+                if (ip->has_dhcp) {
+                        int *count = ip->address.family == AF_INET ? &dhcp4 : &dhcp6;
+                        if (++*count == 2)
+                                pf_error(diags, ip->dhcp_loc, "only one %s address of a network may have dhcp (a libvirt limit)",
+                                         ip->address.family == AF_INET ? "IPv4" : "IPv6");
+                }
+                EACH(r, ip->dhcp_ranges) {
+                        if (!pf_loc_set(r->start_loc) || !pf_loc_set(r->end_loc))
+                                continue;
+                        check_in_cidr(&r->start, r->start_loc, &net, "DHCP range start");
+                        check_in_cidr(&r->end, r->end_loc, &net, "DHCP range end");
+                        if (r->start.family == r->end.family && pf_ip_cmp(&r->start, &r->end) > 0)
+                                pf_error(diags, r->end_loc, "DHCP range ends at %s, before its start %s",
+                                         pf_ip_format(&r->end, x), pf_ip_format(&r->start, y));
+                        if (pf_ip_cmp(&r->start, &ip->address) <= 0 && pf_ip_cmp(&ip->address, &r->end) <= 0)
+                                pf_error(diags, r->loc, "DHCP range includes the network's own address %s", pf_ip_format(&ip->address, x));
+                }
+                for (size_t i = 1; i < ip->dhcp_ranges.n; i++) {
+                        const pf_ip_range *p = &ip->dhcp_ranges.v[i - 1], *r = &ip->dhcp_ranges.v[i];
+                        if (p->end.family == r->start.family && pf_ip_cmp(&r->start, &p->end) <= 0)
+                                pf_error(diags, r->loc, "DHCP ranges must be in ascending order without overlap");
+                }
+                for (size_t i = 0; i < ip->dhcp_hosts.n; i++) {
+                        const pf_dhcp_host *h = &ip->dhcp_hosts.v[i];
+                        if (pf_loc_set(h->ip_loc))
+                                check_in_cidr(&h->ip, h->ip_loc, &net, "DHCP host address");
+                        for (size_t j = 0; j < i; j++) {
+                                const pf_dhcp_host *o = &ip->dhcp_hosts.v[j];
+                                if (pf_loc_set(h->mac_loc) && pf_loc_set(o->mac_loc) && !memcmp(&h->mac, &o->mac, sizeof(h->mac)))
+                                        pf_error(diags, h->mac_loc, "DHCP host MAC %s is already listed at line %u",
+                                                 pf_mac_format(&h->mac, x), o->mac_loc.line);
+                                if (pf_loc_set(h->ip_loc) && pf_loc_set(o->ip_loc) && !pf_ip_cmp(&h->ip, &o->ip))
+                                        pf_error(diags, h->ip_loc, "DHCP host address %s is already given to the host at line %u",
+                                                 pf_ip_format(&h->ip, x), o->ip_loc.line);
+                        }
+                }
+                if (pf_loc_set(ip->bootp_loc) && ip->address.family != AF_INET)
+                        pf_error(diags, ip->bootp_loc, "bootp is IPv4 only");
+        }
+        (void) a;
+}
+
+/* Bridges that libvirt creates for nat/route/open/none must not collide with each other or
+ * with a Bridge, Macvtap or Macvlan podform manages. */
+static void check_network_bridges(const pf_model *m) {
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
+        for (size_t j = 0; j < m->networks.n; j++) {
+                const pf_network *n = &m->networks.v[j];
+                if (!n->bridge_name)
+                        continue;
+                for (size_t i = 0; i < j; i++) {
+                        const pf_network *o = &m->networks.v[i];
+                        if (o->bridge_name && !strcmp(o->bridge_name, n->bridge_name) &&
+                            (forward_has_ips(o->forward) || forward_has_ips(n->forward)) &&
+                            pf_meta_compatible(&n->meta, &o->meta)) {
+                                pf_error(diags, n->bridge_name_loc,
+                                         "bridge %s is already used by Network %s at %s; a bridge libvirt creates belongs to one network",
+                                         q(a, n->bridge_name), q(b, o->meta.name ? o->meta.name : "?"),
+                                         where(o->bridge_name_loc, w, sizeof(w)));
+                                break;
+                        }
+                }
+                if (!forward_has_ips(n->forward))
+                        continue;
+                const pf_meta *link = NULL;
+                EACH(r, m->bridges) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
+                EACH(r, m->macvtaps) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
+                EACH(r, m->macvlans) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
+                if (link)
+                        pf_error(diags, n->bridge_name_loc,
+                                 "bridge %s would be created by libvirt for forward: %s, but a link of that name is declared at %s; use forward: bridge to attach to it",
+                                 q(a, n->bridge_name), pf_forward_enum.names[n->forward], where(link->name_loc, w, sizeof(w)));
+        }
+}
+
+static void check_pools(const pf_model *m) {
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
+        for (size_t i = 0; i < m->pools.n; i++)
+                for (size_t j = 0; j < i; j++) {
+                        const pf_pool *p = &m->pools.v[i], *o = &m->pools.v[j];
+                        if (p->path && o->path && !strcmp(p->path, o->path) && pf_meta_compatible(&p->meta, &o->meta)) {
+                                pf_error(diags, p->path_loc, "path %s is already the path of StoragePool %s at %s", q(a, p->path),
+                                         q(b, o->meta.name ? o->meta.name : "?"), where(o->path_loc, w, sizeof(w)));
+                                break;
+                        }
+                }
+}
+
+/* ---- VirtualMachine ---- */
+
+static const pf_vm_net *find_net(const pf_vm *vm, const char *name) {
+        EACH(n, vm->networks) if (n->name && !strcmp(n->name, name)) return n;
+        return NULL;
+}
+
+static const pf_iface *find_iface(const pf_vm *vm, const char *name) {
+        EACH(i, vm->interfaces) if (i->name && !strcmp(i->name, name)) return i;
+        return NULL;
+}
+
+static bool is_pod(const pf_vm_net *n) {
+        return n->backend == PF_BACKEND_POD || (n->backend == PF_BACKEND_MULTUS && n->multus_default);
+}
+
+/* Where an implicit interface (autoattachPodInterface) is reported: the VM's name. */
+static pf_loc iface_loc(const pf_vm *vm, const pf_iface *i) {
+        return pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc;
+}
+
+static void check_binding(const pf_model *m, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
+        const char *bind = pf_binding_enum.names[i->binding];
+        const char *be = pf_backend_enum.names[n->backend];
+        pf_loc at = pf_loc_set(i->binding_loc) ? i->binding_loc : iface_loc(vm, i);
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
+        switch (i->binding) {
+        case PF_BINDING_MASQUERADE:
+        case PF_BINDING_SLIRP:
+                if (!is_pod(n))
+                        pf_error(diags, at, "%s is only allowed on the pod network, but network %s is a %s network",
+                                 bind, q(a, n->name), be);
+                break;
+        case PF_BINDING_MACVTAP:
+                if (n->backend != PF_BACKEND_HOST && n->backend != PF_BACKEND_MACVTAP && n->backend != PF_BACKEND_CONSTRAINTS)
+                        pf_error(diags, at, "the macvtap binding needs a host interface, a Macvtap resource or constraints, not a %s network", be);
+                else if (n->backend == PF_BACKEND_HOST && pf_loc_set(n->host_pci_loc))
+                        pf_error(diags, at, "the macvtap binding needs host.interface; a PCI device is used with sriov");
+                break;
+        case PF_BINDING_SRIOV:
+                if (n->backend != PF_BACKEND_HOST && n->backend != PF_BACKEND_MULTUS && n->backend != PF_BACKEND_GENIE)
+                        pf_error(diags, at, "sriov needs a host network naming a PCI device (host: {pci: ...}), not a %s network", be);
+                else if (is_pod(n))
+                        pf_error(diags, at, "sriov cannot be used on the pod network");
+                break;
+        case PF_BINDING_BRIDGE:
+                if (n->backend == PF_BACKEND_HOST && pf_loc_set(n->host_pci_loc))
+                        pf_error(diags, at, "a PCI device can only be passed through with the sriov binding");
+                if (is_pod(n))
+                        EACH(h, m->hosts)
+                                if (!h->permit_bridge_on_pod_network && (!vm->meta.host || (h->meta.name && !strcmp(vm->meta.host, h->meta.name))))
+                                        pf_error(diags, at, "the bridge binding on the pod network is forbidden by permitBridgeOnPodNetwork: false of Host %s at %s; use masquerade",
+                                                 q(b, h->meta.name ? h->meta.name : "?"), where(h->permit_bridge_on_pod_network_loc, w, sizeof(w)));
+                break;
+        default:
+                break;
+        }
+        if (i->ports.n && i->binding != PF_BINDING_MASQUERADE && i->binding != PF_BINDING_SLIRP)
+                pf_error(diags, i->ports_loc, "\"ports\" are only forwarded by the masquerade and slirp bindings, not by %s", bind);
+}
+
+typedef struct boot_ref { unsigned order; pf_loc loc; const char *what, *name; } boot_ref;
+
+static void check_vm(const pf_model *m, const pf_vm *vm) {
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
+        /* Interfaces and networks: unique names, paired both ways (KubeVirt). */
+        for (size_t x = 0; x < vm->interfaces.n; x++) {
+                const pf_iface *i = &vm->interfaces.v[x];
+                if (!i->name)
+                        continue;
+                for (size_t y = 0; y < x; y++)
+                        if (vm->interfaces.v[y].name && !strcmp(vm->interfaces.v[y].name, i->name)) {
+                                pf_error(diags, i->name_loc, "interface name %s is already used at line %u", q(a, i->name),
+                                         vm->interfaces.v[y].name_loc.line);
+                                break;
+                        }
+                const pf_vm_net *n = find_net(vm, i->name);
+                if (!n)
+                        pf_error(diags, iface_loc(vm, i), "interface %s has no network of the same name; add one to spec.networks",
+                                 q(a, i->name));
+                else if (n->backend != PF_BACKEND_NONE && i->binding != PF_BINDING_NONE)
+                        check_binding(m, vm, i, n);
+                for (size_t y = 0; y < x; y++) {
+                        const pf_iface *o = &vm->interfaces.v[y];
+                        if (pf_loc_set(i->pci_address_loc) && pf_loc_set(o->pci_address_loc) &&
+                            !memcmp(&i->pci_address, &o->pci_address, sizeof(pf_pci)))
+                                pf_error(diags, i->pci_address_loc, "PCI address is already used by interface %s at line %u",
+                                         q(a, o->name ? o->name : "?"), o->pci_address_loc.line);
+                }
+        }
+        const pf_vm_net *pod = NULL;
+        for (size_t x = 0; x < vm->networks.n; x++) {
+                const pf_vm_net *n = &vm->networks.v[x];
+                if (!n->name)
+                        continue;
+                for (size_t y = 0; y < x; y++)
+                        if (vm->networks.v[y].name && !strcmp(vm->networks.v[y].name, n->name)) {
+                                pf_error(diags, n->name_loc, "network name %s is already used at line %u", q(a, n->name),
+                                         vm->networks.v[y].name_loc.line);
+                                break;
+                        }
+                if (!find_iface(vm, n->name))
+                        pf_error(diags, pf_loc_set(n->name_loc) ? n->name_loc : vm->meta.name_loc,
+                                 "network %s has no interface of the same name; add one to domain.devices.interfaces",
+                                 q(a, n->name));
+                if (is_pod(n)) {
+                        if (pod)
+                                pf_error(diags, n->backend_loc, "network %s is a second pod network (%s already is one, line %u); a VM has at most one",
+                                         q(a, n->name), q(b, pod->name), pod->backend_loc.line);
+                        else
+                                pod = n;
+                }
+                if (n->backend == PF_BACKEND_CONSTRAINTS && !pf_loc_set(n->c_space_loc) && !pf_loc_set(n->c_subnet_loc) &&
+                    !pf_loc_set(n->c_vlan_loc) && !pf_loc_set(n->c_fabric_loc) && !pf_loc_set(n->c_ip_loc) &&
+                    !pf_loc_set(n->c_mode_loc) && !pf_loc_set(n->c_type_loc))
+                        pf_error(diags, n->backend_loc, "constraints are empty; give at least one of space, subnet, vlan, fabric, ip, mode, type");
+        }
+
+        /* Boot: explicit `boot` and per-device bootOrder are two ways to say the same thing. */
+        boot_ref *refs = pf_xcalloc(vm->interfaces.n + vm->disks.n + 1, sizeof(*refs));
+        size_t nr = 0;
+        EACH(i, vm->interfaces) if (pf_loc_set(i->boot_order_loc)) refs[nr++] = (boot_ref) { i->boot_order, i->boot_order_loc, "interface", i->name };
+        EACH(d, vm->disks) if (pf_loc_set(d->boot_order_loc)) refs[nr++] = (boot_ref) { d->boot_order, d->boot_order_loc, "disk", d->name };
+        for (size_t x = 0; x < nr; x++)
+                for (size_t y = 0; y < x; y++)
+                        if (refs[x].order == refs[y].order) {
+                                pf_error(diags, refs[x].loc, "bootOrder %u is already given to %s %s at line %u; boot orders must be unique",
+                                         refs[x].order, refs[y].what, q(a, refs[y].name ? refs[y].name : "?"), refs[y].loc.line);
+                                break;
+                        }
+        if (nr && pf_loc_set(vm->boot_loc))
+                pf_error(diags, vm->boot_loc, "\"boot\" cannot be combined with bootOrder (given at line %u); use one of them",
+                         refs[0].loc.line);
+        free(refs);
+        for (size_t x = 1; x < vm->boot.n; x++)
+                for (size_t y = 0; y < x; y++)
+                        if (vm->boot.v[x].dev == vm->boot.v[y].dev) {
+                                pf_error(diags, vm->boot.v[x].loc, "boot device \"%s\" is listed twice",
+                                         pf_boot_dev_enum.names[vm->boot.v[x].dev]);
+                                break;
+                        }
+
+        /* Disks and the volumes behind size-less disks. */
+        size_t sizeless = 0;
+        for (size_t x = 0; x < vm->disks.n; x++) {
+                const pf_disk *d = &vm->disks.v[x];
+                if (!d->name)
+                        continue;
+                for (size_t y = 0; y < x; y++)
+                        if (vm->disks.v[y].name && !strcmp(vm->disks.v[y].name, d->name)) {
+                                pf_error(diags, d->name_loc, "disk name %s is already used at line %u", q(a, d->name),
+                                         vm->disks.v[y].name_loc.line);
+                                break;
+                        }
+                if (!pf_loc_set(d->size_loc))
+                        sizeless++;
+        }
+        size_t unnamed = 0;
+        EACH(v, vm->volumes) {
+                if (!v->name) {
+                        unnamed++;
+                        continue;
+                }
+                bool found = false;
+                EACH(d, vm->disks) if (d->name && !strcmp(d->name, v->name)) {
+                        found = true;
+                        if (pf_loc_set(d->size_loc))
+                                pf_error(diags, d->size_loc, "disk %s is backed by volume %s and takes no size", q(a, d->name), q(b, v->name));
+                }
+                if (!found)
+                        pf_error(diags, v->name_loc, "volume %s backs no disk; add a disk of the same name", q(a, v->name));
+        }
+        if (unnamed > 1 || (unnamed && sizeless != 1))
+                EACH(v, vm->volumes) if (!v->name) {
+                        pf_error(diags, v->loc, "a volume without a name backs the one disk without a size; give it the name of its disk");
+                        break;
+                }
+        EACH(d, vm->disks) {
+                if (!d->name || pf_loc_set(d->size_loc))
+                        continue;
+                bool backed = unnamed == 1 && sizeless == 1;
+                EACH(v, vm->volumes) backed |= v->name && !strcmp(v->name, d->name);
+                if (!backed)
+                        pf_error(diags, d->loc, "disk %s has no size and no volume; add size: (e.g. 32Gi) or a volume named %s",
+                                 q(a, d->name), q(b, d->name));
+        }
+}
+
+/* ---- references and uniqueness across VMs ---- */
+
+typedef struct mac_ref { pf_mac mac; pf_loc loc; const pf_meta *meta; } mac_ref;
+
+static int mac_cmp(const void *a, const void *b) {
+        const mac_ref *x = a, *y = b;
+        int r = memcmp(&x->mac, &y->mac, sizeof(pf_mac));
+        return r ? r : loc_cmp(x->loc, y->loc);
+}
+
+static void check_macs(const pf_model *m) {
+        size_t n = 0;
+        EACH(vm, m->vms) n += vm->interfaces.n;
+        mac_ref *v = pf_xcalloc(n + 1, sizeof(*v));
+        n = 0;
+        EACH(vm, m->vms) EACH(i, vm->interfaces) if (pf_loc_set(i->mac_address_loc))
+                v[n++] = (mac_ref) { i->mac_address, i->mac_address_loc, &vm->meta };
+        qsort(v, n, sizeof(*v), mac_cmp);
+        char x[64], w[512];
+        for (size_t i = 0; i < n;) {
+                size_t j = i + 1;
+                while (j < n && !memcmp(&v[j].mac, &v[i].mac, sizeof(pf_mac)))
+                        j++;
+                for (size_t b = i + 1; b < j; b++)
+                        for (size_t a = i; a < b; a++)
+                                if (pf_meta_compatible(v[a].meta, v[b].meta)) {
+                                        pf_error(diags, v[b].loc, "macAddress %s is already used at %s; MAC addresses must be unique",
+                                                 pf_mac_format(&v[b].mac, x), where(v[a].loc, w, sizeof(w)));
+                                        break;
+                                }
+                i = j;
+        }
+        free(v);
+}
+
+static void check_macvtap_refs(const pf_model *m) {
+        char a[PF_QUOTE_MAX], w[512];
+        const char **names = pf_xcalloc(m->macvtaps.n + 1, sizeof(*names));
+        for (size_t i = 0; i < m->macvtaps.n; i++)
+                names[i] = m->macvtaps.v[i].meta.name;
+        /* users[i]: where the i-th Macvtap is used first: a macvtap device serves one VM. */
+        pf_loc *users = pf_xcalloc(m->macvtaps.n + 1, sizeof(*users));
+        EACH(vm, m->vms) EACH(n, vm->networks) {
+                if (n->backend != PF_BACKEND_MACVTAP || !n->macvtap)
+                        continue;
+                size_t found = m->macvtaps.n;
+                for (size_t i = 0; i < m->macvtaps.n; i++)
+                        if (names[i] && !strcmp(names[i], n->macvtap) && pf_meta_compatible(&m->macvtaps.v[i].meta, &vm->meta))
+                                found = i;
+                if (found == m->macvtaps.n) {
+                        const char *hint = pf_suggest(n->macvtap, names, m->macvtaps.n);
+                        if (hint)
+                                pf_error(diags, n->macvtap_loc, "no Macvtap named %s is declared; did you mean \"%s\"?", q(a, n->macvtap), hint);
+                        else
+                                pf_error(diags, n->macvtap_loc, "no Macvtap named %s is declared; add a Macvtap resource or use host: {interface: ...}",
+                                         q(a, n->macvtap));
+                } else if (pf_loc_set(users[found])) {
+                        pf_error(diags, n->macvtap_loc, "Macvtap %s is already used by the network at %s; a macvtap device serves one VM interface",
+                                 q(a, n->macvtap), where(users[found], w, sizeof(w)));
+                } else {
+                        users[found] = n->macvtap_loc;
+                }
+        }
+        free(users);
+        free(names);
+}
+
+/* Constraint keys name things only Subnets define, so each must match some Subnet. Whether the
+ * keys together match one Subnet with a free address is decided at plan time. */
+static void check_constraint_refs(const pf_model *m) {
+        char a[PF_QUOTE_MAX];
+        EACH(vm, m->vms) EACH(n, vm->networks) {
+                if (n->backend != PF_BACKEND_CONSTRAINTS)
+                        continue;
+                bool space = false, subnet = false, fabric = false, vlan = false;
+                EACH(s, m->subnets) {
+                        if (!pf_meta_compatible(&s->meta, &vm->meta))
+                                continue;
+                        space |= n->c_space && s->space && !strcmp(s->space, n->c_space);
+                        subnet |= n->c_subnet && s->meta.name && !strcmp(s->meta.name, n->c_subnet);
+                        fabric |= n->c_fabric && s->fabric && !strcmp(s->fabric, n->c_fabric);
+                        vlan |= pf_loc_set(n->c_vlan_loc) && s->vlan == n->c_vlan;
+                }
+                if (n->c_space && !space)
+                        pf_error(diags, n->c_space_loc, "no Subnet is in space %s", q(a, n->c_space));
+                if (n->c_subnet && !subnet)
+                        pf_error(diags, n->c_subnet_loc, "no Subnet is named %s", q(a, n->c_subnet));
+                if (n->c_fabric && !fabric)
+                        pf_error(diags, n->c_fabric_loc, "no Subnet is on fabric %s", q(a, n->c_fabric));
+                if (pf_loc_set(n->c_vlan_loc) && !vlan)
+                        pf_error(diags, n->c_vlan_loc, "no Subnet is on VLAN %u", n->c_vlan);
+        }
+}
+
+void pf_validate(pf_config *c) {
+        diags = &c->diags;
+        const pf_model *m = &c->model;
+        check_names(m);
+        EACH(h, m->hosts) check_host(h);
+        EACH(s, m->subnets) check_subnet(s);
+        EACH(b, m->bridges) check_bridge(b);
+        EACH(t, m->macvtaps) check_macvlan(t);
+        EACH(t, m->macvlans) check_macvlan(t);
+        EACH(n, m->networks) check_network(n);
+        check_network_bridges(m);
+        check_pools(m);
+        EACH(vm, m->vms) check_vm(m, vm);
+        check_macs(m);
+        check_macvtap_refs(m);
+        check_constraint_refs(m);
+        diags = NULL;
+}

@@ -1,0 +1,78 @@
+#include "config.h"
+#include "util/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+struct pf_arena_chunk {
+        pf_arena_chunk *next;
+        size_t used, size;
+        max_align_t data[];
+};
+
+enum { CHUNK_MIN = 64 * 1024 };
+
+void *pf_arena_alloc(pf_arena *a, size_t size) {
+        const size_t align = _Alignof(max_align_t);
+        if (size > SIZE_MAX - align)
+                pf_oom();
+        size = (size + align - 1) & ~(align - 1);
+        pf_arena_chunk *c = a->head;
+        if (!c || c->size - c->used < size) {
+                size_t cap = size > CHUNK_MIN ? size : CHUNK_MIN;
+                c = pf_xmalloc(sizeof(*c) + cap);
+                c->size = cap;
+                c->used = 0;
+                c->next = a->head;
+                a->head = c;
+        }
+        void *p = (char *) c->data + c->used;
+        c->used += size;
+        a->total += size;
+        memset(p, 0, size);
+        return p;
+}
+
+void *pf_arena_array(pf_arena *a, size_t n, size_t size) {
+        if (size && n > SIZE_MAX / size)
+                pf_oom();
+        return pf_arena_alloc(a, n * size);
+}
+
+char *pf_arena_strndup(pf_arena *a, const char *s, size_t len) {
+        char *p = pf_arena_alloc(a, len + 1);
+        memcpy(p, s, len);
+        return p;
+}
+
+char *pf_arena_strdup(pf_arena *a, const char *s) {
+        return pf_arena_strndup(a, s, strlen(s));
+}
+
+char *pf_arena_printf(pf_arena *a, const char *fmt, ...) {
+        va_list ap, ap2;
+        va_start(ap, fmt);
+        va_copy(ap2, ap);
+        int n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                pf_oom();
+        char *p = pf_arena_alloc(a, (size_t) n + 1);
+        vsnprintf(p, (size_t) n + 1, fmt, ap2);
+        va_end(ap2);
+        return p;
+}
+
+void pf_arena_free(pf_arena *a) {
+        for (pf_arena_chunk *c = a->head, *next; c; c = next) {
+                next = c->next;
+                free(c);
+        }
+        a->head = NULL;
+        a->total = 0;
+}
