@@ -1,0 +1,72 @@
+#!/bin/bash
+# The command line: every subcommand's --help, --version, exit codes, option checking, colour.
+set -u
+podform=${top_builddir:-.}/podform
+src=${top_srcdir:-.}
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# check NAME EXPECTED_EXIT GREP_PATTERN -- COMMAND...: run, compare exit code, grep combined output.
+check() {
+        local name=$1 want=$2 pattern=$3
+        shift 4
+        local out rc
+        out=$("$@" 2>&1)
+        rc=$?
+        if [ "$rc" -ne "$want" ]; then
+                echo "FAIL: $name: exit $rc, expected $want"; echo "$out" | head -5; fail=$((fail + 1)); return
+        fi
+        if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$out"; then
+                echo "FAIL: $name: output does not match /$pattern/"; echo "$out" | head -5; fail=$((fail + 1)); return
+        fi
+        echo "ok: $name"; pass=$((pass + 1))
+}
+
+check "version" 0 '^podform [0-9]+\.[0-9]+\.[0-9]+$' -- "$podform" --version
+check "main help" 0 'Commands:' -- "$podform" --help
+check "no command" 1 'Usage: podform COMMAND' -- "$podform"
+check "unknown command" 1 "unknown command 'frobnicate'" -- "$podform" frobnicate
+for cmd in validate plan apply watch show graph; do
+        check "$cmd --help" 0 "^Usage: podform $cmd" -- "$podform" "$cmd" --help
+done
+for cmd in plan apply watch show graph; do
+        check "$cmd not implemented" 1 "'$cmd' is not implemented yet" -- "$podform" "$cmd"
+done
+check "plan options parse" 1 "not implemented yet" -- "$podform" plan -f "$src/examples" --connect test:///default --output json --detailed-exitcode
+check "plan bad output" 1 "--output takes" -- "$podform" plan --output xml
+check "show output yaml" 1 "not implemented yet" -- "$podform" show --output yaml
+check "apply options parse" 1 "not implemented yet" -- "$podform" apply --dry-run --prune --yes --host kvm01
+check "watch bad debounce" 1 "--debounce takes" -- "$podform" watch --debounce soon
+check "watch options parse" 1 "not implemented yet" -- "$podform" watch --debounce 500 --resync 60
+check "option not accepted" 1 "option '--dry-run' is not accepted" -- "$podform" validate --dry-run
+check "bad color" 1 "--color takes auto, always or never" -- "$podform" validate --color sometimes
+check "verbose and quiet" 1 "cannot be combined" -- "$podform" validate -v -q -f "$src/examples"
+check "stray argument" 1 "unexpected argument 'examples'" -- "$podform" validate examples
+
+check "validate examples" 0 '^podform: configuration is valid: [0-9]+ resources in [0-9]+ files$' -- "$podform" validate -f "$src/examples"
+check "validate -q is silent" 0 '^$' -- "$podform" validate -q -f "$src/examples"
+check "validate -v lists" 0 'VirtualMachine +web1' -- "$podform" validate -v -f "$src/examples/maas-pod"
+check "validate two paths" 0 'resources in 2 files' -- "$podform" validate -f "$src/examples/maas-network.yaml" -f "$src/examples/maas-pod/host.yaml"
+check "missing path" 1 "^/nonexistent/podform: error: cannot read the configuration: No such file or directory" -- "$podform" validate -f /nonexistent/podform
+if [ ! -e /etc/podform ]; then
+        check "default path" 1 "^/etc/podform: error: cannot read the configuration" -- "$podform" validate
+fi
+
+printf 'apiVersion: podform/v1\nkind: Network\nmetadata: {name: n}\nspec: {forward: nta}\n' >"$tmp/bad.yaml"
+check "error format" 1 "^$tmp/bad.yaml:4:17: error: unknown forward mode \"nta\"; did you mean \"nat\"\\?$" -- "$podform" validate -f "$tmp/bad.yaml"
+check "error summary" 1 "^podform: 1 error; nothing was changed$" -- "$podform" validate -f "$tmp/bad.yaml"
+check "caret line" 1 '^ {16}\^$' -- "$podform" validate -f "$tmp/bad.yaml"
+check "color always" 1 $'\033\\[' -- "$podform" validate --color always -f "$tmp/bad.yaml"
+out=$("$podform" validate --color never -f "$tmp/bad.yaml" 2>&1)
+if grep -q $'\033' <<<"$out"; then echo "FAIL: color never has escapes"; fail=$((fail + 1)); else echo "ok: color never"; pass=$((pass + 1)); fi
+# --color auto on a terminal: colour unless NO_COLOR is set (script(1) provides the terminal).
+if command -v script >/dev/null; then
+        out=$(TERM=xterm script -qec "'$podform' validate -f '$tmp/bad.yaml'" /dev/null 2>&1)
+        if grep -q $'\033' <<<"$out"; then echo "ok: color auto on a tty"; pass=$((pass + 1)); else echo "FAIL: no colour on a tty"; fail=$((fail + 1)); fi
+        out=$(NO_COLOR=1 TERM=xterm script -qec "'$podform' validate -f '$tmp/bad.yaml'" /dev/null 2>&1)
+        if grep -q $'\033' <<<"$out"; then echo "FAIL: NO_COLOR ignored"; fail=$((fail + 1)); else echo "ok: NO_COLOR"; pass=$((pass + 1)); fi
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

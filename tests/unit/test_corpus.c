@@ -1,0 +1,111 @@
+/* test_corpus: every tests/data/invalid/NAME.yaml (or directory NAME/) is loaded and validated;
+ * the diagnostics must equal NAME.err byte for byte, and there must be at least one error.
+ * PODFORM_REGENERATE=1 rewrites the .err files (review the diff). Adding a case is adding files. */
+#include "config.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/load.h"
+#include "config/validate.h"
+
+static char *read_all(const char *path, size_t *len) {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return NULL;
+        char *buf = NULL;
+        size_t cap = 0;
+        FILE *m = open_memstream(&buf, &cap);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                fwrite(chunk, 1, n, m);
+        fclose(f);
+        fclose(m);
+        *len = cap;
+        return buf;
+}
+
+static void test_case(void **state) {
+        const char *name = *state;      /* "invalid/NAME.yaml" or "invalid/NAME" */
+        pf_config c;
+        pf_config_init(&c);
+        pf_config_load_path(&c, name);
+        pf_validate(&c);
+        pf_diag_sort(&c.diags);
+        char *out = NULL;
+        size_t out_len = 0;
+        FILE *m = open_memstream(&out, &out_len);
+        pf_diag_print(&c.diags, m, false);
+        fclose(m);
+
+        char expected_path[512];
+        size_t base = strlen(name);
+        if (base > 5 && strcmp(name + base - 5, ".yaml") == 0)
+                base -= 5;
+        snprintf(expected_path, sizeof(expected_path), "%.*s.err", (int) base, name);
+        const char *regen = getenv("PODFORM_REGENERATE");
+        if (regen && strcmp(regen, "1") == 0) {
+                FILE *f = fopen(expected_path, "wb");
+                assert_non_null(f);
+                fwrite(out, 1, out_len, f);
+                fclose(f);
+        }
+        size_t exp_len = 0;
+        char *expected = read_all(expected_path, &exp_len);
+        if (!expected)
+                fail_msg("%s is missing; run with PODFORM_REGENERATE=1 and review it", expected_path);
+        if (exp_len != out_len || memcmp(expected, out, out_len) != 0)
+                fail_msg("diagnostics differ from %s:\n--- expected\n%s--- got\n%s", expected_path, expected, out);
+        assert_true(c.diags.n_errors > 0);
+        free(expected);
+        free(out);
+        pf_config_free(&c);
+}
+
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int main(void) {
+        if (chdir(SRCDIR "/tests/data") != 0) {
+                perror("chdir " SRCDIR "/tests/data");
+                return 1;
+        }
+        DIR *d = opendir("invalid");
+        if (!d) {
+                perror("opendir invalid");
+                return 1;
+        }
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                size_t len = strlen(e->d_name);
+                if (e->d_name[0] == '.' || (len > 4 && strcmp(e->d_name + len - 4, ".err") == 0))
+                        continue;
+                names = realloc(names, (n + 1) * sizeof(*names));
+                if (asprintf(&names[n], "invalid/%s", e->d_name) < 0)
+                        return 1;
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(*names), name_cmp);
+        struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+        for (size_t i = 0; i < n; i++)
+                tests[i] = (struct CMUnitTest) { .name = names[i], .test_func = test_case, .initial_state = names[i] };
+        int failed = _cmocka_run_group_tests("invalid-corpus", tests, n, NULL, NULL);
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        free(tests);
+        return failed;
+}

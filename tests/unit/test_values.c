@@ -1,0 +1,217 @@
+/* test_values: the scalar parsers, table-driven (config/values.c, util/suggest.c). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/values.h"
+#include "util/diag.h"
+#include "util/suggest.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_quantity(void **state) {
+        (void) state;
+        static const struct { const char *in; uint64_t bytes; const char *err; } cases[] = {
+                { "1Ki", 1024, NULL },
+                { "2Gi", 2ULL << 30, NULL },
+                { "1.5Gi", 3ULL << 29, NULL },
+                { "32GiB", 32ULL << 30, NULL },
+                { "1Ti", 1ULL << 40, NULL },
+                { "500M", 500000000ULL, NULL },
+                { "500MB", 500000000ULL, NULL },
+                { "3k", 3000, NULL },
+                { "2T", 2000000000000ULL, NULL },
+                { "0.5k", 500, NULL },
+                { "2048", 0, "has no unit" },
+                { "0Gi", 0, "greater than zero" },
+                { "2Xi", 0, "unknown unit" },
+                { "2 Gi", 0, "unknown unit" },
+                { "Gi", 0, "not a quantity" },
+                { "1.Gi", 0, "digits after the decimal point" },
+                { "0.1Ki", 0, "whole number of bytes" },
+                { "99999999999999999999Gi", 0, "too large" },
+                { "16777216Ti", 0, "too large" },
+                { "1.0000000001Gi", 0, "decimal places" },
+        };
+        for (size_t i = 0; i < N(cases); i++) {
+                uint64_t v = 0;
+                const char *err = pf_parse_quantity(cases[i].in, &v);
+                if (cases[i].err) {
+                        assert_non_null(err);
+                        assert_non_null(strstr(err, cases[i].err));
+                } else {
+                        assert_null(err);
+                        assert_int_equal(v, cases[i].bytes);
+                }
+        }
+}
+
+static void test_mac(void **state) {
+        (void) state;
+        static const struct { const char *in; const char *out; const char *err; } cases[] = {
+                { "de:ad:00:00:be:af", "de:ad:00:00:be:af", NULL },
+                { "DE-AD-00-00-BE-AF", "de:ad:00:00:be:af", NULL },
+                { "52:54:00:12:34:56", "52:54:00:12:34:56", NULL },
+                { "01:00:5e:00:00:01", NULL, "multicast" },
+                { "ff:ff:ff:ff:ff:ff", NULL, "multicast" },
+                { "00:00:00:00:00:00", NULL, "all-zero" },
+                { "52:54:00-12:34:56", NULL, "not a MAC" },
+                { "52:54:00:12:34", NULL, "not a MAC" },
+                { "52:54:00:12:34:5g", NULL, "not a MAC" },
+                { "525400123456", NULL, "not a MAC" },
+        };
+        for (size_t i = 0; i < N(cases); i++) {
+                pf_mac m;
+                char buf[64];
+                const char *err = pf_parse_mac(cases[i].in, &m);
+                if (cases[i].err) {
+                        assert_non_null(err);
+                        assert_non_null(strstr(err, cases[i].err));
+                } else {
+                        assert_null(err);
+                        assert_string_equal(pf_mac_format(&m, buf), cases[i].out);
+                }
+        }
+}
+
+static void test_pci(void **state) {
+        (void) state;
+        pf_pci p;
+        assert_null(pf_parse_pci("0000:81:00.1", &p));
+        assert_int_equal(p.domain, 0);
+        assert_int_equal(p.bus, 0x81);
+        assert_int_equal(p.slot, 0);
+        assert_int_equal(p.function, 1);
+        assert_null(pf_parse_pci("abcd:ef:1f.7", &p));
+        assert_int_equal(p.domain, 0xabcd);
+        assert_int_equal(p.slot, 0x1f);
+        assert_non_null(strstr(pf_parse_pci("0000:00:20.0", &p), "slot"));
+        assert_non_null(strstr(pf_parse_pci("0000:00:03.8", &p), "function"));
+        assert_non_null(strstr(pf_parse_pci("00:03.0", &p), "not a PCI"));
+        assert_non_null(strstr(pf_parse_pci("0000:00:03:0", &p), "not a PCI"));
+}
+
+static void test_cidr(void **state) {
+        (void) state;
+        pf_cidr c;
+        char buf[64];
+        assert_null(pf_parse_cidr("10.20.0.0/24", true, &c));
+        assert_string_equal(pf_cidr_format(&c, buf), "10.20.0.0/24");
+        assert_non_null(strstr(pf_parse_cidr("10.20.0.1/24", true, &c), "host bits"));
+        assert_null(pf_parse_cidr("10.20.0.1/24", false, &c));
+        assert_string_equal(pf_cidr_format(&c, buf), "10.20.0.1/24");
+        pf_cidr n = pf_cidr_network(&c);
+        assert_string_equal(pf_cidr_format(&n, buf), "10.20.0.0/24");
+        assert_null(pf_parse_cidr("fd00:1::/64", true, &c));
+        assert_int_equal(c.ip.family, AF_INET6);
+        assert_non_null(strstr(pf_parse_cidr("10.0.0.0/33", true, &c), "longer than 32"));
+        assert_non_null(strstr(pf_parse_cidr("fd00::/129", true, &c), "longer than 128"));
+        assert_non_null(pf_parse_cidr("10.0.0.0", true, &c));
+        assert_non_null(pf_parse_cidr("10.0.0.0/", true, &c));
+        assert_non_null(pf_parse_cidr("10.0.0/8", true, &c));
+        assert_non_null(pf_parse_cidr("10.0.0.0/8x", true, &c));
+
+        pf_ip ip;
+        pf_cidr net;
+        assert_null(pf_parse_cidr("10.20.0.0/24", true, &net));
+        assert_null(pf_parse_ip("10.20.0.255", &ip));
+        assert_true(pf_ip_in_cidr(&ip, &net));
+        assert_null(pf_parse_ip("10.20.1.0", &ip));
+        assert_false(pf_ip_in_cidr(&ip, &net));
+        assert_null(pf_parse_ip("fd00::1", &ip));
+        assert_false(pf_ip_in_cidr(&ip, &net));
+        assert_non_null(pf_parse_ip("10.20.0.256", &ip));
+        assert_non_null(pf_parse_ip("fd00:::1", &ip));
+}
+
+static void test_range(void **state) {
+        (void) state;
+        pf_ip_range r;
+        char a[64], b[64];
+        assert_null(pf_parse_ip_range("10.20.0.1-10.20.0.20", &r));
+        assert_string_equal(pf_ip_format(&r.start, a), "10.20.0.1");
+        assert_string_equal(pf_ip_format(&r.end, b), "10.20.0.20");
+        assert_null(pf_parse_ip_range("10.20.0.254", &r));
+        assert_int_equal(pf_ip_cmp(&r.start, &r.end), 0);
+        assert_null(pf_parse_ip_range("fd00::1-fd00::ff", &r));
+        assert_non_null(strstr(pf_parse_ip_range("10.20.0.9-10.20.0.1", &r), "ends before"));
+        assert_non_null(strstr(pf_parse_ip_range("10.20.0.1-fd00::1", &r), "mixes"));
+        assert_non_null(pf_parse_ip_range("10.20.0.1-", &r));
+}
+
+static void test_names(void **state) {
+        (void) state;
+        static const struct { const char *s; bool ifname_ok, name_ok; } cases[] = {
+                { "eno1", true, true },
+                { "br-pxe", true, true },
+                { "virbr1", true, true },
+                { "a234567890123456", false, true },    /* 16 bytes */
+                { "a23456789012345", true, true },      /* 15 bytes */
+                { "eth0/1", false, false },
+                { "eth 0", false, false },
+                { ".", false, false },
+                { "..", false, false },
+                { "", false, false },
+                { "_x", true, false },
+                { "web1.example", true, true },
+                { "eth0:1", false, false },
+        };
+        for (size_t i = 0; i < N(cases); i++) {
+                const char *s = cases[i].s;
+                assert_true((pf_check_ifname(s, strlen(s)) == NULL) == cases[i].ifname_ok);
+                assert_true((pf_check_name(s, strlen(s)) == NULL) == cases[i].name_ok);
+        }
+        char long_name[65];
+        memset(long_name, 'a', 64);
+        long_name[64] = '\0';
+        assert_non_null(pf_check_name(long_name, 64));
+        assert_null(pf_check_name(long_name, 63));
+        assert_null(pf_check_host_or_ip("tftp.example.com", 16));
+        assert_null(pf_check_host_or_ip("10.20.0.1", 9));
+        assert_null(pf_check_host_or_ip("fd00::1", 7));
+        assert_non_null(pf_check_host_or_ip("-bad.example", 12));
+        assert_non_null(pf_check_host_or_ip("a..b", 4));
+}
+
+static void test_suggest(void **state) {
+        (void) state;
+        static const char *const keys[] = { "macAddress", "pciAddress", "bootOrder", "model", "name", NULL };
+        assert_string_equal(pf_suggest("macAdress", keys, 6), "macAddress");
+        assert_string_equal(pf_suggest("macaddress", keys, 6), "macAddress");
+        assert_string_equal(pf_suggest("bootorder", keys, 6), "bootOrder");
+        assert_string_equal(pf_suggest("modle", keys, 6), "model");
+        assert_null(pf_suggest("completely", keys, 6));
+        assert_null(pf_suggest("", keys, 6));
+        static const char *const fwd[] = { "nat", "route", "open", "none", "bridge" };
+        assert_string_equal(pf_suggest("nta", fwd, 5), "nat");
+        assert_string_equal(pf_suggest("brigde", fwd, 5), "bridge");
+        assert_null(pf_suggest("vepa2x", fwd, 5));
+}
+
+static void test_quote(void **state) {
+        (void) state;
+        char buf[PF_QUOTE_MAX];
+        assert_string_equal(pf_quote(buf, sizeof(buf), "web1", 4), "\"web1\"");
+        assert_string_equal(pf_quote(buf, sizeof(buf), "a\"b\n", 4), "\"a\\\"b\\x0a\"");
+        char big[100000];
+        memset(big, 'x', sizeof(big));
+        pf_quote(buf, sizeof(buf), big, sizeof(big));
+        assert_true(strlen(buf) < 80);
+        assert_non_null(strstr(buf, "(100000 bytes)"));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_quantity), cmocka_unit_test(test_mac), cmocka_unit_test(test_pci),
+                cmocka_unit_test(test_cidr), cmocka_unit_test(test_range), cmocka_unit_test(test_names),
+                cmocka_unit_test(test_suggest), cmocka_unit_test(test_quote),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
