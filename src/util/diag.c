@@ -78,6 +78,20 @@ static size_t col_offset(const char *s, size_t len, uint32_t col) {
 
 enum { LINE_WINDOW = 120 };
 
+/* Length of the valid, printable UTF-8 character at s, or 0. */
+static size_t utf8_len(const char *s, size_t max) {
+        unsigned char c = (unsigned char) s[0];
+        if (c >= 0x20 && c < 0x7f)
+                return 1;
+        size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        if (!n || n > max || c >= 0xf5)
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if (((unsigned char) s[i] & 0xC0) != 0x80)
+                        return 0;
+        return n;
+}
+
 static void print_excerpt(FILE *out, const pf_loc *loc, bool color) {
         const char *line;
         size_t len;
@@ -96,9 +110,15 @@ static void print_excerpt(FILE *out, const pf_loc *loc, bool color) {
         }
         if (from)
                 fputs("...", out);
-        for (size_t i = from; i < to; i++) {
-                unsigned char c = (unsigned char) line[i];
-                fputc(c < 0x20 && c != '\t' ? '?' : c, out);
+        for (size_t i = from; i < to;) {
+                size_t n = utf8_len(line + i, to - i);
+                if (n == 0) {   /* control bytes and broken UTF-8 never reach the terminal */
+                        fputc(line[i] == '\t' ? '\t' : '?', out);
+                        i++;
+                } else {
+                        fwrite(line + i, 1, n, out);
+                        i += n;
+                }
         }
         if (to < len)
                 fputs("...", out);
