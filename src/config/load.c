@@ -32,6 +32,7 @@ typedef struct walk {
         uint64_t visits, budget;
         bool over_budget;
         pf_loc doc_loc;
+        pf_loc key_loc;         /* the key whose value is being parsed; unset for list entries */
 } walk;
 
 typedef struct field field;
@@ -42,6 +43,7 @@ struct field {
         size_t offset, loc_offset;
         const void *arg;
         bool required;
+        bool entry;             /* an entry of the list named `key` */
 };
 
 typedef struct table {
@@ -49,7 +51,8 @@ typedef struct table {
         const field *fields;
         size_t n;
         size_t self_loc;                /* where the mapping's own position goes, or NOLOC */
-        void (*finish)(walk *w, const pf_node *n, void *base);
+        /* cross-field checks of this mapping; `at` is where to report them */
+        void (*finish)(walk *w, const pf_node *n, pf_loc at, void *base);
 } table;
 
 typedef struct seq {
@@ -110,14 +113,21 @@ static bool visit(walk *w) {
 
 /* ---- scalars ---- */
 
+/* How a message names the value of field f: "ports", or each entry of "ports". */
+static const char *label(const field *f, char *buf, size_t size) {
+        snprintf(buf, size, f->entry ? "each entry of \"%s\"" : "\"%s\"", f->key);
+        return buf;
+}
+
 /* The text of a scalar node, or NULL after an error that says what was expected. */
 static const char *scalar(walk *w, const pf_node *n, const field *f, const char *expected) {
+        char l[96];
         if (n->type != PF_NODE_SCALAR || pf_node_is_null(n)) {
-                pf_error(D(w), loc_of(w, n), "\"%s\" must be %s, not %s", f->key, expected, type_name(n));
+                pf_error(D(w), loc_of(w, n), "%s must be %s, not %s", label(f, l, sizeof(l)), expected, type_name(n));
                 return NULL;
         }
         if (memchr(n->value, '\0', n->len)) {
-                pf_error(D(w), loc_of(w, n), "\"%s\" contains a NUL byte", f->key);
+                pf_error(D(w), loc_of(w, n), "%s contains a NUL byte", label(f, l, sizeof(l)));
                 return NULL;
         }
         return n->value;
@@ -125,7 +135,11 @@ static const char *scalar(walk *w, const pf_node *n, const field *f, const char 
 
 static bool value_error(walk *w, const pf_node *n, const field *f, const char *why) {
         char q[PF_QUOTE_MAX];
-        pf_error(D(w), loc_of(w, n), "%s %s %s", f->key, pf_quote(q, sizeof(q), n->value, n->len), why);
+        pf_quote(q, sizeof(q), n->value, n->len);
+        if (f->entry)
+                pf_error(D(w), loc_of(w, n), "%s in %s %s", q, f->key, why);
+        else
+                pf_error(D(w), loc_of(w, n), "%s %s %s", f->key, q, why);
         return false;
 }
 
@@ -208,9 +222,9 @@ static bool p_uint(walk *w, const pf_node *n, void *base, const field *f) {
         uint64_t v = 0;
         bool ok = n->plain && *s;
         for (const char *p = s; ok && *p; p++) {
-                if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+                if (*p < '0' || *p > '9')
                         ok = false;
-                else
+                else if (v <= r->max)   /* past max it is out of range; stop counting */
                         v = v * 10 + (uint64_t) (*p - '0');
         }
         char why[96];
@@ -345,30 +359,53 @@ static bool p_quantity(walk *w, const pf_node *n, void *base, const field *f) {
 
 /* ---- collections ---- */
 
-static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, const char *key);
+static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, const char *what, pf_loc here);
+
+/* Where a collection is reported: at its key ("nat:"), or for a list entry, at the entry. */
+static pf_loc collection_loc(const walk *w, const pf_node *n) {
+        return pf_loc_set(w->key_loc) ? w->key_loc : loc_of(w, n);
+}
 
 static bool p_map(walk *w, const pf_node *n, void *base, const field *f) {
-        set_loc(w, n, base, f);
-        return walk_table(w, n, at(base, f->offset), f->arg, f->key);
+        pf_loc here = collection_loc(w, n);
+        if (f->loc_offset != NOLOC)
+                *(pf_loc *) at(base, f->loc_offset) = here;
+        char l[96];
+        return walk_table(w, n, at(base, f->offset), f->arg, label(f, l, sizeof(l)), here);
 }
 
 static bool p_seq(walk *w, const pf_node *n, void *base, const field *f) {
         const seq *s = f->arg;
+        pf_loc here = collection_loc(w, n);
         if (pf_node_is_null(n)) {
-                set_loc(w, n, base, f);
+                if (f->loc_offset != NOLOC)
+                        *(pf_loc *) at(base, f->loc_offset) = here;
                 return true;
         }
         if (n->type != PF_NODE_SEQUENCE) {
-                pf_error(D(w), loc_of(w, n), "\"%s\" must be a sequence, not %s", f->key, type_name(n));
+                char l[96];
+                pf_error(D(w), loc_of(w, n), "%s must be a sequence, not %s", label(f, l, sizeof(l)), type_name(n));
                 return false;
         }
-        set_loc(w, n, base, f);
+        if (f->loc_offset != NOLOC)
+                *(pf_loc *) at(base, f->loc_offset) = here;
         char *v = pf_arena_array(&w->cfg->arena, n->n, s->elem_size);
-        field ef = { .key = f->key, .parse = s->parse, .offset = 0, .loc_offset = s->elem_loc, .arg = s->arg };
+        field ef = { .key = f->key, .parse = s->parse, .offset = 0, .loc_offset = s->elem_loc, .arg = s->arg, .entry = true };
         bool ok = true;
-        for (size_t i = 0; i < n->n && visit(w); i++)
-                ok &= ef.parse(w, n->items[i], v + i * s->elem_size, &ef);
-        struct { void *v; size_t n; } list = { v, n->n };
+        size_t kept = 0;
+        for (size_t i = 0; i < n->n && visit(w); i++) {
+                w->key_loc = (pf_loc) { 0 };
+                char *elem = v + kept * s->elem_size;
+                bool elem_ok = ef.parse(w, n->items[i], elem, &ef);
+                ok &= elem_ok;
+                /* A scalar entry that failed holds nothing; a mapping keeps what did parse, so
+                 * that one bad key does not make its siblings look missing. */
+                if (elem_ok || n->items[i]->type == PF_NODE_MAPPING)
+                        kept++;
+                else
+                        memset(elem, 0, s->elem_size);
+        }
+        struct { void *v; size_t n; } list = { v, kept };
         memcpy(at(base, f->offset), &list, sizeof(list));
         return ok;
 }
@@ -377,18 +414,18 @@ static bool p_choice(walk *w, const pf_node *n, void *base, const field *f) {
         const choice *c = f->arg;
         int *value = at(base, c->value_offset);
         pf_loc *value_loc = at(base, c->value_loc_offset);
+        pf_loc key = collection_loc(w, n);
         if (*value != 0) {
-                /* The key's own position is one line and column before its value node only in
-                 * simple cases, so report at the value: it is what the user will delete. */
-                pf_error(D(w), loc_of(w, n), "%s has a second %s \"%s\" (line %u already gives one); keep only one",
+                pf_error(D(w), key, "%s has a second %s \"%s\" (line %u already gives one); keep only one",
                          c->owner, c->group, f->key, value_loc->line);
                 return false;
         }
         *value = c->value;
-        *value_loc = loc_of(w, n);
+        *value_loc = key;
         if (!c->parse) {
                 static const table empty = { .what = NULL, .n = 0, .self_loc = NOLOC };
-                return walk_table(w, n, base, &empty, f->key);
+                char l[96];
+                return walk_table(w, n, base, &empty, label(f, l, sizeof(l)), key);
         }
         field inner = *f;
         inner.parse = c->parse;
@@ -447,16 +484,16 @@ static bool p_labels(walk *w, const pf_node *n, void *base, const field *f) {
         return ok;
 }
 
-static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, const char *key) {
+static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, const char *what, pf_loc here) {
         bool ok = true;
         if (!pf_node_is_null(n) && n->type != PF_NODE_MAPPING) {
-                pf_error(D(w), loc_of(w, n), "\"%s\" must be a mapping, not %s", key, type_name(n));
+                pf_error(D(w), loc_of(w, n), "%s must be a mapping, not %s", what, type_name(n));
                 return false;
         }
         if (t->self_loc != NOLOC)
-                *(pf_loc *) at(base, t->self_loc) = loc_of(w, n);
+                *(pf_loc *) at(base, t->self_loc) = here;
         uint32_t first_line[64] = { 0 };
-        uint64_t seen = 0;
+        uint64_t seen = 0, suggested = 0;
         size_t pairs = n->type == PF_NODE_MAPPING ? n->n : 0;
         for (size_t i = 0; i < pairs && visit(w); i++) {
                 const pf_node *k = n->items[2 * i], *v = n->items[2 * i + 1];
@@ -478,7 +515,7 @@ static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, co
                                 continue;
                         }
                         if (t->n == 0) {
-                                pf_error(D(w), loc_of(w, k), "unknown key %s: \"%s\" takes no keys; write %s: {}", q, key, key);
+                                pf_error(D(w), loc_of(w, k), "unknown key %s: %s takes no keys; write {}", q, what);
                                 continue;
                         }
                         const char *names[64];
@@ -487,6 +524,9 @@ static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, co
                         const char *hint = pf_suggest(k->value, names, t->n);
                         if (hint) {
                                 pf_error(D(w), loc_of(w, k), "unknown key %s in %s; did you mean \"%s\"?", q, t->what, hint);
+                                for (size_t x = 0; x < t->n; x++)
+                                        if (names[x] == hint)
+                                                suggested |= 1ULL << x;
                         } else {
                                 char list[512] = "";
                                 for (size_t x = 0; x < t->n; x++) {
@@ -505,24 +545,26 @@ static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, co
                 }
                 seen |= 1ULL << j;
                 first_line[j] = k->line;
+                w->key_loc = loc_of(w, k);
                 ok &= t->fields[j].parse(w, v, base, &t->fields[j]);
         }
+        /* A misspelt required key has had its "did you mean"; it is not also "missing". */
         for (size_t j = 0; j < t->n; j++)
-                if (t->fields[j].required && !(seen & (1ULL << j))) {
-                        pf_error(D(w), loc_of(w, n), "%s is missing the required key \"%s\"", t->what, t->fields[j].key);
+                if (t->fields[j].required && !(seen & (1ULL << j)) && !(suggested & (1ULL << j))) {
+                        pf_error(D(w), here, "%s is missing the required key \"%s\"", t->what, t->fields[j].key);
                         ok = false;
                 }
         if (t->finish)
-                t->finish(w, n, base);
+                t->finish(w, n, here, base);
         return ok;
 }
 
 /* ---- the format, one table per mapping ---- */
 
-#define FLD(T, k, fn, m, a)  { k, fn, offsetof(T, m), offsetof(T, m##_loc), a, false }
-#define REQ(T, k, fn, m, a)  { k, fn, offsetof(T, m), offsetof(T, m##_loc), a, true }
+#define FLD(T, k, fn, m, a)  { k, fn, offsetof(T, m), offsetof(T, m##_loc), a, false, false }
+#define REQ(T, k, fn, m, a)  { k, fn, offsetof(T, m), offsetof(T, m##_loc), a, true, false }
 /* A nested mapping whose fields live in the same struct (overcommit.cpu -> overcommit_cpu). */
-#define SUB(T, k, tbl, m_loc) { k, p_map, 0, m_loc, &tbl, false }
+#define SUB(T, k, tbl, m_loc) { k, p_map, 0, m_loc, &tbl, false, false }
 #define TABLE(ident, label, T, self, fin, ...)                                           \
         static const field ident##_fields[] = { __VA_ARGS__ };                           \
         static const table ident = { label, ident##_fields,                              \
@@ -583,12 +625,15 @@ TABLE(bridge_table, "Bridge spec", pf_bridge, NOLOC, NULL,
       FLD(pf_bridge, "state", p_enum, state, &pf_link_state_enum));
 
 /* Macvtap, Macvlan */
-TABLE(macvlan_table, "spec", pf_macvlan, NOLOC, NULL,
+TABLE(macvlan_table, "Macvlan spec", pf_macvlan, NOLOC, NULL,
       REQ(pf_macvlan, "parent", p_ifname, parent, NULL),
       FLD(pf_macvlan, "mode", p_enum, mode, &pf_macvlan_mode_enum),
       FLD(pf_macvlan, "macAddress", p_mac, mac_address, NULL),
       FLD(pf_macvlan, "addresses", p_seq, addresses, &seq_cidrs),
       FLD(pf_macvlan, "state", p_enum, state, &pf_link_state_enum));
+/* The same shape; validate.c explains why a Macvtap takes no addresses. */
+static const table macvtap_table = { "Macvtap spec", macvlan_table_fields,
+                                     sizeof(macvlan_table_fields) / sizeof(field), NOLOC, NULL };
 
 /* Network */
 TABLE(range_table, "DHCP range", pf_ip_range, offsetof(pf_ip_range, loc), NULL,
@@ -607,8 +652,8 @@ TABLE(dhcp_table, "dhcp", pf_net_ip, NOLOC, NULL,
       FLD(pf_net_ip, "ranges", p_seq, dhcp_ranges, &seq_ranges),
       FLD(pf_net_ip, "hosts", p_seq, dhcp_hosts, &seq_dhcp_hosts),
       SUB(pf_net_ip, "bootp", bootp_table, offsetof(pf_net_ip, bootp_loc)));
-static void net_ip_finish(walk *w, const pf_node *n, void *base) {
-        (void) w, (void) n;
+static void net_ip_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
+        (void) w, (void) n, (void) here;
         pf_net_ip *ip = base;
         ip->has_dhcp = pf_loc_set(ip->dhcp_loc);
 }
@@ -677,19 +722,19 @@ BINDING(bind_masquerade, PF_BINDING_MASQUERADE, NULL, NULL);
 BINDING(bind_slirp, PF_BINDING_SLIRP, NULL, NULL);
 BINDING(bind_sriov, PF_BINDING_SRIOV, NULL, NULL);
 
-static void iface_finish(walk *w, const pf_node *n, void *base) {
+static void iface_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
         pf_iface *i = base;
         if (i->binding == PF_BINDING_NONE && n->type == PF_NODE_MAPPING)
-                pf_error(D(w), loc_of(w, n),
+                pf_error(D(w), here,
                          "interface has no binding; add exactly one of: bridge, macvtap, masquerade, slirp, sriov (e.g. bridge: {})");
 }
 TABLE(iface_table, "interface", pf_iface, offsetof(pf_iface, loc), iface_finish,
       REQ(pf_iface, "name", p_name, name, NULL),
-      { "bridge", p_choice, 0, NOLOC, &bind_bridge, false },
-      { "macvtap", p_choice, 0, NOLOC, &bind_macvtap, false },
-      { "masquerade", p_choice, 0, NOLOC, &bind_masquerade, false },
-      { "slirp", p_choice, 0, NOLOC, &bind_slirp, false },
-      { "sriov", p_choice, 0, NOLOC, &bind_sriov, false },
+      { "bridge", p_choice, 0, NOLOC, &bind_bridge, false, false },
+      { "macvtap", p_choice, 0, NOLOC, &bind_macvtap, false, false },
+      { "masquerade", p_choice, 0, NOLOC, &bind_masquerade, false, false },
+      { "slirp", p_choice, 0, NOLOC, &bind_slirp, false, false },
+      { "sriov", p_choice, 0, NOLOC, &bind_sriov, false, false },
       FLD(pf_iface, "model", p_enum, model, &pf_nic_model_enum),
       FLD(pf_iface, "macAddress", p_mac, mac_address, NULL),
       FLD(pf_iface, "pciAddress", p_pci, pci_address, NULL),
@@ -706,17 +751,31 @@ TABLE(multus_table, "multus", pf_vm_net, NOLOC, NULL,
       FLD(pf_vm_net, "default", p_bool, multus_default, NULL));
 TABLE(genie_table, "genie", pf_vm_net, NOLOC, NULL,
       REQ(pf_vm_net, "networkName", p_name, network_name, NULL));
-static void host_net_finish(walk *w, const pf_node *n, void *base) {
-        pf_vm_net *v = base;
+static bool has_key(const pf_node *n, const char *key) {
+        for (size_t i = 0; n->type == PF_NODE_MAPPING && i < n->n; i++)
+                if (n->items[2 * i]->type == PF_NODE_SCALAR && strcmp(n->items[2 * i]->value, key) == 0)
+                        return true;
+        return false;
+}
+
+/* Checks of which keys are given look at the YAML, not at the values: a key with a bad value
+ * has had its own error and still counts as given. */
+static void host_net_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
+        (void) base;
         if (n->type != PF_NODE_MAPPING && !pf_node_is_null(n))
                 return;
-        if (pf_loc_set(v->host_interface_loc) == pf_loc_set(v->host_pci_loc))
-                pf_error(D(w), loc_of(w, n), "host network needs exactly one of \"interface\" (a host link) or \"pci\" (a PCI device)");
+        if (has_key(n, "interface") == has_key(n, "pci"))
+                pf_error(D(w), here, "host network needs exactly one of \"interface\" (a host link) or \"pci\" (a PCI device)");
 }
 TABLE(host_net_table, "host network", pf_vm_net, NOLOC, host_net_finish,
       FLD(pf_vm_net, "interface", p_ifname, host_interface, NULL),
       FLD(pf_vm_net, "pci", p_pci, host_pci, NULL));
-TABLE(constraints_table, "constraints", pf_vm_net, NOLOC, NULL,
+static void constraints_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
+        (void) base;
+        if (pf_node_is_null(n) || (n->type == PF_NODE_MAPPING && n->n == 0))
+                pf_error(D(w), here, "constraints are empty; give at least one of space, subnet, vlan, fabric, ip, mode, type");
+}
+TABLE(constraints_table, "constraints", pf_vm_net, NOLOC, constraints_finish,
       FLD(pf_vm_net, "space", p_name, c_space, NULL),
       FLD(pf_vm_net, "subnet", p_name, c_subnet, NULL),
       FLD(pf_vm_net, "vlan", p_uint, c_vlan, &r_vlan),
@@ -736,30 +795,30 @@ BACKEND(be_host, PF_BACKEND_HOST, p_map, &host_net_table);
 BACKEND(be_constraints, PF_BACKEND_CONSTRAINTS, p_map, &constraints_table);
 BACKEND(be_macvtap, PF_BACKEND_MACVTAP, p_ifname, NULL);
 
-static void vm_net_finish(walk *w, const pf_node *n, void *base) {
+static void vm_net_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
         pf_vm_net *v = base;
         if (v->backend == PF_BACKEND_NONE && n->type == PF_NODE_MAPPING)
-                pf_error(D(w), loc_of(w, n),
+                pf_error(D(w), here,
                          "network has no backend; add exactly one of: pod, multus, genie, network, host, constraints, macvtap");
 }
 TABLE(vm_net_table, "network", pf_vm_net, offsetof(pf_vm_net, loc), vm_net_finish,
       REQ(pf_vm_net, "name", p_name, name, NULL),
-      { "pod", p_choice, 0, NOLOC, &be_pod, false },
-      { "multus", p_choice, 0, NOLOC, &be_multus, false },
-      { "genie", p_choice, 0, NOLOC, &be_genie, false },
-      { "network", p_choice, offsetof(pf_vm_net, network), offsetof(pf_vm_net, network_loc), &be_network, false },
-      { "host", p_choice, 0, NOLOC, &be_host, false },
-      { "constraints", p_choice, 0, NOLOC, &be_constraints, false },
-      { "macvtap", p_choice, offsetof(pf_vm_net, macvtap), offsetof(pf_vm_net, macvtap_loc), &be_macvtap, false });
+      { "pod", p_choice, 0, NOLOC, &be_pod, false, false },
+      { "multus", p_choice, 0, NOLOC, &be_multus, false, false },
+      { "genie", p_choice, 0, NOLOC, &be_genie, false, false },
+      { "network", p_choice, offsetof(pf_vm_net, network), offsetof(pf_vm_net, network_loc), &be_network, false, false },
+      { "host", p_choice, 0, NOLOC, &be_host, false, false },
+      { "constraints", p_choice, 0, NOLOC, &be_constraints, false, false },
+      { "macvtap", p_choice, offsetof(pf_vm_net, macvtap), offsetof(pf_vm_net, macvtap_loc), &be_macvtap, false, false });
 SEQ(seq_vm_nets, pf_vm_net, p_map, &vm_net_table, NOLOC);
 
 TABLE(cloud_init_table, "cloudInitNoCloud", pf_volume, NOLOC, NULL,
       FLD(pf_volume, "userData", p_string, user_data, NULL),
       FLD(pf_volume, "networkData", p_string, network_data, NULL));
-static void volume_finish(walk *w, const pf_node *n, void *base) {
-        pf_volume *v = base;
-        if (!pf_loc_set(v->cloud_init_loc) && n->type == PF_NODE_MAPPING)
-                pf_error(D(w), loc_of(w, n), "volume has no source; podform supports cloudInitNoCloud volumes");
+static void volume_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
+        (void) base;
+        if (!has_key(n, "cloudInitNoCloud") && n->type == PF_NODE_MAPPING)
+                pf_error(D(w), here, "volume has no source; podform supports cloudInitNoCloud volumes");
 }
 TABLE(volume_table, "volume", pf_volume, offsetof(pf_volume, loc), volume_finish,
       FLD(pf_volume, "name", p_name, name, NULL),
@@ -784,7 +843,7 @@ TABLE(domain_table, "domain", pf_vm, NOLOC, NULL,
       FLD(pf_vm, "boot", p_seq, boot, &seq_boot),
       SUB(pf_vm, "devices", devices_table, NOLOC));
 
-static void vm_finish(walk *w, const pf_node *n, void *base);
+static void vm_finish(walk *w, const pf_node *n, pf_loc here, void *base);
 TABLE(vm_table, "VirtualMachine spec", pf_vm, NOLOC, vm_finish,
       FLD(pf_vm, "running", p_bool, running, NULL),
       FLD(pf_vm, "autostart", p_bool, autostart, NULL),
@@ -910,8 +969,8 @@ static bool p_storage(walk *w, const pf_node *n, void *base, const field *f) {
         return ok;
 }
 
-static void vm_finish(walk *w, const pf_node *n, void *base) {
-        (void) n;
+static void vm_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
+        (void) n, (void) here;
         pf_vm *vm = base;
         /* KubeVirt: no interfaces and no networks means one bridge NIC on the pod network. */
         if (vm->autoattach_pod_interface && vm->interfaces.n == 0 && vm->networks.n == 0 &&
@@ -968,7 +1027,7 @@ static const kind_info kinds[_PF_KIND_MAX] = {
         [PF_KIND_HOST] = { &host_table, sizeof(pf_host), offsetof(pf_model, hosts), false, host_init },
         [PF_KIND_SUBNET] = { &subnet_table, sizeof(pf_subnet), offsetof(pf_model, subnets), false, NULL },
         [PF_KIND_BRIDGE] = { &bridge_table, sizeof(pf_bridge), offsetof(pf_model, bridges), true, NULL },
-        [PF_KIND_MACVTAP] = { &macvlan_table, sizeof(pf_macvlan), offsetof(pf_model, macvtaps), true, macvtap_init },
+        [PF_KIND_MACVTAP] = { &macvtap_table, sizeof(pf_macvlan), offsetof(pf_model, macvtaps), true, macvtap_init },
         [PF_KIND_MACVLAN] = { &macvlan_table, sizeof(pf_macvlan), offsetof(pf_model, macvlans), true, macvlan_init },
         [PF_KIND_NETWORK] = { &network_table, sizeof(pf_network), offsetof(pf_model, networks), false, network_init },
         [PF_KIND_STORAGE_POOL] = { &pool_table, sizeof(pf_pool), offsetof(pf_model, pools), false, pool_init },
@@ -1048,15 +1107,17 @@ static void load_document(walk *w, const pf_yaml_doc *doc) {
         pf_meta *meta = res;     /* every resource starts with its pf_meta */
         const table *spec = kind >= 0 ? kinds[kind].spec : NULL;
         const field top_fields[] = {
-                { "apiVersion", p_api_version, offsetof(pf_meta, api_version), offsetof(pf_meta, api_version_loc), NULL, true },
-                { "kind", p_kind_seen, 0, offsetof(pf_meta, kind_loc), NULL, true },
-                { "metadata", p_map, 0, NOLOC, &meta_table, true },
-                { "spec", spec ? p_map : p_skip, 0, NOLOC, spec, has_required },
+                { "apiVersion", p_api_version, offsetof(pf_meta, api_version), offsetof(pf_meta, api_version_loc), NULL, true, false },
+                { "kind", p_kind_seen, 0, offsetof(pf_meta, kind_loc), NULL, true, false },
+                { "metadata", p_map, 0, NOLOC, &meta_table, true, false },
+                { "spec", spec ? p_map : p_skip, 0, NOLOC, spec, has_required, false },
         };
         char what[48];
         snprintf(what, sizeof(what), "%s document", kind >= 0 ? pf_kind_enum.names[kind] : "the");
         const table top = { what, top_fields, 4, offsetof(pf_meta, loc), NULL };
-        walk_table(w, root, res, &top, "document");
+        size_t errors_before = D(w)->n_errors;
+        w->key_loc = (pf_loc) { 0 };
+        walk_table(w, root, res, &top, "the document", loc_of(w, root));
         if (kind_node)
                 meta->kind_loc = loc_of(w, kind_node);
 
@@ -1065,7 +1126,7 @@ static void load_document(walk *w, const pf_yaml_doc *doc) {
                 spec_given |= root->items[2 * i]->type == PF_NODE_SCALAR && !strcmp(root->items[2 * i]->value, "spec");
         if (spec && !spec_given && spec->finish) {
                 static const pf_node null_node = { .type = PF_NODE_SCALAR, .plain = true, .value = "" };
-                spec->finish(w, &null_node, res);
+                spec->finish(w, &null_node, loc_of(w, root), res);
         }
 
         if (meta->name) {
@@ -1079,6 +1140,7 @@ static void load_document(walk *w, const pf_yaml_doc *doc) {
                                  link ? " (it is the name of a host link)" : "");
                 }
         }
+        meta->load_failed = D(w)->n_errors > errors_before;
 }
 
 void pf_config_init(pf_config *c) {

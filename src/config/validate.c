@@ -327,27 +327,41 @@ static pf_loc iface_loc(const pf_vm *vm, const pf_iface *i) {
         return pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc;
 }
 
+/* A network backend as a message names it. */
+static const char *backend_phrase(const pf_vm_net *n) {
+        switch (n->backend) {
+        case PF_BACKEND_POD: return "the pod network";
+        case PF_BACKEND_MULTUS: return n->multus_default ? "the pod network" : "a multus network";
+        case PF_BACKEND_GENIE: return "a genie network";
+        case PF_BACKEND_NETWORK: return "a libvirt Network";
+        case PF_BACKEND_HOST: return "a host network";
+        case PF_BACKEND_CONSTRAINTS: return "a constraints network";
+        case PF_BACKEND_MACVTAP: return "a Macvtap";
+        default: return "no network";
+        }
+}
+
 static void check_binding(const pf_model *m, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
         const char *bind = pf_binding_enum.names[i->binding];
-        const char *be = pf_backend_enum.names[n->backend];
+        const char *be = backend_phrase(n);
         pf_loc at = pf_loc_set(i->binding_loc) ? i->binding_loc : iface_loc(vm, i);
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
         switch (i->binding) {
         case PF_BINDING_MASQUERADE:
         case PF_BINDING_SLIRP:
                 if (!is_pod(n))
-                        pf_error(diags, at, "%s is only allowed on the pod network, but network %s is a %s network",
+                        pf_error(diags, at, "%s is only allowed on the pod network, but network %s is %s",
                                  bind, q(a, n->name), be);
                 break;
         case PF_BINDING_MACVTAP:
                 if (n->backend != PF_BACKEND_HOST && n->backend != PF_BACKEND_MACVTAP && n->backend != PF_BACKEND_CONSTRAINTS)
-                        pf_error(diags, at, "the macvtap binding needs a host interface, a Macvtap resource or constraints, not a %s network", be);
+                        pf_error(diags, at, "the macvtap binding needs a host interface, a Macvtap resource or constraints, not %s", be);
                 else if (n->backend == PF_BACKEND_HOST && pf_loc_set(n->host_pci_loc))
                         pf_error(diags, at, "the macvtap binding needs host.interface; a PCI device is used with sriov");
                 break;
         case PF_BINDING_SRIOV:
                 if (n->backend != PF_BACKEND_HOST && n->backend != PF_BACKEND_MULTUS && n->backend != PF_BACKEND_GENIE)
-                        pf_error(diags, at, "sriov needs a host network naming a PCI device (host: {pci: ...}), not a %s network", be);
+                        pf_error(diags, at, "sriov needs a host network naming a PCI device (host: {pci: ...}), not %s", be);
                 else if (is_pod(n))
                         pf_error(diags, at, "sriov cannot be used on the pod network");
                 break;
@@ -365,9 +379,22 @@ static void check_binding(const pf_model *m, const pf_vm *vm, const pf_iface *i,
         }
         if (i->ports.n && i->binding != PF_BINDING_MASQUERADE && i->binding != PF_BINDING_SLIRP)
                 pf_error(diags, i->ports_loc, "\"ports\" are only forwarded by the masquerade and slirp bindings, not by %s", bind);
+        /* DHCP boot options need a DHCP server podform controls (spec 3.4): a host link, a
+         * Macvtap or a MAAS subnet never is one. Networks and the pod network are judged when
+         * planning, once it is known what they resolve to. */
+        if (n->backend == PF_BACKEND_HOST || n->backend == PF_BACKEND_MACVTAP || n->backend == PF_BACKEND_CONSTRAINTS) {
+                if (pf_loc_set(i->boot_file_name_loc))
+                        pf_error(diags, i->boot_file_name_loc, "bootFileName needs a podform-managed Network with DHCP; %s has no DHCP server podform controls", be);
+                if (pf_loc_set(i->tftp_server_name_loc))
+                        pf_error(diags, i->tftp_server_name_loc, "tftpServerName needs a podform-managed Network with DHCP; %s has no DHCP server podform controls", be);
+        }
 }
 
 typedef struct boot_ref { unsigned order; pf_loc loc; const char *what, *name; } boot_ref;
+
+static int boot_ref_cmp(const void *a, const void *b) {
+        return loc_cmp(((const boot_ref *) a)->loc, ((const boot_ref *) b)->loc);
+}
 
 static void check_vm(const pf_model *m, const pf_vm *vm) {
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
@@ -418,10 +445,6 @@ static void check_vm(const pf_model *m, const pf_vm *vm) {
                         else
                                 pod = n;
                 }
-                if (n->backend == PF_BACKEND_CONSTRAINTS && !pf_loc_set(n->c_space_loc) && !pf_loc_set(n->c_subnet_loc) &&
-                    !pf_loc_set(n->c_vlan_loc) && !pf_loc_set(n->c_fabric_loc) && !pf_loc_set(n->c_ip_loc) &&
-                    !pf_loc_set(n->c_mode_loc) && !pf_loc_set(n->c_type_loc))
-                        pf_error(diags, n->backend_loc, "constraints are empty; give at least one of space, subnet, vlan, fabric, ip, mode, type");
         }
 
         /* Boot: explicit `boot` and per-device bootOrder are two ways to say the same thing. */
@@ -429,6 +452,7 @@ static void check_vm(const pf_model *m, const pf_vm *vm) {
         size_t nr = 0;
         EACH(i, vm->interfaces) if (pf_loc_set(i->boot_order_loc)) refs[nr++] = (boot_ref) { i->boot_order, i->boot_order_loc, "interface", i->name };
         EACH(d, vm->disks) if (pf_loc_set(d->boot_order_loc)) refs[nr++] = (boot_ref) { d->boot_order, d->boot_order_loc, "disk", d->name };
+        qsort(refs, nr, sizeof(*refs), boot_ref_cmp);  /* report at the later one */
         for (size_t x = 0; x < nr; x++)
                 for (size_t y = 0; y < x; y++)
                         if (refs[x].order == refs[y].order) {
@@ -478,11 +502,15 @@ static void check_vm(const pf_model *m, const pf_vm *vm) {
                 if (!found)
                         pf_error(diags, v->name_loc, "volume %s backs no disk; add a disk of the same name", q(a, v->name));
         }
-        if (unnamed > 1 || (unnamed && sizeless != 1))
-                EACH(v, vm->volumes) if (!v->name) {
-                        pf_error(diags, v->loc, "a volume without a name backs the one disk without a size; give it the name of its disk");
-                        break;
-                }
+        if (unnamed > 1) {
+                size_t k = 0;
+                EACH(v, vm->volumes) if (!v->name && k++ == 1)
+                        pf_error(diags, v->loc, "only one volume may be left without a name; name each volume after the disk it backs");
+        } else if (unnamed && sizeless != 1) {
+                EACH(v, vm->volumes) if (!v->name)
+                        pf_error(diags, v->loc, "a volume without a name backs the one disk without a size, but %zu disks have no size; name the volume after its disk",
+                                 sizeless);
+        }
         EACH(d, vm->disks) {
                 if (!d->name || pf_loc_set(d->size_loc))
                         continue;
@@ -543,7 +571,16 @@ static void check_macvtap_refs(const pf_model *m) {
                 for (size_t i = 0; i < m->macvtaps.n; i++)
                         if (names[i] && !strcmp(names[i], n->macvtap) && pf_meta_compatible(&m->macvtaps.v[i].meta, &vm->meta))
                                 found = i;
-                if (found == m->macvtaps.n) {
+                const pf_macvlan *elsewhere = NULL;
+                for (size_t i = 0; i < m->macvtaps.n; i++)
+                        if (names[i] && !strcmp(names[i], n->macvtap))
+                                elsewhere = &m->macvtaps.v[i];
+                if (found == m->macvtaps.n && elsewhere) {
+                        char b[PF_QUOTE_MAX];
+                        pf_error(diags, n->macvtap_loc, "Macvtap %s is declared only for host %s (at %s), but this VM %s",
+                                 q(a, n->macvtap), q(b, elsewhere->meta.host), where(elsewhere->meta.name_loc, w, sizeof(w)),
+                                 vm->meta.host ? "is for another host" : "applies to every host");
+                } else if (found == m->macvtaps.n) {
                         const char *hint = pf_suggest(n->macvtap, names, m->macvtaps.n);
                         if (hint)
                                 pf_error(diags, n->macvtap_loc, "no Macvtap named %s is declared; did you mean \"%s\"?", q(a, n->macvtap), hint);
@@ -592,15 +629,17 @@ void pf_validate(pf_config *c) {
         diags = &c->diags;
         const pf_model *m = &c->model;
         check_names(m);
-        EACH(h, m->hosts) check_host(h);
-        EACH(s, m->subnets) check_subnet(s);
-        EACH(b, m->bridges) check_bridge(b);
-        EACH(t, m->macvtaps) check_macvlan(t);
-        EACH(t, m->macvlans) check_macvlan(t);
-        EACH(n, m->networks) check_network(n);
+        /* A resource whose document had errors is only checked against others (names, MACs,
+         * references): its own cross-field checks would judge values that failed to load. */
+        EACH(h, m->hosts) if (!h->meta.load_failed) check_host(h);
+        EACH(s, m->subnets) if (!s->meta.load_failed) check_subnet(s);
+        EACH(b, m->bridges) if (!b->meta.load_failed) check_bridge(b);
+        EACH(t, m->macvtaps) if (!t->meta.load_failed) check_macvlan(t);
+        EACH(t, m->macvlans) if (!t->meta.load_failed) check_macvlan(t);
+        EACH(n, m->networks) if (!n->meta.load_failed) check_network(n);
         check_network_bridges(m);
         check_pools(m);
-        EACH(vm, m->vms) check_vm(m, vm);
+        EACH(vm, m->vms) if (!vm->meta.load_failed) check_vm(m, vm);
         check_macs(m);
         check_macvtap_refs(m);
         check_constraint_refs(m);

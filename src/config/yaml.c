@@ -1,6 +1,7 @@
 #include "config.h"
 #include "config/yaml.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -161,11 +162,11 @@ static bool handle_event(builder *b, yaml_event_t *e, pf_yaml_docs *docs, size_t
         case YAML_ALIAS_EVENT: {
                 pf_node *target = anchor_get(b, (const char *) e->data.alias.anchor);
                 if (!target) {
-                        char q[PF_QUOTE_MAX];
-                        const char *name = (const char *) e->data.alias.anchor;
+                        char q[PF_QUOTE_MAX], star[PF_QUOTE_MAX];
+                        snprintf(star, sizeof(star), "*%s", (const char *) e->data.alias.anchor);
                         pf_error(b->diags, mark_loc(b, e->start_mark),
-                                 "alias *%s refers to no earlier anchor (an anchor must be complete before it is used)",
-                                 pf_quote(q, sizeof(q), name, strlen(name)) );
+                                 "alias %s refers to no earlier anchor (an anchor must be complete before it is used)",
+                                 pf_quote(q, sizeof(q), star, strlen(star)));
                         return false;
                 }
                 push_child(b, target);
@@ -177,19 +178,72 @@ static bool handle_event(builder *b, yaml_event_t *e, pf_yaml_docs *docs, size_t
         return true;
 }
 
-static const char *syntax_hint(const yaml_parser_t *p) {
+static const char *syntax_hint(const yaml_parser_t *p, const pf_source *src) {
         const char *problem = p->problem ? p->problem : "";
-        if (strstr(problem, "tab"))
-                return "; indent with spaces, YAML does not allow tabs for indentation";
-        if (strstr(problem, "control characters") || strstr(problem, "NUL"))
+        size_t at = p->problem_mark.index;
+        if (at < src->len && src->text[at] == '\t')
+                return "; indent with spaces: YAML does not allow tabs here";
+        if (strstr(problem, "control characters"))
                 return "; the file looks binary or contains a NUL byte";
-        if (strstr(problem, "UTF-8") || strstr(problem, "UTF-16") || strstr(problem, "byte order"))
-                return "; the file must be UTF-8 text";
         if (strstr(problem, "mapping values are not allowed"))
                 return "; quote values that contain ': ', or check the indentation of this line";
         if (strstr(problem, "did not find expected key"))
                 return "; check the indentation of this line";
         return "";
+}
+
+static pf_loc offset_loc(const pf_source *src, size_t off) {
+        uint32_t line = 1, col = 1;
+        for (size_t i = 0; i < off && i < src->len; i++) {
+                if (src->text[i] == '\n') {
+                        line++;
+                        col = 1;
+                } else if (((unsigned char) src->text[i] & 0xC0) != 0x80) {
+                        col++;
+                }
+        }
+        return (pf_loc) { src, line, col };
+}
+
+static void report_syntax_error(const yaml_parser_t *p, const pf_source *src, pf_diags *d) {
+        if (p->error == YAML_MEMORY_ERROR)
+                pf_oom();
+        if (p->error == YAML_READER_ERROR) {
+                /* The reader reports a byte offset. Point at the first byte of the broken
+                 * character, not at the continuation byte where libyaml noticed. */
+                size_t off = p->problem_offset;
+                if (src->len >= 2 && ((unsigned char) src->text[0] == 0xff || (unsigned char) src->text[0] == 0xfe) &&
+                    ((unsigned char) src->text[1] ^ (unsigned char) src->text[0]) == 0x01) {
+                        pf_error(d, offset_loc(src, 0), "the file is UTF-16; podform reads UTF-8: convert it with iconv -f UTF-16 -t UTF-8");
+                        return;
+                }
+                if (strstr(p->problem, "control characters")) {
+                        pf_error(d, offset_loc(src, off), "control character 0x%02x is not allowed in YAML; the file looks binary",
+                                 (unsigned) p->problem_value & 0xff);
+                        return;
+                }
+                for (size_t back = 0; back < 3 && off > 0 && ((unsigned char) src->text[off] & 0xC0) == 0x80 &&
+                                      ((unsigned char) src->text[off - 1] & 0x80); back++)
+                        off--;
+                if (off < src->len && ((unsigned char) src->text[off] & 0xC0) != 0xC0 && off > 0 &&
+                    ((unsigned char) src->text[off - 1] & 0xC0) == 0xC0)
+                        off--;  /* a lead byte followed by something that does not continue it */
+                pf_error(d, offset_loc(src, off), "the file is not valid UTF-8 here (byte 0x%02x); podform reads UTF-8 text",
+                         off < src->len ? (unsigned char) src->text[off] : 0);
+                return;
+        }
+        pf_loc problem = { src, (uint32_t) p->problem_mark.line + 1, (uint32_t) p->problem_mark.column + 1 };
+        /* Unclosed quotes and brackets: the opener is what to fix, the problem is found far away. */
+        bool opener = p->context && (strstr(p->context, "quoted scalar") || strstr(p->context, "flow"));
+        if (opener) {
+                pf_loc start = { src, (uint32_t) p->context_mark.line + 1, (uint32_t) p->context_mark.column + 1 };
+                const char *what = strstr(p->context, " a ");   /* "while parsing a flow sequence" */
+                pf_error(d, start, "YAML syntax: the %s that starts here is not closed: %s at line %u, column %u",
+                         what ? what + 3 : p->context, p->problem, problem.line, problem.col);
+                return;
+        }
+        pf_error(d, problem, "YAML syntax: %s%s%s%s", p->problem ? p->problem : "invalid YAML",
+                 p->context ? " " : "", p->context ? p->context : "", syntax_hint(p, src));
 }
 
 bool pf_yaml_parse(pf_arena *a, const pf_source *src, pf_diags *d, pf_yaml_docs *ret) {
@@ -205,27 +259,7 @@ bool pf_yaml_parse(pf_arena *a, const pf_source *src, pf_diags *d, pf_yaml_docs 
         for (;;) {
                 yaml_event_t e;
                 if (!yaml_parser_parse(&parser, &e)) {
-                        pf_loc loc = mark_loc(&b, parser.problem_mark);
-                        if (parser.error == YAML_MEMORY_ERROR)
-                                pf_oom();
-                        if (parser.error == YAML_READER_ERROR) {
-                                /* The reader reports a byte offset, not a line. */
-                                loc = (pf_loc) { src, 0, 0 };
-                                size_t off = parser.problem_offset, line = 1, col = 1;
-                                for (size_t i = 0; i < off && i < src->len; i++) {
-                                        if (src->text[i] == '\n') {
-                                                line++;
-                                                col = 1;
-                                        } else if (((unsigned char) src->text[i] & 0xC0) != 0x80) {
-                                                col++;
-                                        }
-                                }
-                                loc.line = (uint32_t) line;
-                                loc.col = (uint32_t) col;
-                        }
-                        pf_error(d, loc, "YAML syntax: %s%s%s%s", parser.problem ? parser.problem : "invalid YAML",
-                                 parser.context ? " " : "", parser.context ? parser.context : "",
-                                 syntax_hint(&parser));
+                        report_syntax_error(&parser, src, d);
                         ok = false;
                         break;
                 }

@@ -75,6 +75,7 @@ typedef struct pf_meta {
         const char *api_version; pf_loc api_version_loc;
         pf_loc loc;                             /* the document's top mapping */
         pf_loc kind_loc;
+        bool load_failed;       /* its document had errors: checks across its fields skip it */
 } pf_meta;
 
 typedef struct pf_host {

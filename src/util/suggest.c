@@ -49,5 +49,19 @@ const char *pf_suggest(const char *s, const char *const *candidates, size_t n) {
                 }
         }
         size_t limit = len >= 12 ? 3 : len >= 6 ? 2 : 1;
-        return best && best_d <= limit ? best : NULL;
+        if (best && best_d <= limit)
+                return best;
+        /* A longer or shorter spelling of the same word: "passthrough" for "passthru". */
+        for (size_t i = 0; i < n; i++) {
+                const char *c = candidates[i];
+                if (!c)
+                        continue;
+                size_t cl = strlen(c), common = 0;
+                while (common < cl && common < len && tolower((unsigned char) c[common]) == tolower((unsigned char) s[common]))
+                        common++;
+                size_t shorter = cl < len ? cl : len;
+                if (common >= 5 && common + 1 >= shorter)
+                        return c;
+        }
+        return NULL;
 }
