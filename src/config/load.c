@@ -97,6 +97,13 @@ static const char *type_name(const pf_node *n) {
         }
 }
 
+static bool has_key(const pf_node *n, const char *key) {
+        for (size_t i = 0; n->type == PF_NODE_MAPPING && i < n->n; i++)
+                if (n->items[2 * i]->type == PF_NODE_SCALAR && strcmp(n->items[2 * i]->value, key) == 0)
+                        return true;
+        return false;
+}
+
 /* Every node entered counts against the document's budget, which aliases cannot escape. */
 static bool visit(walk *w) {
         if (++w->visits <= w->budget)
@@ -639,8 +646,13 @@ static const table macvtap_table = { "Macvtap spec", macvlan_table_fields,
 TABLE(range_table, "DHCP range", pf_ip_range, offsetof(pf_ip_range, loc), NULL,
       REQ(pf_ip_range, "start", p_ip, start, NULL),
       REQ(pf_ip_range, "end", p_ip, end, NULL));
-TABLE(dhcp_host_table, "DHCP host", pf_dhcp_host, offsetof(pf_dhcp_host, loc), NULL,
-      REQ(pf_dhcp_host, "mac", p_mac, mac, NULL),
+static void dhcp_host_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
+        (void) base;
+        if (n->type == PF_NODE_MAPPING && !has_key(n, "mac") && !has_key(n, "name"))
+                pf_error(D(w), here, "DHCP host needs \"mac\" or \"name\" so that the DHCP server can recognise it");
+}
+TABLE(dhcp_host_table, "DHCP host", pf_dhcp_host, offsetof(pf_dhcp_host, loc), dhcp_host_finish,
+      FLD(pf_dhcp_host, "mac", p_mac, mac, NULL),
       REQ(pf_dhcp_host, "ip", p_ip, ip, NULL),
       FLD(pf_dhcp_host, "name", p_name, name, NULL));
 SEQ(seq_ranges, pf_ip_range, p_map, &range_table, NOLOC);
@@ -751,13 +763,6 @@ TABLE(multus_table, "multus", pf_vm_net, NOLOC, NULL,
       FLD(pf_vm_net, "default", p_bool, multus_default, NULL));
 TABLE(genie_table, "genie", pf_vm_net, NOLOC, NULL,
       REQ(pf_vm_net, "networkName", p_name, network_name, NULL));
-static bool has_key(const pf_node *n, const char *key) {
-        for (size_t i = 0; n->type == PF_NODE_MAPPING && i < n->n; i++)
-                if (n->items[2 * i]->type == PF_NODE_SCALAR && strcmp(n->items[2 * i]->value, key) == 0)
-                        return true;
-        return false;
-}
-
 /* Checks of which keys are given look at the YAML, not at the values: a key with a bad value
  * has had its own error and still counts as given. */
 static void host_net_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
