@@ -1,6 +1,6 @@
 #!/bin/bash
 # The JSON Schema and podform agree: every example passes both the schema and
-# `podform validate`, and every case of the invalid corpus is rejected by `podform validate`.
+# `podform validate`, the valid cases pass, and every case of the invalid corpus is rejected.
 set -u
 shopt -s nullglob
 podform=${top_builddir:-.}/podform
@@ -28,6 +28,14 @@ for example in "$src"/examples/*; do
                 ok "podform validate ${example#"$src"/}"
         else
                 bad "podform validate rejects ${example#"$src"/}"
+        fi
+done
+
+for case in "$src"/tests/data/valid/*.yaml; do
+        if "$podform" validate -q --color never -f "$case"; then
+                ok "valid case ${case#"$src"/}"
+        else
+                bad "valid case ${case#"$src"/} is rejected"
         fi
 done
 
