@@ -14,8 +14,6 @@
 
 #define EACH(it, list) for (__typeof__((list).v[0]) *it = (list).v; it < (list).v + (list).n; it++)
 
-static pf_diags *diags;
-
 static int loc_cmp(pf_loc a, pf_loc b) {
         int r = strcmp(a.src ? a.src->path : "", b.src ? b.src->path : "");
         if (r)
@@ -46,7 +44,7 @@ static int named_cmp(const void *a, const void *b) {
         return r ? r : loc_cmp(x->meta->name_loc, y->meta->name_loc);
 }
 
-static void check_unique(named *v, size_t n, const char *what) {
+static void check_unique(pf_diags *diags, named *v, size_t n, const char *what) {
         qsort(v, n, sizeof(*v), named_cmp);
         for (size_t i = 0; i < n;) {
                 size_t j = i + 1;
@@ -68,37 +66,37 @@ static void check_unique(named *v, size_t n, const char *what) {
 #define COLLECT(arr, n, list, kindname)                                   \
         EACH(r, list) if (r->meta.name) arr[n++] = (named) { r->meta.name, &r->meta, kindname }
 
-static void check_names(const pf_model *m) {
+static void check_names(pf_diags *diags, const pf_model *m) {
         size_t total = m->hosts.n + m->subnets.n + m->bridges.n + m->macvtaps.n + m->macvlans.n +
                        m->networks.n + m->pools.n + m->vms.n;
         named *v = pf_xcalloc(total, sizeof(*v));
         size_t n = 0;
         COLLECT(v, n, m->hosts, "Host");
-        check_unique(v, n, "Host");
+        check_unique(diags, v, n, "Host");
         n = 0;
         COLLECT(v, n, m->subnets, "Subnet");
-        check_unique(v, n, "Subnet");
+        check_unique(diags, v, n, "Subnet");
         /* Bridges, macvtaps and macvlans are all kernel links: one namespace. */
         n = 0;
         COLLECT(v, n, m->bridges, "Bridge");
         COLLECT(v, n, m->macvtaps, "Macvtap");
         COLLECT(v, n, m->macvlans, "Macvlan");
-        check_unique(v, n, "link");
+        check_unique(diags, v, n, "link");
         n = 0;
         COLLECT(v, n, m->networks, "Network");
-        check_unique(v, n, "Network");
+        check_unique(diags, v, n, "Network");
         n = 0;
         COLLECT(v, n, m->pools, "StoragePool");
-        check_unique(v, n, "StoragePool");
+        check_unique(diags, v, n, "StoragePool");
         n = 0;
         COLLECT(v, n, m->vms, "VirtualMachine");
-        check_unique(v, n, "VirtualMachine");
+        check_unique(diags, v, n, "VirtualMachine");
         free(v);
 }
 
 /* ---- Host ---- */
 
-static void check_host(const pf_host *h) {
+static void check_host(pf_diags *diags, const pf_host *h) {
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
         if (h->meta.host && h->meta.name && strcmp(h->meta.host, h->meta.name) != 0)
                 pf_error(diags, h->meta.host_loc, "a Host applies to the host it names: metadata.host %s must equal metadata.name %s or be left out",
@@ -107,22 +105,22 @@ static void check_host(const pf_host *h) {
 
 /* ---- Subnet ---- */
 
-static void check_in_cidr(const pf_ip *ip, pf_loc loc, const pf_cidr *c, const char *what) {
+static void check_in_cidr(pf_diags *diags, const pf_ip *ip, pf_loc loc, const pf_cidr *c, const char *what) {
         if (pf_ip_in_cidr(ip, c))
                 return;
         char x[64], y[64];
         pf_error(diags, loc, "%s %s is outside the subnet %s", what, pf_ip_format(ip, x), pf_cidr_format(c, y));
 }
 
-static void check_subnet(const pf_subnet *s) {
+static void check_subnet(pf_diags *diags, const pf_subnet *s) {
         if (!pf_loc_set(s->cidr_loc))
                 return;
         if (pf_loc_set(s->gateway_loc))
-                check_in_cidr(&s->gateway, s->gateway_loc, &s->cidr, "gateway");
+                check_in_cidr(diags, &s->gateway, s->gateway_loc, &s->cidr, "gateway");
         EACH(r, s->reserved) {
-                check_in_cidr(&r->start, r->loc, &s->cidr, "reserved address");
+                check_in_cidr(diags, &r->start, r->loc, &s->cidr, "reserved address");
                 if (pf_ip_cmp(&r->start, &r->end) != 0 && pf_ip_in_cidr(&r->start, &s->cidr))
-                        check_in_cidr(&r->end, r->loc, &s->cidr, "reserved range end");
+                        check_in_cidr(diags, &r->end, r->loc, &s->cidr, "reserved range end");
         }
         for (size_t i = 1; i < s->reserved.n; i++) {
                 const pf_ip_range *a = &s->reserved.v[i - 1], *b = &s->reserved.v[i];
@@ -136,7 +134,7 @@ static void check_subnet(const pf_subnet *s) {
 
 /* ---- links ---- */
 
-static void check_unique_names(const pf_name_list *l, const char *what) {
+static void check_unique_names(pf_diags *diags, const pf_name_list *l, const char *what) {
         for (size_t i = 0; i < l->n; i++)
                 for (size_t j = 0; j < i; j++)
                         if (l->v[i].name && l->v[j].name && strcmp(l->v[i].name, l->v[j].name) == 0) {
@@ -147,8 +145,8 @@ static void check_unique_names(const pf_name_list *l, const char *what) {
                         }
 }
 
-static void check_bridge(const pf_bridge *b) {
-        check_unique_names(&b->ports, "port");
+static void check_bridge(pf_diags *diags, const pf_bridge *b) {
+        check_unique_names(diags, &b->ports, "port");
         EACH(p, b->ports)
                 if (b->meta.name && p->name && strcmp(p->name, b->meta.name) == 0) {
                         char a[PF_QUOTE_MAX];
@@ -158,7 +156,7 @@ static void check_bridge(const pf_bridge *b) {
                 pf_error(diags, b->forward_delay_loc, "with stp: true the kernel needs forwardDelay from 2 to 30 seconds");
 }
 
-static void check_macvlan(const pf_macvlan *m) {
+static void check_macvlan(pf_diags *diags, const pf_macvlan *m) {
         char a[PF_QUOTE_MAX];
         if (m->kind == PF_KIND_MACVTAP && pf_loc_set(m->addresses_loc))
                 pf_error(diags, m->addresses_loc, "\"addresses\" is only allowed on a Macvlan: a Macvtap belongs to a VM, which configures its own addresses");
@@ -172,7 +170,7 @@ static bool forward_has_ips(pf_forward f) {
         return f == PF_FORWARD_NAT || f == PF_FORWARD_ROUTE || f == PF_FORWARD_OPEN || f == PF_FORWARD_NONE;
 }
 
-static void check_network(const pf_network *n) {
+static void check_network(pf_diags *diags, const pf_network *n) {
         const char *fwd = pf_forward_enum.names[n->forward];
         char a[PF_QUOTE_MAX], x[64], y[64];
         bool direct = n->forward == PF_FORWARD_PRIVATE || n->forward == PF_FORWARD_VEPA ||
@@ -227,8 +225,8 @@ static void check_network(const pf_network *n) {
                 EACH(r, ip->dhcp_ranges) {
                         if (!pf_loc_set(r->start_loc) || !pf_loc_set(r->end_loc))
                                 continue;
-                        check_in_cidr(&r->start, r->start_loc, &net, "DHCP range start");
-                        check_in_cidr(&r->end, r->end_loc, &net, "DHCP range end");
+                        check_in_cidr(diags, &r->start, r->start_loc, &net, "DHCP range start");
+                        check_in_cidr(diags, &r->end, r->end_loc, &net, "DHCP range end");
                         if (r->start.family == r->end.family && pf_ip_cmp(&r->start, &r->end) > 0)
                                 pf_error(diags, r->end_loc, "DHCP range ends at %s, before its start %s",
                                          pf_ip_format(&r->end, x), pf_ip_format(&r->start, y));
@@ -243,7 +241,7 @@ static void check_network(const pf_network *n) {
                 for (size_t i = 0; i < ip->dhcp_hosts.n; i++) {
                         const pf_dhcp_host *h = &ip->dhcp_hosts.v[i];
                         if (pf_loc_set(h->ip_loc))
-                                check_in_cidr(&h->ip, h->ip_loc, &net, "DHCP host address");
+                                check_in_cidr(diags, &h->ip, h->ip_loc, &net, "DHCP host address");
                         for (size_t j = 0; j < i; j++) {
                                 const pf_dhcp_host *o = &ip->dhcp_hosts.v[j];
                                 if (pf_loc_set(h->mac_loc) && pf_loc_set(o->mac_loc) && !memcmp(&h->mac, &o->mac, sizeof(h->mac)))
@@ -262,7 +260,7 @@ static void check_network(const pf_network *n) {
 
 /* Bridges that libvirt creates for nat/route/open/none must not collide with each other or
  * with a Bridge, Macvtap or Macvlan podform manages. */
-static void check_network_bridges(const pf_model *m) {
+static void check_network_bridges(pf_diags *diags, const pf_model *m) {
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
         for (size_t j = 0; j < m->networks.n; j++) {
                 const pf_network *n = &m->networks.v[j];
@@ -293,7 +291,7 @@ static void check_network_bridges(const pf_model *m) {
         }
 }
 
-static void check_pools(const pf_model *m) {
+static void check_pools(pf_diags *diags, const pf_model *m) {
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
         for (size_t i = 0; i < m->pools.n; i++)
                 for (size_t j = 0; j < i; j++) {
@@ -341,7 +339,7 @@ static const char *backend_phrase(const pf_vm_net *n) {
         }
 }
 
-static void check_binding(const pf_model *m, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
+static void check_binding(pf_diags *diags, const pf_model *m, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
         const char *bind = pf_binding_enum.names[i->binding];
         const char *be = backend_phrase(n);
         pf_loc at = pf_loc_set(i->binding_loc) ? i->binding_loc : iface_loc(vm, i);
@@ -396,7 +394,7 @@ static int boot_ref_cmp(const void *a, const void *b) {
         return loc_cmp(((const boot_ref *) a)->loc, ((const boot_ref *) b)->loc);
 }
 
-static void check_vm(const pf_model *m, const pf_vm *vm) {
+static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
         /* Interfaces and networks: unique names, paired both ways (KubeVirt). */
         for (size_t x = 0; x < vm->interfaces.n; x++) {
@@ -414,7 +412,7 @@ static void check_vm(const pf_model *m, const pf_vm *vm) {
                         pf_error(diags, iface_loc(vm, i), "interface %s has no network of the same name; add one to spec.networks",
                                  q(a, i->name));
                 else if (n->backend != PF_BACKEND_NONE && i->binding != PF_BINDING_NONE)
-                        check_binding(m, vm, i, n);
+                        check_binding(diags, m, vm, i, n);
                 for (size_t y = 0; y < x; y++) {
                         const pf_iface *o = &vm->interfaces.v[y];
                         if (pf_loc_set(i->pci_address_loc) && pf_loc_set(o->pci_address_loc) &&
@@ -532,7 +530,7 @@ static int mac_cmp(const void *a, const void *b) {
         return r ? r : loc_cmp(x->loc, y->loc);
 }
 
-static void check_macs(const pf_model *m) {
+static void check_macs(pf_diags *diags, const pf_model *m) {
         size_t n = 0;
         EACH(vm, m->vms) n += vm->interfaces.n;
         mac_ref *v = pf_xcalloc(n + 1, sizeof(*v));
@@ -557,7 +555,7 @@ static void check_macs(const pf_model *m) {
         free(v);
 }
 
-static void check_macvtap_refs(const pf_model *m) {
+static void check_macvtap_refs(pf_diags *diags, const pf_model *m) {
         char a[PF_QUOTE_MAX], w[512];
         const char **names = pf_xcalloc(m->macvtaps.n + 1, sizeof(*names));
         for (size_t i = 0; i < m->macvtaps.n; i++)
@@ -600,7 +598,7 @@ static void check_macvtap_refs(const pf_model *m) {
 
 /* Constraint keys name things only Subnets define, so each must match some Subnet. Whether the
  * keys together match one Subnet with a free address is decided at plan time. */
-static void check_constraint_refs(const pf_model *m) {
+static void check_constraint_refs(pf_diags *diags, const pf_model *m) {
         char a[PF_QUOTE_MAX];
         EACH(vm, m->vms) EACH(n, vm->networks) {
                 if (n->backend != PF_BACKEND_CONSTRAINTS)
@@ -626,22 +624,21 @@ static void check_constraint_refs(const pf_model *m) {
 }
 
 void pf_validate(pf_config *c) {
-        diags = &c->diags;
+        pf_diags *diags = &c->diags;
         const pf_model *m = &c->model;
-        check_names(m);
+        check_names(diags, m);
         /* A resource whose document had errors is only checked against others (names, MACs,
          * references): its own cross-field checks would judge values that failed to load. */
-        EACH(h, m->hosts) if (!h->meta.load_failed) check_host(h);
-        EACH(s, m->subnets) if (!s->meta.load_failed) check_subnet(s);
-        EACH(b, m->bridges) if (!b->meta.load_failed) check_bridge(b);
-        EACH(t, m->macvtaps) if (!t->meta.load_failed) check_macvlan(t);
-        EACH(t, m->macvlans) if (!t->meta.load_failed) check_macvlan(t);
-        EACH(n, m->networks) if (!n->meta.load_failed) check_network(n);
-        check_network_bridges(m);
-        check_pools(m);
-        EACH(vm, m->vms) if (!vm->meta.load_failed) check_vm(m, vm);
-        check_macs(m);
-        check_macvtap_refs(m);
-        check_constraint_refs(m);
-        diags = NULL;
+        EACH(h, m->hosts) if (!h->meta.load_failed) check_host(diags, h);
+        EACH(s, m->subnets) if (!s->meta.load_failed) check_subnet(diags, s);
+        EACH(b, m->bridges) if (!b->meta.load_failed) check_bridge(diags, b);
+        EACH(t, m->macvtaps) if (!t->meta.load_failed) check_macvlan(diags, t);
+        EACH(t, m->macvlans) if (!t->meta.load_failed) check_macvlan(diags, t);
+        EACH(n, m->networks) if (!n->meta.load_failed) check_network(diags, n);
+        check_network_bridges(diags, m);
+        check_pools(diags, m);
+        EACH(vm, m->vms) if (!vm->meta.load_failed) check_vm(diags, m, vm);
+        check_macs(diags, m);
+        check_macvtap_refs(diags, m);
+        check_constraint_refs(diags, m);
 }
