@@ -151,7 +151,8 @@ static bool handle_event(builder *b, yaml_event_t *e, pf_yaml_docs *docs, size_t
                 frame f = b->stack[--b->depth];
                 size_t k = b->n_children - f.first_child;
                 f.node->items = pf_arena_array(b->arena, k, sizeof(pf_node *));
-                memcpy(f.node->items, b->children + f.first_child, k * sizeof(pf_node *));
+                if (k)  /* children is NULL until the first child */
+                        memcpy(f.node->items, b->children + f.first_child, k * sizeof(pf_node *));
                 f.node->n = f.node->type == PF_NODE_MAPPING ? k / 2 : k;
                 b->n_children = f.first_child;
                 if (f.anchor)
