@@ -513,7 +513,8 @@ static bool walk_table(walk *w, const pf_node *n, void *base, const table *t, co
                 while (j < t->n && strcmp(t->fields[j].key, k->value) != 0)
                         j++;
                 char q[PF_QUOTE_MAX];
-                pf_quote(q, sizeof(q), k->value, k->len);
+                if (j == t->n || (seen & (1ULL << j)))  /* quoted only for the messages below */
+                        pf_quote(q, sizeof(q), k->value, k->len);
                 if (j == t->n) {
                         ok = false;
                         if (strcmp(k->value, "<<") == 0) {

@@ -12,7 +12,10 @@
 #include "util/suggest.h"
 #include "util/xalloc.h"
 
-#define EACH(it, list) for (__typeof__((list).v[0]) *it = (list).v; it < (list).v + (list).n; it++)
+/* Iterate a PF_LIST; an empty list's v may be NULL, and NULL + 0 is undefined in C. */
+#define EACH(it, list)                                                                        \
+        for (__typeof__((list).v[0]) *it = (list).v, *it##_end_ = (list).n ? (list).v + (list).n : (list).v; \
+             it != it##_end_; it++)
 
 static int loc_cmp(pf_loc a, pf_loc b) {
         int r = strcmp(a.src ? a.src->path : "", b.src ? b.src->path : "");
