@@ -1056,10 +1056,10 @@ static void *append_resource(pf_config *c, pf_kind kind) {
         return r;
 }
 
+/* `kind` is read before the walk (it chooses spec's table); the walk only marks it as seen. */
 static bool p_kind_seen(walk *w, const pf_node *n, void *base, const field *f) {
-        (void) base, (void) f;
-        (void) w, (void) n;
-        return true;    /* read before the walk, so that spec's table is known */
+        (void) w, (void) n, (void) base, (void) f;
+        return true;
 }
 
 static bool p_skip(walk *w, const pf_node *n, void *base, const field *f) {
@@ -1092,9 +1092,8 @@ static void load_document(walk *w, const pf_yaml_doc *doc) {
         if (kind_node) {
                 field kf = { .key = "kind" };
                 const char *s = scalar(w, kind_node, &kf, "a string");
-                if (s && enum_value(w, kind_node, &pf_kind_enum, s, &kind)) {
-                        /* kind found */
-                }
+                if (s)
+                        enum_value(w, kind_node, &pf_kind_enum, s, &kind);      /* reports a bad kind */
         }
         pf_meta scratch_meta;
         void *res;
