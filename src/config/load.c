@@ -665,12 +665,7 @@ TABLE(dhcp_table, "dhcp", pf_net_ip, NOLOC, NULL,
       FLD(pf_net_ip, "ranges", p_seq, dhcp_ranges, &seq_ranges),
       FLD(pf_net_ip, "hosts", p_seq, dhcp_hosts, &seq_dhcp_hosts),
       SUB(pf_net_ip, "bootp", bootp_table, offsetof(pf_net_ip, bootp_loc)));
-static void net_ip_finish(walk *w, const pf_node *n, pf_loc here, void *base) {
-        (void) w, (void) n, (void) here;
-        pf_net_ip *ip = base;
-        ip->has_dhcp = pf_loc_set(ip->dhcp_loc);
-}
-TABLE(net_ip_table, "ips entry", pf_net_ip, offsetof(pf_net_ip, loc), net_ip_finish,
+TABLE(net_ip_table, "ips entry", pf_net_ip, offsetof(pf_net_ip, loc), NULL,
       REQ(pf_net_ip, "address", p_ip, address, NULL),
       REQ(pf_net_ip, "prefix", p_uint, prefix, &r_prefix),
       SUB(pf_net_ip, "dhcp", dhcp_table, offsetof(pf_net_ip, dhcp_loc)));
@@ -860,17 +855,17 @@ TABLE(vm_table, "VirtualMachine spec", pf_vm, NOLOC, vm_finish,
       FLD(pf_vm, "networks", p_seq, networks, &seq_vm_nets),
       FLD(pf_vm, "volumes", p_seq, volumes, &seq_volumes));
 
-static bool storage_exclusive(walk *w, const pf_node *n, const pf_vm *vm, const char *second) {
+/* storage: and domain.devices.disks say the same thing; whichever comes second is the error. */
+static bool storage_exclusive(walk *w, const pf_node *n, const char *second, const char *first, pf_loc first_loc) {
         pf_error(D(w), loc_of(w, n), "\"%s\" cannot be combined with %s given at line %u; use one of them",
-                 second, strcmp(second, "storage") ? "the storage shorthand" : "domain.devices.disks",
-                 strcmp(second, "storage") ? vm->storage_loc.line : vm->disks_loc.line);
+                 second, first, first_loc.line);
         return false;
 }
 
 static bool p_disks(walk *w, const pf_node *n, void *base, const field *f) {
         pf_vm *vm = base;
         if (pf_loc_set(vm->storage_loc))
-                return storage_exclusive(w, n, vm, "disks");
+                return storage_exclusive(w, n, "disks", "the storage shorthand", vm->storage_loc);
         return p_seq(w, n, base, f);
 }
 
@@ -882,7 +877,7 @@ static bool p_storage(walk *w, const pf_node *n, void *base, const field *f) {
         if (!s)
                 return false;
         if (pf_loc_set(vm->disks_loc))
-                return storage_exclusive(w, n, vm, "storage");
+                return storage_exclusive(w, n, "storage", "domain.devices.disks", vm->disks_loc);
         vm->storage = s;
         vm->storage_loc = loc_of(w, n);
         size_t count = 1;

@@ -175,7 +175,7 @@ static bool forward_has_ips(pf_forward f) {
 
 static void check_network(pf_diags *diags, const pf_network *n) {
         const char *fwd = pf_forward_enum.names[n->forward];
-        char a[PF_QUOTE_MAX], x[64], y[64];
+        char x[64], y[64];
         bool direct = n->forward == PF_FORWARD_PRIVATE || n->forward == PF_FORWARD_VEPA ||
                       n->forward == PF_FORWARD_PASSTHROUGH;
         pf_loc at = pf_loc_set(n->forward_loc) ? n->forward_loc : n->meta.loc;
@@ -219,7 +219,7 @@ static void check_network(pf_diags *diags, const pf_network *n) {
                 }
                 pf_cidr net = { ip->address, (uint8_t) ip->prefix };
                 net = pf_cidr_network(&net);
-                if (ip->has_dhcp) {
+                if (pf_loc_set(ip->dhcp_loc)) {
                         int *count = ip->address.family == AF_INET ? &dhcp4 : &dhcp6;
                         if (++*count == 2)
                                 pf_error(diags, ip->dhcp_loc, "only one %s address of a network may have dhcp (a libvirt limit)",
@@ -258,7 +258,6 @@ static void check_network(pf_diags *diags, const pf_network *n) {
                 if (pf_loc_set(ip->bootp_loc) && ip->address.family != AF_INET)
                         pf_error(diags, ip->bootp_loc, "bootp is IPv4 only");
         }
-        (void) a;
 }
 
 /* Bridges that libvirt creates for nat/route/open/none must not collide with each other or

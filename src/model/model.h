@@ -134,7 +134,7 @@ typedef struct pf_dhcp_host {
 typedef struct pf_net_ip {
         pf_ip address; pf_loc address_loc;
         unsigned prefix; pf_loc prefix_loc;
-        bool has_dhcp; pf_loc dhcp_loc;
+        pf_loc dhcp_loc;                /* set: libvirt's dnsmasq serves DHCP here */
         PF_LIST(pf_ip_range) dhcp_ranges; pf_loc dhcp_ranges_loc;
         PF_LIST(pf_dhcp_host) dhcp_hosts; pf_loc dhcp_hosts_loc;
         const char *bootp_file; pf_loc bootp_file_loc;

@@ -33,7 +33,6 @@ void *pf_arena_alloc(pf_arena *a, size_t size) {
         }
         void *p = (char *) c->data + c->used;
         c->used += size;
-        a->total += size;
         memset(p, 0, size);
         return p;
 }
@@ -74,5 +73,4 @@ void pf_arena_free(pf_arena *a) {
                 free(c);
         }
         a->head = NULL;
-        a->total = 0;
 }

@@ -6,7 +6,6 @@
 typedef struct pf_arena_chunk pf_arena_chunk;
 typedef struct pf_arena {
         pf_arena_chunk *head;
-        size_t total;   /* bytes handed out, for the benchmark's curiosity */
 } pf_arena;
 
 /* pf_arena_alloc: zeroed memory aligned for any object. Aborts on out-of-memory. */

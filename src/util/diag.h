@@ -45,7 +45,6 @@ typedef struct pf_diags {
 void pf_diag_add(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 #define pf_error(d, loc, ...) pf_diag_add((d), PF_ERROR, (loc), __VA_ARGS__)
-#define pf_note(d, loc, ...) pf_diag_add((d), PF_NOTE, (loc), __VA_ARGS__)
 
 /* pf_diag_sort: order by path (bytes), line, column, then emission. */
 void pf_diag_sort(pf_diags *d);

@@ -19,11 +19,8 @@
 #include "config/values.h"
 #include "model/names.h"
 
-static pf_config *load_paths(const char *const *paths, size_t n) {
-        pf_config *c = malloc(sizeof(*c));
-        pf_config_init(c);
-        for (size_t i = 0; i < n; i++)
-                pf_config_load_path(c, paths[i]);
+/* Validate a loaded configuration and fail the test, showing the errors, if there are any. */
+static pf_config *expect_valid(pf_config *c) {
         pf_validate(c);
         if (c->diags.n_errors) {
                 pf_diag_sort(&c->diags);
@@ -33,17 +30,19 @@ static pf_config *load_paths(const char *const *paths, size_t n) {
         return c;
 }
 
+static pf_config *load_paths(const char *const *paths, size_t n) {
+        pf_config *c = malloc(sizeof(*c));
+        pf_config_init(c);
+        for (size_t i = 0; i < n; i++)
+                pf_config_load_path(c, paths[i]);
+        return expect_valid(c);
+}
+
 static pf_config *load_text(const char *text) {
         pf_config *c = malloc(sizeof(*c));
         pf_config_init(c);
         pf_config_load_buffer(c, "inline.yaml", text, strlen(text));
-        pf_validate(c);
-        if (c->diags.n_errors) {
-                pf_diag_sort(&c->diags);
-                pf_diag_print(&c->diags, stderr, false);
-                fail_msg("expected no errors, got %zu", c->diags.n_errors);
-        }
-        return c;
+        return expect_valid(c);
 }
 
 static void drop(pf_config *c) {
@@ -82,7 +81,7 @@ static void test_maas_network(void **state) {
         assert_int_equal(n->ips.n, 1);
         assert_string_equal(ip_str(&n->ips.v[0].address), "172.16.99.1");
         assert_int_equal(n->ips.v[0].prefix, 24);
-        assert_false(n->ips.v[0].has_dhcp);     /* MAAS serves DHCP, not libvirt */
+        assert_false(pf_loc_set(n->ips.v[0].dhcp_loc));     /* MAAS serves DHCP, not libvirt */
         assert_true(n->autostart);
         assert_true(n->active);
         assert_int_equal(n->meta.name_loc.line, 12);
@@ -305,7 +304,7 @@ static void test_values_loaded(void **state) {
         assert_int_equal(m->macvlans.v[0].mode, PF_MACVLAN_PRIVATE);
         assert_int_equal(m->macvlans.v[0].addresses.v[0].cidr.ip.family, AF_INET6);
         const pf_net_ip *ip = &m->networks.v[0].ips.v[0];
-        assert_true(ip->has_dhcp);
+        assert_true(pf_loc_set(ip->dhcp_loc));
         assert_string_equal(ip_str(&ip->dhcp_ranges.v[0].start), "192.168.50.100");
         assert_string_equal(ip->dhcp_hosts.v[0].name, "web1");
         assert_string_equal(ip->bootp_file, "pxelinux.0");
