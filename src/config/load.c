@@ -267,9 +267,6 @@ static bool p_double(walk *w, const pf_node *n, void *base, const field *f) {
 
 static bool enum_value(walk *w, const pf_node *n, const pf_enum *e, const char *s, int *ret) {
         int v = pf_enum_lookup(e, s);
-        /* Slot 0 of the binding and backend enums is "none": not a spelling users may write. */
-        if (v >= 0 && (e == &pf_binding_enum || e == &pf_backend_enum) && v == 0)
-                v = -1;
         if (v >= 0) {
                 *ret = v;
                 return true;
@@ -282,7 +279,7 @@ static bool enum_value(walk *w, const pf_node *n, const pf_enum *e, const char *
         } else {
                 char list[256] = "";
                 for (size_t i = 0; i < e->n; i++) {
-                        if (!e->names[i] || (i == 0 && (e == &pf_binding_enum || e == &pf_backend_enum)))
+                        if (!e->names[i])
                                 continue;
                         if (*list)
                                 strncat(list, ", ", sizeof(list) - strlen(list) - 1);

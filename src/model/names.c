@@ -38,10 +38,10 @@ ENUM(pf_nic_model, "interface model", _PF_MODEL_MAX,
      [PF_MODEL_VIRTIO] = "virtio", [PF_MODEL_E1000] = "e1000", [PF_MODEL_E1000E] = "e1000e",
      [PF_MODEL_NE2K_PCI] = "ne2k_pci", [PF_MODEL_PCNET] = "pcnet", [PF_MODEL_RTL8139] = "rtl8139");
 ENUM(pf_binding, "interface binding", _PF_BINDING_MAX,
-     [PF_BINDING_NONE] = "none", [PF_BINDING_BRIDGE] = "bridge", [PF_BINDING_MACVTAP] = "macvtap",
+     [PF_BINDING_BRIDGE] = "bridge", [PF_BINDING_MACVTAP] = "macvtap",
      [PF_BINDING_MASQUERADE] = "masquerade", [PF_BINDING_SLIRP] = "slirp", [PF_BINDING_SRIOV] = "sriov");
 ENUM(pf_backend, "network backend", _PF_BACKEND_MAX,
-     [PF_BACKEND_NONE] = "none", [PF_BACKEND_POD] = "pod", [PF_BACKEND_MULTUS] = "multus",
+     [PF_BACKEND_POD] = "pod", [PF_BACKEND_MULTUS] = "multus",
      [PF_BACKEND_GENIE] = "genie", [PF_BACKEND_NETWORK] = "network", [PF_BACKEND_HOST] = "host",
      [PF_BACKEND_CONSTRAINTS] = "constraints", [PF_BACKEND_MACVTAP] = "macvtap");
 ENUM(pf_protocol, "protocol", _PF_PROTO_MAX, [PF_PROTO_TCP] = "TCP", [PF_PROTO_UDP] = "UDP");

@@ -1,4 +1,5 @@
-/* names.h: enum <-> YAML spelling. Each table is indexed by the enum and ends at its _MAX. */
+/* names.h: enum <-> YAML spelling. Each table is indexed by the enum and ends at its _MAX.
+ * A NULL entry (the "none" of bindings and backends) has no spelling users may write. */
 #pragma once
 #include <stddef.h>
 
