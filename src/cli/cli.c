@@ -12,6 +12,8 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "libvirt/host.h"
+#include "run/reconcile.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_CONFIG "/etc/podform"
@@ -27,14 +29,15 @@ typedef struct options {
         int verbose;
         bool quiet;
         enum color_mode color;
-        bool detailed_exitcode, dry_run, prune, yes;
-        long debounce_ms, resync_s;
+        bool detailed_exitcode, dry_run, prune, yes, allow_restart;
+        long debounce_ms, resync_s, shutdown_timeout_s;
 } options;
 
 /* Option bits: which subcommand accepts which option. */
 enum {
         O_FILE = 1 << 0, O_CONNECT = 1 << 1, O_OUTPUT = 1 << 2, O_DETAILED = 1 << 3,
         O_DRY_RUN = 1 << 4, O_PRUNE = 1 << 5, O_YES = 1 << 6, O_DEBOUNCE = 1 << 7, O_RESYNC = 1 << 8,
+        O_ALLOW_RESTART = 1 << 9, O_SHUTDOWN_TIMEOUT = 1 << 10,
 };
 
 typedef struct command {
@@ -106,6 +109,46 @@ static int run_validate(const command *cmd, options *o) {
         return r;
 }
 
+/* PODFORM_STATE_DIR moves the ownership record (tests, non-root runs). */
+static const char *state_dir(void) {
+        const char *d = getenv("PODFORM_STATE_DIR");
+        return d && *d ? d : "/var/lib/podform";
+}
+
+static int run_reconcile(const command *cmd, options *o) {
+        pf_config c;
+        int r = load_config(o, &c);
+        if (r != PF_EXIT_OK) {
+                pf_config_free(&c);
+                return r;
+        }
+        const char *host_name = pf_scope_host(&c, o->host);
+        const char *uri = pf_scope_uri(&c, host_name, o->connect);
+        pf_lv_opts lo = { .shutdown_timeout = (unsigned) o->shutdown_timeout_s };
+        char *err = NULL;
+        pf_lv_host *h = pf_lv_open(uri, state_dir(), &lo, &err);
+        if (!h) {
+                fprintf(stderr, "podform: %s\n", err);
+                free(err);
+                pf_config_free(&c);
+                return PF_EXIT_ERROR;
+        }
+        bool apply = !strcmp(cmd->name, "apply");
+        pf_run_opts ro = {
+                .apply = apply, .dry_run = o->dry_run, .prune = o->prune, .yes = o->yes,
+                .allow_restart = o->allow_restart, .detailed_exitcode = o->detailed_exitcode,
+                .json = o->output && !strcmp(o->output, "json"), .color = use_color(o->color, stdout),
+                .verbose = o->verbose > 0, .quiet = o->quiet, .interactive = isatty(STDIN_FILENO) == 1,
+                .host_name = host_name, .out = stdout, .err = stderr,
+        };
+        if (!o->quiet && !ro.json)
+                printf("podform %s: host %s, %s\n", cmd->name, host_name, uri);
+        r = pf_reconcile(&c, h, &ro);
+        pf_lv_close(h);
+        pf_config_free(&c);
+        return r;
+}
+
 /* Commands whose issues have not landed: they check their options, then say so plainly. */
 static int run_not_implemented(const command *cmd, options *o) {
         (void) o;
@@ -117,11 +160,11 @@ static const command commands[] = {
         { "validate", "check the configuration; touches nothing",
           "[-f PATH]...", O_FILE, NULL, run_validate },
         { "plan", "show what apply would change",
-          "[-f PATH]... [--connect URI] [--output text|json] [--detailed-exitcode]",
-          O_FILE | O_CONNECT | O_OUTPUT | O_DETAILED, "text,json", run_not_implemented },
+          "[-f PATH]... [--connect URI] [--output text|json] [--detailed-exitcode] [--prune] [--allow-restart]",
+          O_FILE | O_CONNECT | O_OUTPUT | O_DETAILED | O_PRUNE | O_ALLOW_RESTART, "text,json", run_reconcile },
         { "apply", "make the host match the configuration",
-          "[-f PATH]... [--connect URI] [--dry-run] [--prune] [--yes]",
-          O_FILE | O_CONNECT | O_DRY_RUN | O_PRUNE | O_YES, NULL, run_not_implemented },
+          "[-f PATH]... [--connect URI] [--dry-run] [--prune] [--yes] [--allow-restart] [--shutdown-timeout S]",
+          O_FILE | O_CONNECT | O_DRY_RUN | O_PRUNE | O_YES | O_ALLOW_RESTART | O_SHUTDOWN_TIMEOUT, NULL, run_reconcile },
         { "watch", "apply, then re-apply when files change or the host drifts",
           "[-f PATH]... [--connect URI] [--debounce MS] [--resync SECONDS]",
           O_FILE | O_CONNECT | O_DEBOUNCE | O_RESYNC, NULL, run_not_implemented },
@@ -168,6 +211,10 @@ static void usage_command(const command *c, FILE *f) {
                 fprintf(f, "  --prune                delete podform-owned resources the configuration no longer declares\n");
         if (c->accepts & O_YES)
                 fprintf(f, "  --yes                  do not ask for confirmation\n");
+        if (c->accepts & O_ALLOW_RESTART)
+                fprintf(f, "  --allow-restart        restart running VMs whose changes need it (default: never)\n");
+        if (c->accepts & O_SHUTDOWN_TIMEOUT)
+                fprintf(f, "  --shutdown-timeout S   seconds to wait for an ACPI shutdown before powering off (default 120)\n");
         if (c->accepts & O_DEBOUNCE)
                 fprintf(f, "  --debounce MS          wait this long after the last change before reconciling\n");
         if (c->accepts & O_RESYNC)
@@ -177,7 +224,7 @@ static void usage_command(const command *c, FILE *f) {
 
 enum {
         OPT_HOST = 1000, OPT_COLOR, OPT_CONNECT, OPT_OUTPUT, OPT_DETAILED, OPT_DRY_RUN, OPT_PRUNE,
-        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC,
+        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC, OPT_ALLOW_RESTART, OPT_SHUTDOWN_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -196,6 +243,8 @@ static const struct option long_options[] = {
         { "yes", no_argument, NULL, OPT_YES },
         { "debounce", required_argument, NULL, OPT_DEBOUNCE },
         { "resync", required_argument, NULL, OPT_RESYNC },
+        { "allow-restart", no_argument, NULL, OPT_ALLOW_RESTART },
+        { "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
         { 0 },
 };
 
@@ -242,7 +291,7 @@ int pf_cli_main(int argc, char **argv) {
                 argv++;
                 argc--;
         }
-        options o = { .color = COLOR_AUTO };
+        options o = { .color = COLOR_AUTO, .shutdown_timeout_s = 120 };
         _cleanup_free_ const char **files = pf_xcalloc((size_t) argc, sizeof(*files));
         o.files = files;
         int c;
@@ -259,6 +308,8 @@ int pf_cli_main(int argc, char **argv) {
                 case OPT_YES: need = O_YES; break;
                 case OPT_DEBOUNCE: need = O_DEBOUNCE; break;
                 case OPT_RESYNC: need = O_RESYNC; break;
+                case OPT_ALLOW_RESTART: need = O_ALLOW_RESTART; break;
+                case OPT_SHUTDOWN_TIMEOUT: need = O_SHUTDOWN_TIMEOUT; break;
                 case '?': return usage_error(cmd, "%s", "invalid option");
                 default: break;
                 }
@@ -297,6 +348,11 @@ int pf_cli_main(int argc, char **argv) {
                 case OPT_DEBOUNCE:
                         if (!parse_count(optarg, 3600000, &o.debounce_ms))
                                 return usage_error(cmd, "--debounce takes milliseconds from 0 to 3600000, not '%s'", optarg);
+                        break;
+                case OPT_ALLOW_RESTART: o.allow_restart = true; break;
+                case OPT_SHUTDOWN_TIMEOUT:
+                        if (!parse_count(optarg, 3600, &o.shutdown_timeout_s))
+                                return usage_error(cmd, "--shutdown-timeout takes seconds from 0 to 3600, not '%s'", optarg);
                         break;
                 case OPT_RESYNC:
                         if (!parse_count(optarg, 86400 * 7, &o.resync_s))

@@ -994,14 +994,14 @@ typedef struct kind_info {
         void (*init)(void *resource);
 } kind_info;
 
-static void host_init(void *r) {
-        pf_host *h = r;
+void pf_host_defaults(pf_host *h) {
         h->connect = "qemu:///system";
         h->default_macvlan_mode = PF_MACVLAN_BRIDGE;
         h->default_storage_pool = "default";
         h->overcommit_cpu = h->overcommit_memory = 1.0;
         h->permit_bridge_on_pod_network = true;
 }
+static void host_init(void *r) { pf_host_defaults(r); }
 static void network_init(void *r) {
         pf_network *n = r;
         n->bridge_stp = n->autostart = n->active = true;

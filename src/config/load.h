@@ -34,3 +34,7 @@ void pf_config_load_path(pf_config *c, const char *path);
 /* pf_config_load_buffer: text that did not come from a file (tests, fuzzing). `name` is used
  * in messages. The text is copied. */
 void pf_config_load_buffer(pf_config *c, const char *name, const char *text, size_t len);
+
+/* pf_host_defaults: a Host with every default of spec section 2 (also used when no Host is
+ * declared). */
+void pf_host_defaults(pf_host *h);

@@ -1,0 +1,787 @@
+#include "config.h"
+#include "libvirt/render.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config/values.h"
+#include "model/names.h"
+#include "util/xalloc.h"
+
+/* ---- hashing ---- */
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+        const unsigned char *s = p;
+        for (size_t i = 0; i < n; i++) {
+                h ^= s[i];
+                h *= FNV_PRIME;
+        }
+        return h;
+}
+
+/* ---- libxml2 helpers: a NULL from libxml2 here can only mean out of memory ---- */
+
+static void *xml_check(void *p) {
+        if (!p)
+                pf_oom();
+        return p;
+}
+
+static xmlDocPtr new_doc(const char *root_name, xmlNodePtr *root) {
+        xmlDocPtr doc = xml_check(xmlNewDoc(BAD_CAST "1.0"));
+        *root = xml_check(xmlNewDocNode(doc, NULL, BAD_CAST root_name, NULL));
+        xmlDocSetRootElement(doc, *root);
+        return doc;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name) {
+        return xml_check(xmlNewChild(parent, NULL, BAD_CAST name, NULL));
+}
+
+/* xmlNewTextChild, not xmlNewChild: content is text, so '&' in a path must be escaped. */
+static xmlNodePtr text_child(xmlNodePtr parent, const char *name, const char *text) {
+        return xml_check(xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST (text ? text : "")));
+}
+
+static void prop(xmlNodePtr n, const char *name, const char *value) {
+        xml_check(xmlNewProp(n, BAD_CAST name, BAD_CAST (value ? value : "")));
+}
+
+static void prop_u(xmlNodePtr n, const char *name, unsigned long long v) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%llu", v);
+        prop(n, name, buf);
+}
+
+static void prop_ip(xmlNodePtr n, const char *name, const pf_ip *ip) {
+        char buf[64];
+        prop(n, name, pf_ip_format(ip, buf));
+}
+
+static void prop_mac(xmlNodePtr n, const char *name, const pf_mac *m) {
+        char buf[64];
+        prop(n, name, pf_mac_format(m, buf));
+}
+
+/* <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/> */
+static void pci_address(xmlNodePtr parent, const pf_pci *p) {
+        char buf[16];
+        xmlNodePtr a = child(parent, "address");
+        prop(a, "type", "pci");
+        snprintf(buf, sizeof(buf), "0x%04x", p->domain);
+        prop(a, "domain", buf);
+        snprintf(buf, sizeof(buf), "0x%02x", p->bus);
+        prop(a, "bus", buf);
+        snprintf(buf, sizeof(buf), "0x%02x", p->slot);
+        prop(a, "slot", buf);
+        snprintf(buf, sizeof(buf), "0x%x", p->function);
+        prop(a, "function", buf);
+}
+
+char *pf_xml_dump(xmlDocPtr doc) {
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        if (!root)
+                return pf_xstrdup("");
+        xmlBufferPtr buf = xml_check(xmlBufferCreate());
+        if (xmlNodeDump(buf, doc, root, 0, 1) < 0)
+                pf_oom();
+        const char *s = (const char *) xmlBufferContent(buf);
+        size_t n = strlen(s);
+        char *out = pf_xmalloc(n + 2);
+        memcpy(out, s, n);
+        out[n] = '\n';          /* as xmlDocDumpFormatMemory ends */
+        out[n + 1] = '\0';
+        xmlBufferFree(buf);
+        return out;
+}
+
+/* ---- small public helpers ---- */
+
+const char *pf_disk_pool(const pf_render_env *env, const pf_disk *disk) {
+        return disk->pool ? disk->pool : env->host->default_storage_pool;
+}
+
+char *pf_volume_name(pf_arena *a, const char *vm, const char *disk) {
+        return pf_arena_printf(a, "%s-%s", vm, disk);
+}
+
+unsigned pf_vm_vcpus(const pf_vm *vm) {
+        return vm->sockets * vm->cores * vm->threads;
+}
+
+/* The top bytes of the hash: FNV-1a's last step is a multiplication, so its high bits depend
+ * on every input byte while its low bits depend on few. */
+void pf_derive_mac(const char *host, const char *vm, const char *iface, unsigned attempt, pf_mac *ret) {
+        host = host ? host : "";
+        vm = vm ? vm : "";
+        iface = iface ? iface : "";
+        uint64_t h = FNV_OFFSET;
+        h = fnv1a(h, host, strlen(host) + 1);
+        h = fnv1a(h, vm, strlen(vm) + 1);
+        h = fnv1a(h, iface, strlen(iface) + 1);
+        if (attempt > 0) {
+                char buf[16];
+                int n = snprintf(buf, sizeof(buf), "%u", attempt);
+                h = fnv1a(h, buf, (size_t) n);
+        }
+        *ret = (pf_mac) { { 0x52, 0x54, 0x00, (uint8_t) (h >> 56), (uint8_t) (h >> 48), (uint8_t) (h >> 40) } };
+}
+
+/* ---- the MAC table ---- */
+
+struct pf_renderer {
+        const pf_render_env *env;
+        /* VM i of env->model has its interfaces' MACs at macs[first[i]] onwards. */
+        pf_mac *macs;
+        size_t *first;
+        size_t n_vms;
+        /* Every MAC taken, as a 48-bit number; open addressing, 0 = empty (no valid MAC is 0). */
+        uint64_t *used;
+        size_t used_cap, used_n;
+};
+
+static uint64_t mac_key(const pf_mac *m) {
+        uint64_t k = 0;
+        for (int i = 0; i < 6; i++)
+                k = k << 8 | m->b[i];
+        return k;
+}
+
+static size_t slot_of(uint64_t k, size_t cap) {
+        return (size_t) ((k * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+}
+
+static bool used_has(const pf_renderer *r, const pf_mac *m) {
+        uint64_t k = mac_key(m);
+        for (size_t s = slot_of(k, r->used_cap);; s = (s + 1) & (r->used_cap - 1)) {
+                if (r->used[s] == k)
+                        return true;
+                if (!r->used[s])
+                        return false;
+        }
+}
+
+static void used_insert_key(uint64_t *tab, size_t cap, uint64_t k) {
+        size_t s = slot_of(k, cap);
+        while (tab[s] && tab[s] != k)
+                s = (s + 1) & (cap - 1);
+        tab[s] = k;
+}
+
+static void used_add(pf_renderer *r, const pf_mac *m) {
+        uint64_t k = mac_key(m);
+        if (!k || used_has(r, m))
+                return;
+        if (2 * (r->used_n + 1) > r->used_cap) {
+                size_t cap = r->used_cap * 2;
+                uint64_t *tab = pf_xcalloc(cap, sizeof(*tab));
+                for (size_t i = 0; i < r->used_cap; i++)
+                        if (r->used[i])
+                                used_insert_key(tab, cap, r->used[i]);
+                free(r->used);
+                r->used = tab;
+                r->used_cap = cap;
+        }
+        used_insert_key(r->used, r->used_cap, k);
+        r->used_n++;
+}
+
+/* Explicit, else live: the MACs that are fixed. false: it must be derived. */
+static bool fixed_mac(const pf_render_env *env, const pf_vm *vm, const pf_iface *i, pf_mac *ret) {
+        if (pf_loc_set(i->mac_address_loc)) {
+                *ret = i->mac_address;
+                return true;
+        }
+        if (env->live_mac && vm->meta.name && i->name) {
+                const char *s = env->live_mac(env->ud, vm->meta.name, i->name);
+                if (s && !pf_parse_mac(s, ret))
+                        return true;
+        }
+        return false;
+}
+
+static void derive_free_mac(pf_renderer *r, const pf_vm *vm, const pf_iface *i, pf_mac *ret) {
+        for (unsigned attempt = 0;; attempt++) {
+                pf_derive_mac(r->env->host_name, vm->meta.name, i->name, attempt, ret);
+                if (!used_has(r, ret))
+                        break;
+        }
+        used_add(r, ret);
+}
+
+pf_renderer *pf_renderer_new(const pf_render_env *env) {
+        pf_renderer *r = pf_xcalloc(1, sizeof(*r));
+        r->env = env;
+        const pf_model *m = env->model;
+        size_t n_vms = m ? m->vms.n : 0, n_ifaces = 0;
+        for (size_t v = 0; v < n_vms; v++)
+                n_ifaces += m->vms.v[v].interfaces.n;
+        r->n_vms = n_vms;
+        r->first = pf_xcalloc(n_vms + 1, sizeof(*r->first));
+        r->macs = pf_xcalloc(n_ifaces + 1, sizeof(*r->macs));
+        r->used_cap = 64;
+        while (r->used_cap < 2 * (n_ifaces + 16))
+                r->used_cap *= 2;
+        r->used = pf_xcalloc(r->used_cap, sizeof(*r->used));
+        if (!m)
+                return r;
+
+        /* First every fixed MAC, links' too, so that no derived MAC can take one of them
+         * whatever the order of the documents. */
+        for (size_t x = 0; x < m->bridges.n; x++)
+                if (pf_loc_set(m->bridges.v[x].mac_address_loc))
+                        used_add(r, &m->bridges.v[x].mac_address);
+        for (size_t x = 0; x < m->macvtaps.n; x++)
+                if (pf_loc_set(m->macvtaps.v[x].mac_address_loc))
+                        used_add(r, &m->macvtaps.v[x].mac_address);
+        for (size_t x = 0; x < m->macvlans.n; x++)
+                if (pf_loc_set(m->macvlans.v[x].mac_address_loc))
+                        used_add(r, &m->macvlans.v[x].mac_address);
+        bool *pending = pf_xcalloc(n_ifaces + 1, sizeof(*pending));
+        size_t k = 0;
+        for (size_t v = 0; v < n_vms; v++) {
+                const pf_vm *vm = &m->vms.v[v];
+                r->first[v] = k;
+                for (size_t j = 0; j < vm->interfaces.n; j++, k++) {
+                        if (fixed_mac(env, vm, &vm->interfaces.v[j], &r->macs[k]))
+                                used_add(r, &r->macs[k]);
+                        else
+                                pending[k] = true;
+                }
+        }
+        r->first[n_vms] = k;
+        k = 0;
+        for (size_t v = 0; v < n_vms; v++) {
+                const pf_vm *vm = &m->vms.v[v];
+                for (size_t j = 0; j < vm->interfaces.n; j++, k++)
+                        if (pending[k])
+                                derive_free_mac(r, vm, &vm->interfaces.v[j], &r->macs[k]);
+        }
+        free(pending);
+        return r;
+}
+
+void pf_renderer_free(pf_renderer *r) {
+        if (!r)
+                return;
+        free(r->macs);
+        free(r->first);
+        free(r->used);
+        free(r);
+}
+
+/* The MACs of vm's interfaces. A VM from outside env->model (not expected) gets them assigned
+ * now, into *owned, which the caller frees. */
+static const pf_mac *vm_macs(pf_renderer *r, const pf_vm *vm, pf_mac **owned) {
+        const pf_model *m = r->env->model;
+        *owned = NULL;
+        if (m && vm >= m->vms.v && vm < m->vms.v + r->n_vms)
+                return &r->macs[r->first[vm - m->vms.v]];
+        pf_mac *macs = pf_xcalloc(vm->interfaces.n + 1, sizeof(*macs));
+        for (size_t j = 0; j < vm->interfaces.n; j++) {
+                if (fixed_mac(r->env, vm, &vm->interfaces.v[j], &macs[j]))
+                        used_add(r, &macs[j]);
+                else
+                        derive_free_mac(r, vm, &vm->interfaces.v[j], &macs[j]);
+        }
+        return *owned = macs;
+}
+
+/* ---- pools and volumes ---- */
+
+xmlDocPtr pf_render_pool(const pf_pool *p) {
+        xmlNodePtr root;
+        xmlDocPtr doc = new_doc("pool", &root);
+        prop(root, "type", pf_enum_name(&pf_pool_type_enum, p->type));
+        text_child(root, "name", p->meta.name);
+        xmlNodePtr target = child(root, "target");
+        text_child(target, "path", p->path);
+        return doc;
+}
+
+xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format format) {
+        xmlNodePtr root;
+        xmlDocPtr doc = new_doc("volume", &root);
+        text_child(root, "name", name);
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) capacity);
+        xmlNodePtr cap = text_child(root, "capacity", buf);
+        prop(cap, "unit", "bytes");
+        xmlNodePtr target = child(root, "target");
+        prop(child(target, "format"), "type", pf_enum_name(&pf_disk_format_enum, format));
+        return doc;
+}
+
+/* ---- networks ---- */
+
+static void render_net_ip(xmlNodePtr root, const pf_net_ip *ip) {
+        xmlNodePtr e = child(root, "ip");
+        prop_ip(e, "address", &ip->address);
+        prop_u(e, "prefix", ip->prefix);
+        if (ip->address.family == AF_INET6)
+                prop(e, "family", "ipv6");
+        if (!pf_loc_set(ip->dhcp_loc))
+                return;
+        xmlNodePtr dhcp = child(e, "dhcp");
+        for (size_t i = 0; i < ip->dhcp_ranges.n; i++) {
+                xmlNodePtr range = child(dhcp, "range");
+                prop_ip(range, "start", &ip->dhcp_ranges.v[i].start);
+                prop_ip(range, "end", &ip->dhcp_ranges.v[i].end);
+        }
+        for (size_t i = 0; i < ip->dhcp_hosts.n; i++) {
+                const pf_dhcp_host *h = &ip->dhcp_hosts.v[i];
+                xmlNodePtr host = child(dhcp, "host");
+                if (pf_loc_set(h->mac_loc) && !pf_mac_is_zero(&h->mac))
+                        prop_mac(host, "mac", &h->mac);
+                prop_ip(host, "ip", &h->ip);
+                if (h->name)
+                        prop(host, "name", h->name);
+        }
+        if (ip->bootp_file) {
+                xmlNodePtr bootp = child(dhcp, "bootp");
+                prop(bootp, "file", ip->bootp_file);
+                if (ip->bootp_server)
+                        prop(bootp, "server", ip->bootp_server);
+        }
+}
+
+xmlDocPtr pf_render_network(const pf_network *n) {
+        xmlNodePtr root;
+        xmlDocPtr doc = new_doc("network", &root);
+        text_child(root, "name", n->meta.name);
+        if (n->forward != PF_FORWARD_NONE) {
+                xmlNodePtr fwd = child(root, "forward");
+                prop(fwd, "mode", pf_enum_name(&pf_forward_enum, n->forward));
+                if (n->forward == PF_FORWARD_NAT && pf_loc_set(n->nat_loc)) {
+                        xmlNodePtr port = child(child(fwd, "nat"), "port");
+                        prop_u(port, "start", n->nat_port_start);
+                        prop_u(port, "end", n->nat_port_end);
+                }
+                for (size_t i = 0; i < n->interfaces.n; i++)
+                        prop(child(fwd, "interface"), "dev", n->interfaces.v[i].name);
+        }
+        switch (n->forward) {
+        case PF_FORWARD_NAT:
+        case PF_FORWARD_ROUTE:
+        case PF_FORWARD_OPEN:
+        case PF_FORWARD_NONE: {
+                /* libvirt creates this bridge: state stp and delay always, so that libvirt's
+                 * defaults (stp on) never differ from what the configuration means. */
+                xmlNodePtr br = child(root, "bridge");
+                if (n->bridge_name)
+                        prop(br, "name", n->bridge_name);
+                prop(br, "stp", n->bridge_stp ? "on" : "off");
+                prop_u(br, "delay", n->bridge_delay);
+                break;
+        }
+        case PF_FORWARD_BRIDGE:
+                if (n->bridge_name)
+                        prop(child(root, "bridge"), "name", n->bridge_name);
+                break;
+        default:
+                break;
+        }
+        if (pf_loc_set(n->mtu_loc))
+                prop_u(child(root, "mtu"), "size", n->mtu);
+        if (n->domain)
+                prop(child(root, "domain"), "name", n->domain);
+        for (size_t i = 0; i < n->ips.n; i++)
+                render_net_ip(root, &n->ips.v[i]);
+        return doc;
+}
+
+/* ---- domains ---- */
+
+typedef struct rctx {
+        pf_renderer *r;
+        const pf_vm *vm;
+        pf_diags *d;
+        unsigned n_errors;
+} rctx;
+
+__attribute__((format(printf, 3, 4)))
+static void fail(rctx *c, pf_loc loc, const char *fmt, ...) {
+        c->n_errors++;
+        if (!c->d)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                pf_oom();
+        va_end(ap);
+        pf_error(c->d, loc, "%s", msg);
+        free(msg);
+}
+
+/* libvirt's spelling of a macvlan mode: "passthru" is "passthrough" there. */
+static const char *direct_mode(pf_macvlan_mode m) {
+        return m == PF_MACVLAN_PASSTHRU ? "passthrough" : pf_enum_name(&pf_macvlan_mode_enum, m);
+}
+
+/* vda, ..., vdz, vdaa, ...: libvirt's naming of the n-th disk on a bus. */
+static void disk_dev(char *buf, size_t size, const char *prefix, size_t idx) {
+        char letters[16];
+        size_t n = 0;
+        for (;;) {
+                letters[n++] = (char) ('a' + idx % 26);
+                if (idx < 26 || n == sizeof(letters))
+                        break;
+                idx = idx / 26 - 1;
+        }
+        size_t p = (size_t) snprintf(buf, size, "%s", prefix);
+        while (n && p + 1 < size)
+                buf[p++] = letters[--n];
+        buf[p] = '\0';
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0)
+                pf_oom();
+        va_end(ap);
+        return s;
+}
+
+static void render_disks(rctx *c, xmlNodePtr devices) {
+        const pf_vm *vm = c->vm;
+        size_t next[_PF_BUS_MAX] = { 0 };
+        for (size_t x = 0; x < vm->disks.n; x++) {
+                const pf_disk *disk = &vm->disks.v[x];
+                const char *name = disk->name ? disk->name : "?";
+                if (disk->size == 0 && !pf_loc_set(disk->size_loc)) {
+                        fail(c, disk->loc, "disk '%s' is backed by a KubeVirt volume; podform creates only sized disks in this release (give it a size)",
+                             name);
+                        continue;
+                }
+                const char *prefix = "vd";
+                size_t *counter = &next[PF_BUS_VIRTIO];
+                switch (disk->bus) {
+                case PF_BUS_SATA:
+                case PF_BUS_SCSI:
+                        prefix = "sd";
+                        counter = &next[PF_BUS_SATA];   /* sata and scsi share the sd* names */
+                        break;
+                case PF_BUS_IDE:
+                        prefix = "hd";
+                        counter = &next[PF_BUS_IDE];
+                        break;
+                default:
+                        break;
+                }
+                xmlNodePtr e = child(devices, "disk");
+                prop(e, "type", "volume");
+                prop(e, "device", "disk");
+                xmlNodePtr drv = child(e, "driver");
+                prop(drv, "name", "qemu");
+                prop(drv, "type", pf_enum_name(&pf_disk_format_enum, disk->format));
+                xmlNodePtr src = child(e, "source");
+                prop(src, "pool", pf_disk_pool(c->r->env, disk));
+                char *vol = xasprintf("%s-%s", vm->meta.name ? vm->meta.name : "?", name);
+                prop(src, "volume", vol);
+                free(vol);
+                char dev[32];
+                disk_dev(dev, sizeof(dev), prefix, (*counter)++);
+                xmlNodePtr tgt = child(e, "target");
+                prop(tgt, "dev", dev);
+                prop(tgt, "bus", pf_enum_name(&pf_disk_bus_enum, disk->bus));
+                if (pf_loc_set(disk->boot_order_loc))
+                        prop_u(child(e, "boot"), "order", disk->boot_order);
+        }
+}
+
+static const pf_vm_net *net_of(const pf_vm *vm, const char *name) {
+        for (size_t x = 0; x < vm->networks.n; x++)
+                if (name && vm->networks.v[x].name && !strcmp(vm->networks.v[x].name, name))
+                        return &vm->networks.v[x];
+        return NULL;
+}
+
+/* multus/genie networkName: a libvirt Network (declared for this VM's host, or live), else a
+ * bridge of that name. */
+static bool is_libvirt_network(const rctx *c, const char *name) {
+        const pf_model *m = c->r->env->model;
+        for (size_t x = 0; m && x < m->networks.n; x++) {
+                const pf_network *n = &m->networks.v[x];
+                if (n->meta.name && !strcmp(n->meta.name, name) && pf_meta_compatible(&n->meta, &c->vm->meta))
+                        return true;
+        }
+        return c->r->env->live_network && c->r->env->live_network(c->r->env->ud, name);
+}
+
+static xmlNodePtr new_iface(xmlNodePtr devices, const char *type) {
+        xmlNodePtr e = child(devices, "interface");
+        prop(e, "type", type);
+        return e;
+}
+
+static xmlNodePtr source_attr(xmlNodePtr iface, const char *name, const char *value) {
+        xmlNodePtr src = child(iface, "source");
+        prop(src, name, value);
+        return src;
+}
+
+/* The <interface> of one NIC, or NULL after an error. */
+static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
+        const pf_vm *vm = c->vm;
+        const pf_render_env *env = c->r->env;
+        const char *name = i->name ? i->name : "?";
+        bool pod = i->implicit || n->backend == PF_BACKEND_POD ||
+                   (n->backend == PF_BACKEND_MULTUS && n->multus_default);
+        xmlNodePtr e;
+
+        if (n->backend == PF_BACKEND_CONSTRAINTS) {
+                fail(c, n->backend_loc, "interface constraints (spec 3.2) are resolved in a later release");
+                return NULL;
+        }
+        if (pod) {
+                if (i->binding == PF_BINDING_SLIRP) {
+                        if (i->ports.n) {
+                                fail(c, i->ports_loc, "libvirt cannot forward ports on a slirp interface; use the masquerade binding (passt) for port forwarding");
+                                return NULL;
+                        }
+                        return new_iface(devices, "user");
+                }
+                if (i->binding == PF_BINDING_MASQUERADE) {
+                        e = new_iface(devices, "user");
+                        prop(child(e, "backend"), "type", "passt");
+                        for (size_t x = 0; x < i->ports.n; x++) {
+                                xmlNodePtr pf = child(e, "portForward");
+                                prop(pf, "proto", i->ports.v[x].protocol == PF_PROTO_UDP ? "udp" : "tcp");
+                                prop_u(child(pf, "range"), "start", i->ports.v[x].port);
+                        }
+                        return e;
+                }
+                pf_loc at = pf_loc_set(n->backend_loc) ? n->backend_loc
+                          : pf_loc_set(n->loc) ? n->loc
+                          : pf_loc_set(vm->autoattach_pod_interface_loc) ? vm->autoattach_pod_interface_loc
+                          : vm->meta.name_loc;
+                fail(c, at, "the pod network (spec 3.1) is resolved in a later release; attach interface '%s' with network:, host: or macvtap: for now",
+                     name);
+                return NULL;
+        }
+
+        switch (i->binding) {
+        case PF_BINDING_BRIDGE:
+                switch (n->backend) {
+                case PF_BACKEND_NETWORK:
+                        e = new_iface(devices, "network");
+                        source_attr(e, "network", n->network);
+                        return e;
+                case PF_BACKEND_HOST:
+                        if (!n->host_interface)
+                                break;
+                        e = new_iface(devices, "bridge");
+                        source_attr(e, "bridge", n->host_interface);
+                        return e;
+                case PF_BACKEND_MULTUS:
+                case PF_BACKEND_GENIE:
+                        if (!n->network_name)
+                                break;
+                        if (is_libvirt_network(c, n->network_name)) {
+                                e = new_iface(devices, "network");
+                                source_attr(e, "network", n->network_name);
+                        } else {
+                                e = new_iface(devices, "bridge");
+                                source_attr(e, "bridge", n->network_name);
+                        }
+                        return e;
+                case PF_BACKEND_MACVTAP:
+                        goto ethernet;
+                default:
+                        break;
+                }
+                break;
+        case PF_BINDING_MACVTAP:
+                if (n->backend == PF_BACKEND_MACVTAP)
+                        goto ethernet;
+                if (n->backend == PF_BACKEND_HOST && n->host_interface) {
+                        e = new_iface(devices, "direct");
+                        xmlNodePtr src = source_attr(e, "dev", n->host_interface);
+                        prop(src, "mode", direct_mode(pf_loc_set(i->macvtap_mode_loc) ? i->macvtap_mode
+                                                                                      : env->host->default_macvlan_mode));
+                        return e;
+                }
+                break;
+        case PF_BINDING_SRIOV:
+                if (n->backend == PF_BACKEND_HOST) {
+                        pf_pci pci = n->host_pci;
+                        if (!pf_loc_set(n->host_pci_loc)) {
+                                const char *ifname = n->host_interface ? n->host_interface : "?";
+                                if (!env->host_pci || !n->host_interface || !env->host_pci(env->ud, n->host_interface, &pci)) {
+                                        fail(c, n->host_interface_loc,
+                                             "host interface '%s' is not a PCI network device on this host; sriov needs one (give host: {pci: ...})",
+                                             ifname);
+                                        return NULL;
+                                }
+                        }
+                        e = new_iface(devices, "hostdev");
+                        prop(e, "managed", "yes");
+                        pci_address(child(e, "source"), &pci);
+                        return e;
+                }
+                if (n->backend == PF_BACKEND_MULTUS || n->backend == PF_BACKEND_GENIE) {
+                        fail(c, n->backend_loc,
+                             "sriov on a %s network is resolved in a later release; give network '%s' host: {pci: ...} or host: {interface: ...}",
+                             pf_enum_name(&pf_backend_enum, n->backend), n->name ? n->name : "?");
+                        return NULL;
+                }
+                break;
+        default:
+                break;
+        }
+        /* Validation refuses every other pairing; this only guards against a model it did not see. */
+        fail(c, pf_loc_set(i->binding_loc) ? i->binding_loc : i->loc,
+             "interface '%s': the %s binding cannot be used with a %s network", name,
+             pf_enum_name(&pf_binding_enum, i->binding), pf_enum_name(&pf_backend_enum, n->backend));
+        return NULL;
+
+ethernet:
+        e = new_iface(devices, "ethernet");
+        xmlNodePtr tgt = child(e, "target");
+        prop(tgt, "dev", n->macvtap);
+        prop(tgt, "managed", "no");
+        return e;
+}
+
+static void render_interfaces(rctx *c, xmlNodePtr devices, const pf_mac *macs) {
+        const pf_vm *vm = c->vm;
+        unsigned vcpus = pf_vm_vcpus(vm);
+        for (size_t x = 0; x < vm->interfaces.n; x++) {
+                const pf_iface *i = &vm->interfaces.v[x];
+                const char *name = i->name ? i->name : "?";
+                /* Every check runs, so that all errors of a VM are reported at once. */
+                if (pf_loc_set(i->boot_file_name_loc))
+                        fail(c, i->boot_file_name_loc, "DHCP boot options (spec 3.4) are applied in a later release");
+                if (pf_loc_set(i->tftp_server_name_loc))
+                        fail(c, i->tftp_server_name_loc, "DHCP boot options (spec 3.4) are applied in a later release");
+                const pf_vm_net *n = net_of(vm, i->name);
+                if (!n) {
+                        fail(c, pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc,
+                             "interface '%s' has no network of the same name", name);
+                        continue;
+                }
+                xmlNodePtr e = iface_element(c, devices, i, n);
+                if (!e)
+                        continue;
+                const xmlChar *type = xmlGetProp(e, BAD_CAST "type");
+                bool hostdev = !xmlStrcmp(type, BAD_CAST "hostdev");
+                bool tap = !xmlStrcmp(type, BAD_CAST "network") || !xmlStrcmp(type, BAD_CAST "bridge") ||
+                           !xmlStrcmp(type, BAD_CAST "direct") || !xmlStrcmp(type, BAD_CAST "ethernet");
+                xmlFree((void *) type);
+                prop_mac(child(e, "mac"), "address", &macs[x]);
+                if (!hostdev)
+                        prop(child(e, "model"), "type", pf_enum_name(&pf_nic_model_enum, i->model));
+                /* Multiqueue: one queue per vCPU, for tap-backed virtio NICs only. */
+                if (vm->multiqueue && i->model == PF_MODEL_VIRTIO && vcpus > 1 && tap)
+                        prop_u(child(e, "driver"), "queues", vcpus);
+                if (pf_loc_set(i->pci_address_loc))
+                        pci_address(e, &i->pci_address);
+                if (pf_loc_set(i->boot_order_loc))
+                        prop_u(child(e, "boot"), "order", i->boot_order);
+        }
+}
+
+static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, uint64_t hash) {
+        const pf_vm *vm = c->vm;
+        xmlNodePtr md = xml_check(xmlNewDocNode(name_node->doc, NULL, BAD_CAST "metadata", NULL));
+        xml_check(xmlAddNextSibling(name_node, md));
+        xmlNodePtr pvm = child(md, "vm");
+        xmlNsPtr ns = xml_check(xmlNewNs(pvm, BAD_CAST PF_XMLNS, BAD_CAST PF_XMLNS_PREFIX));
+        xmlSetNs(pvm, ns);
+        prop(pvm, "config", vm->meta.loc.src && vm->meta.loc.src->path ? vm->meta.loc.src->path : "");
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%016llx", (unsigned long long) hash);
+        prop(pvm, "hash", buf);
+        for (size_t x = 0; x < vm->interfaces.n; x++) {
+                xmlNodePtr e = xml_check(xmlNewChild(pvm, ns, BAD_CAST "interface", NULL));
+                prop(e, "name", vm->interfaces.v[x].name);
+                prop_mac(e, "mac", &macs[x]);
+        }
+        for (size_t x = 0; x < vm->disks.n; x++) {
+                const pf_disk *disk = &vm->disks.v[x];
+                xmlNodePtr e = xml_check(xmlNewChild(pvm, ns, BAD_CAST "disk", NULL));
+                prop(e, "name", disk->name);
+                prop(e, "pool", pf_disk_pool(c->r->env, disk));
+                char *vol = xasprintf("%s-%s", vm->meta.name ? vm->meta.name : "?", disk->name ? disk->name : "?");
+                prop(e, "volume", vol);
+                free(vol);
+        }
+}
+
+xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d) {
+        rctx c = { .r = r, .vm = vm, .d = d };
+        pf_mac *owned = NULL;
+        const pf_mac *macs = vm_macs(r, vm, &owned);
+        xmlNodePtr root;
+        xmlDocPtr doc = new_doc("domain", &root);
+        prop(root, "type", pf_enum_name(&pf_domain_type_enum, vm->type));
+        xmlNodePtr name_node = text_child(root, "name", vm->meta.name);
+
+        /* memory is in bytes; KiB rounded up so that a VM never gets less than asked */
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) (vm->memory / 1024 + (vm->memory % 1024 != 0)));
+        prop(text_child(root, "memory", buf), "unit", "KiB");
+        snprintf(buf, sizeof(buf), "%u", pf_vm_vcpus(vm));
+        text_child(root, "vcpu", buf);
+
+        xmlNodePtr os = child(root, "os");
+        xmlNodePtr type = text_child(os, "type", "hvm");
+        prop(type, "arch", vm->arch);
+        if (pf_loc_set(vm->machine_loc) && vm->machine)
+                prop(type, "machine", vm->machine);
+        /* libvirt refuses <os><boot> together with per-device <boot order>. */
+        bool device_boot = false;
+        for (size_t x = 0; x < vm->disks.n; x++)
+                device_boot |= pf_loc_set(vm->disks.v[x].boot_order_loc);
+        for (size_t x = 0; x < vm->interfaces.n; x++)
+                device_boot |= pf_loc_set(vm->interfaces.v[x].boot_order_loc);
+        if (!device_boot)
+                for (size_t x = 0; x < vm->boot.n; x++)
+                        prop(child(os, "boot"), "dev", pf_enum_name(&pf_boot_dev_enum, vm->boot.v[x].dev));
+
+        xmlNodePtr features = child(root, "features");
+        child(features, "acpi");        /* so that ACPI shutdown works */
+        child(features, "apic");
+        if (pf_loc_set(vm->sockets_loc) || pf_loc_set(vm->threads_loc)) {
+                xmlNodePtr topo = child(child(root, "cpu"), "topology");
+                prop_u(topo, "sockets", vm->sockets);
+                prop(topo, "dies", "1");
+                prop_u(topo, "cores", vm->cores);
+                prop_u(topo, "threads", vm->threads);
+        }
+
+        xmlNodePtr devices = child(root, "devices");
+        render_disks(&c, devices);
+        render_interfaces(&c, devices, macs);
+        xmlNodePtr serial = child(devices, "serial");
+        prop(serial, "type", "pty");
+        prop_u(child(serial, "target"), "port", 0);
+        xmlNodePtr console = child(devices, "console");
+        prop(console, "type", "pty");
+        xmlNodePtr ctgt = child(console, "target");
+        prop(ctgt, "type", "serial");
+        prop_u(ctgt, "port", 0);
+
+        if (c.n_errors) {
+                xmlFreeDoc(doc);
+                free(owned);
+                return NULL;
+        }
+        /* The hash covers the desired state, so it is taken before the metadata holding it. */
+        char *text = pf_xml_dump(doc);
+        uint64_t hash = fnv1a(FNV_OFFSET, text, strlen(text));
+        free(text);
+        render_metadata(&c, name_node, macs, hash);
+        free(owned);
+        return doc;
+}

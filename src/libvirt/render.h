@@ -1,0 +1,59 @@
+/* render.h: the desired libvirt XML of each declared resource (spec section 3), built with
+ * libxml2, never by string concatenation. Pure: no libvirt calls; what rendering needs from the
+ * live host comes through pf_render_env. Every document validates against libvirt's RNG schemas
+ * (tests/unit/test_render.c). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libxml/tree.h>
+
+#include "model/model.h"
+#include "util/arena.h"
+#include "util/diag.h"
+
+/* Domain ownership metadata (spec section 4). */
+#define PF_XMLNS "https://podform.dev/xmlns/1"
+#define PF_XMLNS_PREFIX "podform"
+
+typedef struct pf_render_env {
+        const char *host_name;          /* MAC derivation input */
+        const pf_host *host;            /* effective Host settings, defaults filled; never NULL */
+        const pf_model *model;
+        /* The MAC a live podform-owned domain already records for this interface (its metadata),
+         * or NULL. Once a NIC exists its MAC never changes, even if derivation would differ. */
+        const char *(*live_mac)(void *ud, const char *vm, const char *iface);
+        /* Whether a libvirt network of this name exists on the host (multus/genie networkName
+         * names a Network or a Bridge; a declared Network is found in `model`). */
+        bool (*live_network)(void *ud, const char *name);
+        /* The PCI address of host network interface `ifname` (sriov with host.interface). */
+        bool (*host_pci)(void *ud, const char *ifname, pf_pci *ret);
+        void *ud;                       /* passed to the three callbacks; they may be NULL */
+} pf_render_env;
+
+typedef struct pf_renderer pf_renderer;
+
+/* pf_renderer_new: assigns every VM interface of env->model its MAC first (explicit, else the
+ * live one, else derived; derived MACs avoid every other MAC of the configuration). env and
+ * what it points to must outlive the renderer. */
+pf_renderer *pf_renderer_new(const pf_render_env *env);
+void pf_renderer_free(pf_renderer *r);
+
+xmlDocPtr pf_render_network(const pf_network *n);
+xmlDocPtr pf_render_pool(const pf_pool *p);
+xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format format);
+/* pf_render_domain: NULL, with positioned errors in d, when the VM cannot be rendered (a
+ * feature of a later release, an sriov interface that is not a PCI device, ...). */
+xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d);
+
+/* The storage pool a disk lives in (disk.pool, else Host.defaultStoragePool). */
+const char *pf_disk_pool(const pf_render_env *env, const pf_disk *disk);
+/* "<vm>-<disk>", the volume backing a VM disk. */
+char *pf_volume_name(pf_arena *a, const char *vm, const char *disk);
+/* A stable locally administered MAC, 52:54:00:xx:xx:xx, from host, VM and interface name;
+ * `attempt` > 0 gives the alternatives used to avoid collisions. */
+void pf_derive_mac(const char *host, const char *vm, const char *iface, unsigned attempt, pf_mac *ret);
+/* The vCPU count of a VM: sockets x cores x threads. */
+unsigned pf_vm_vcpus(const pf_vm *vm);
+/* pf_xml_dump: the document as a malloc'd string (no XML declaration). */
+char *pf_xml_dump(xmlDocPtr doc);
