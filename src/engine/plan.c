@@ -1,0 +1,280 @@
+#include "config.h"
+#include "engine/plan.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+/* Growing arrays while building; copied into the arena at the end. */
+typedef struct change_vec { pf_change *v; size_t n, cap; } change_vec;
+
+static void change_push(change_vec *c, pf_change ch) {
+        if (c->n == c->cap) {
+                c->cap = c->cap ? 2 * c->cap : 16;
+                c->v = pf_xreallocarray(c->v, c->cap, sizeof(*c->v));
+        }
+        c->v[c->n++] = ch;
+}
+
+/* The device group of a key: "iface[lab].model" -> "iface[lab]" (length), 0 when none. */
+static size_t group_len(const char *key) {
+        const char *close = strchr(key, ']');
+        return close ? (size_t) (close - key + 1) : 0;
+}
+
+static bool has_group(const pf_obj *o, const char *key, size_t len) {
+        /* fields are sorted, so a group is one run; binary search its first key */
+        size_t lo = 0, hi = o->fields.n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strncmp(o->fields.v[mid].key, key, len) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < o->fields.n && strncmp(o->fields.v[lo].key, key, len) == 0;
+}
+
+/* How a change of field f lands on an object whose live side is `have`. */
+static pf_landing landing_of(const pf_field *f, const pf_obj *want, const pf_obj *have) {
+        pf_landing l = f->landing;
+        if (f->flags & PF_FIELD_HOTPLUG) {
+                size_t len = group_len(f->key);
+                /* a whole device appearing or disappearing is a hot-plug */
+                if (len && (!has_group(want, f->key, len) || !has_group(have, f->key, len)))
+                        l = PF_LAND_LIVE;
+        }
+        /* nothing runs on an inactive object: a new definition disrupts nobody */
+        if (!have->active)
+                l = PF_LAND_LIVE;
+        return l;
+}
+
+static bool parse_u64(const char *s, uint64_t *ret) {
+        char *end;
+        if (!*s)
+                return false;
+        *ret = strtoull(s, &end, 10);
+        return !*end;
+}
+
+/* Field-level diff of one object; plan errors for changes that would lose data. */
+static void diff_obj(const pf_obj *want, const pf_obj *have, change_vec *out, pf_diags *d) {
+        size_t i = 0, j = 0;
+        while (i < want->fields.n || j < have->fields.n) {
+                const pf_field *w = i < want->fields.n ? &want->fields.v[i] : NULL;
+                const pf_field *h = j < have->fields.n ? &have->fields.v[j] : NULL;
+                int c = !w ? 1 : !h ? -1 : strcmp(w->key, h->key);
+                if (c < 0) {
+                        change_push(out, (pf_change) { w->key, NULL, w->value, landing_of(w, want, have) });
+                        i++;
+                } else if (c > 0) {
+                        if (!(h->flags & PF_FIELD_SPARSE))
+                                change_push(out, (pf_change) { h->key, h->value, NULL, landing_of(h, want, have) });
+                        j++;
+                } else {
+                        if (strcmp(w->value, h->value) != 0) {
+                                uint64_t nw, nh;
+                                if ((w->flags & PF_FIELD_GROW_ONLY) && parse_u64(w->value, &nw) &&
+                                    parse_u64(h->value, &nh) && nw < nh)
+                                        pf_error(d, want->loc, "%s %s would shrink from %s to %s bytes; podform never shrinks "
+                                                 "(data would be lost): keep the size, or delete the %s by hand",
+                                                 pf_rkind_name(want->kind), want->name, h->value, w->value,
+                                                 pf_rkind_name(want->kind));
+                                else if (w->flags & PF_FIELD_IMMUTABLE)
+                                        pf_error(d, want->loc, "%s %s: %s cannot change from %s to %s without losing its data; "
+                                                 "keep %s, or delete the %s by hand", pf_rkind_name(want->kind), want->name,
+                                                 w->key, h->value, w->value, h->value, pf_rkind_name(want->kind));
+                                else
+                                        change_push(out, (pf_change) { w->key, h->value, w->value, landing_of(w, want, have) });
+                        }
+                        i++;
+                        j++;
+                }
+        }
+}
+
+typedef struct action_vec { pf_action *v; size_t n, cap; } action_vec;
+
+static pf_action *action_push(action_vec *a) {
+        if (a->n == a->cap) {
+                a->cap = a->cap ? 2 * a->cap : 64;
+                a->v = pf_xreallocarray(a->v, a->cap, sizeof(*a->v));
+        }
+        pf_action *x = &a->v[a->n++];
+        *x = (pf_action) { 0 };
+        return x;
+}
+
+static void set_changes(pf_plan *p, pf_action *a, change_vec *c) {
+        a->changes.v = pf_arena_array(&p->arena, c->n ? c->n : 1, sizeof(pf_change));
+        if (c->n)
+                memcpy(a->changes.v, c->v, c->n * sizeof(pf_change));
+        a->changes.n = c->n;
+        c->n = 0;
+}
+
+/* Objects in kind order, then name, so plans read the same on every run. */
+static const pf_objset *order_set;
+static int cmp_obj_index(const void *a, const void *b) {
+        const pf_obj *x = &order_set->objs.v[*(const size_t *) a], *y = &order_set->objs.v[*(const size_t *) b];
+        if (x->kind != y->kind)
+                return x->kind < y->kind ? -1 : 1;
+        return strcmp(x->name, y->name);
+}
+
+static size_t *sorted_indexes(const pf_objset *s) {
+        size_t *idx = pf_xreallocarray(NULL, s->objs.n ? s->objs.n : 1, sizeof(*idx));
+        for (size_t i = 0; i < s->objs.n; i++)
+                idx[i] = i;
+        order_set = s;
+        qsort(idx, s->objs.n, sizeof(*idx), cmp_obj_index);
+        order_set = NULL;
+        return idx;
+}
+
+/* The action for (kind, name) among actions [0, n), or SIZE_MAX. Linear scans would make
+ * big plans quadratic, so actions are looked up in a sorted copy of their keys. */
+typedef struct action_key { pf_rkind kind; const char *name; size_t index; } action_key;
+
+static int cmp_action_key(const void *a, const void *b) {
+        const action_key *x = a, *y = b;
+        if (x->kind != y->kind)
+                return x->kind < y->kind ? -1 : 1;
+        return strcmp(x->name, y->name);
+}
+
+static size_t find_action(const action_key *keys, size_t n, pf_rkind kind, const char *name) {
+        action_key k = { kind, name, 0 };
+        const action_key *hit = bsearch(&k, keys, n, sizeof(*keys), cmp_action_key);
+        return hit ? hit->index : SIZE_MAX;
+}
+
+static void set_deps(pf_plan *p, pf_action *a, const size_t *deps, size_t n) {
+        a->deps.v = pf_arena_array(&p->arena, n ? n : 1, sizeof(size_t));
+        if (n)
+                memcpy(a->deps.v, deps, n * sizeof(size_t));
+        a->deps.n = n;
+}
+
+void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, const pf_plan_opts *o, pf_diags *d) {
+        *p = (pf_plan) { 0 };
+        action_vec acts = { 0 };
+        change_vec ch = { 0 };
+
+        /* creations and changes, in kind order */
+        _cleanup_free_ size_t *widx = sorted_indexes(want);
+        for (size_t k = 0; k < want->objs.n; k++) {
+                const pf_obj *w = &want->objs.v[widx[k]];
+                const pf_obj *h = pf_objset_find(have, w->kind, w->name);
+                if (!h) {
+                        for (size_t i = 0; i < w->fields.n; i++)
+                                change_push(&ch, (pf_change) { w->fields.v[i].key, NULL, w->fields.v[i].value, PF_LAND_LIVE });
+                        pf_action *a = action_push(&acts);
+                        *a = (pf_action) { .op = PF_OP_CREATE, .kind = w->kind, .name = w->name, .want = w };
+                        set_changes(p, a, &ch);
+                        continue;
+                }
+                diff_obj(w, h, &ch, d);
+                if (!ch.n)
+                        continue;
+                pf_action *a = action_push(&acts);
+                *a = (pf_action) { .op = PF_OP_CHANGE, .kind = w->kind, .name = w->name, .want = w, .have = h,
+                                   .adopted = !h->owned };
+                for (size_t i = 0; i < ch.n; i++)
+                        if (ch.v[i].landing > a->landing)
+                                a->landing = ch.v[i].landing;
+                a->disruptive = a->landing != PF_LAND_LIVE;
+                a->restart = a->landing == PF_LAND_RESTART && o->allow_restart;
+                set_changes(p, a, &ch);
+        }
+        size_t n_up = acts.n;
+
+        /* deletions: owned, undeclared objects, in reverse kind order */
+        _cleanup_free_ size_t *hidx = sorted_indexes(have);
+        for (size_t k = have->objs.n; k-- > 0;) {
+                const pf_obj *h = &have->objs.v[hidx[k]];
+                if (!h->owned || pf_objset_find(want, h->kind, h->name))
+                        continue;
+                if (!o->prune) {
+                        p->orphans.v = pf_xreallocarray(p->orphans.v, p->orphans.n + 1, sizeof(*p->orphans.v));
+                        p->orphans.v[p->orphans.n++] = h;
+                        continue;
+                }
+                pf_action *a = action_push(&acts);
+                *a = (pf_action) { .op = PF_OP_DELETE, .kind = h->kind, .name = h->name, .have = h,
+                                   .landing = PF_LAND_LIVE, .disruptive = h->active && h->kind == PF_R_DOMAIN };
+        }
+
+        /* dependencies, through keys sorted once */
+        _cleanup_free_ action_key *up = pf_xreallocarray(NULL, n_up ? n_up : 1, sizeof(*up));
+        for (size_t i = 0; i < n_up; i++)
+                up[i] = (action_key) { acts.v[i].kind, acts.v[i].name, i };
+        qsort(up, n_up, sizeof(*up), cmp_action_key);
+        size_t n_down = acts.n - n_up;
+        _cleanup_free_ action_key *down = pf_xreallocarray(NULL, n_down ? n_down : 1, sizeof(*down));
+        for (size_t i = 0; i < n_down; i++)
+                down[i] = (action_key) { acts.v[n_up + i].kind, acts.v[n_up + i].name, n_up + i };
+        qsort(down, n_down, sizeof(*down), cmp_action_key);
+
+        _cleanup_free_ size_t *deps = NULL;
+        size_t cap = 0;
+        /* a creation or change needs the creations and changes of what it uses */
+        for (size_t i = 0; i < n_up; i++) {
+                pf_action *a = &acts.v[i];
+                size_t n = 0;
+                for (size_t r = 0; r < a->want->needs.n; r++) {
+                        size_t j = find_action(up, n_up, a->want->needs.v[r].kind, a->want->needs.v[r].name);
+                        if (j == SIZE_MAX || j >= i)
+                                continue;
+                        if (n == cap)
+                                deps = pf_xreallocarray(deps, cap = cap ? 2 * cap : 8, sizeof(*deps));
+                        deps[n++] = j;
+                }
+                set_deps(p, a, deps, n);
+        }
+        /* a deletion waits for the deletion of everything that used the object; live objects
+         * name what they use, so walk them and point the used object's deletion back */
+        if (n_down) {
+                size_t *count = pf_xcalloc(acts.n, sizeof(*count));
+                size_t **lists = pf_xcalloc(acts.n, sizeof(*lists));
+                for (size_t i = n_up; i < acts.n; i++) {
+                        const pf_obj *user = acts.v[i].have;
+                        for (size_t r = 0; r < user->needs.n; r++) {
+                                size_t j = find_action(down, n_down, user->needs.v[r].kind, user->needs.v[r].name);
+                                if (j == SIZE_MAX || j <= i)
+                                        continue;
+                                lists[j] = pf_xreallocarray(lists[j], count[j] + 1, sizeof(size_t));
+                                lists[j][count[j]++] = i;
+                        }
+                }
+                for (size_t i = n_up; i < acts.n; i++) {
+                        set_deps(p, &acts.v[i], lists[i], count[i]);
+                        free(lists[i]);
+                }
+                free(lists);
+                free(count);
+        }
+
+        for (size_t i = 0; i < acts.n; i++) {
+                switch (acts.v[i].op) {
+                case PF_OP_CREATE: p->n_create++; break;
+                case PF_OP_CHANGE: p->n_change++; break;
+                case PF_OP_DELETE: p->n_delete++; break;
+                }
+                if (acts.v[i].disruptive)
+                        p->n_disruptive++;
+        }
+        p->actions.v = acts.v;
+        p->actions.n = acts.n;
+        free(ch.v);
+}
+
+void pf_plan_free(pf_plan *p) {
+        free(p->actions.v);
+        free(p->orphans.v);
+        pf_arena_free(&p->arena);
+        *p = (pf_plan) { 0 };
+}

@@ -1,0 +1,142 @@
+/* plan_print.c: the plan as people read it (spec section 5) and as programs read it
+ * (schemas/plan.schema.json). */
+#include "config.h"
+#include "engine/plan.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *sign(const pf_action *a) {
+        if (a->disruptive)
+                return "!";
+        return a->op == PF_OP_CREATE ? "+" : a->op == PF_OP_CHANGE ? "~" : "-";
+}
+
+static const char *sign_color(const pf_action *a) {
+        if (a->disruptive)
+                return "\033[1;33m";
+        return a->op == PF_OP_CREATE ? "\033[32m" : a->op == PF_OP_CHANGE ? "\033[33m" : "\033[31m";
+}
+
+static void print_size(FILE *f, uint64_t bytes) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        double v = (double) bytes;
+        size_t u = 0;
+        while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+                v /= 1024;
+                u++;
+        }
+        fprintf(f, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+void pf_action_print_head(const pf_action *a, FILE *f, bool color) {
+        fprintf(f, "%s%s%s %s %s", color ? sign_color(a) : "", sign(a), color ? "\033[0m" : "",
+                pf_rkind_name(a->kind), a->name);
+        if (a->op == PF_OP_DELETE) {
+                if (a->kind == PF_R_VOLUME) {
+                        fputs(" (", f);
+                        print_size(f, a->have->size);
+                        fputs(" of data)", f);
+                }
+                if (a->disruptive)
+                        fputs(" (running: it is stopped first)", f);
+                return;
+        }
+        if (a->op == PF_OP_CHANGE) {
+                fprintf(f, " (%s%s)", a->restart ? "restarted now" : pf_landing_name(a->landing),
+                        a->adopted ? "; not created by podform: only declared fields are managed" : "");
+        }
+}
+
+void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose) {
+        for (size_t i = 0; i < p->actions.n; i++) {
+                const pf_action *a = &p->actions.v[i];
+                pf_action_print_head(a, f, color);
+                fputc('\n', f);
+                if (a->op == PF_OP_CHANGE || (a->op == PF_OP_CREATE && verbose))
+                        for (size_t c = 0; c < a->changes.n; c++) {
+                                const pf_change *x = &a->changes.v[c];
+                                if (a->op == PF_OP_CREATE)
+                                        fprintf(f, "    %s: %s\n", x->key, x->new_value);
+                                else
+                                        fprintf(f, "    %s: %s -> %s  [%s]\n", x->key, x->old_value ? x->old_value : "(none)",
+                                                x->new_value ? x->new_value : "(none)", pf_landing_name(x->landing));
+                        }
+        }
+        for (size_t i = 0; i < p->orphans.n; i++)
+                fprintf(f, "  %s %s is podform's but no longer declared; --prune deletes it\n",
+                        pf_rkind_name(p->orphans.v[i]->kind), p->orphans.v[i]->name);
+        if (pf_plan_empty(p)) {
+                fputs("No changes: the host matches the configuration.\n", f);
+                return;
+        }
+        fprintf(f, "Plan: %zu to create, %zu to change, %zu to delete", p->n_create, p->n_change, p->n_delete);
+        if (p->n_disruptive)
+                fprintf(f, "; %zu marked ! disrupt running guests or need a restart", p->n_disruptive);
+        fputs(".\n", f);
+}
+
+static void json_str(FILE *f, const char *s) {
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+                switch (*c) {
+                case '"': fputs("\\\"", f); break;
+                case '\\': fputs("\\\\", f); break;
+                case '\n': fputs("\\n", f); break;
+                case '\t': fputs("\\t", f); break;
+                default:
+                        if (*c < 0x20)
+                                fprintf(f, "\\u%04x", *c);
+                        else
+                                fputc(*c, f);
+                }
+        }
+        fputc('"', f);
+}
+
+void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri) {
+        static const char *const ops[] = { "create", "change", "delete" };
+        fputs("{\"format_version\":1,\"host\":", f);
+        json_str(f, host);
+        fputs(",\"connect\":", f);
+        json_str(f, uri);
+        fputs(",\"actions\":[", f);
+        for (size_t i = 0; i < p->actions.n; i++) {
+                const pf_action *a = &p->actions.v[i];
+                fprintf(f, "%s{\"index\":%zu,\"op\":\"%s\",\"kind\":\"%s\",\"name\":", i ? "," : "", i, ops[a->op],
+                        pf_rkind_name(a->kind));
+                json_str(f, a->name);
+                fprintf(f, ",\"landing\":\"%s\",\"disruptive\":%s,\"restart\":%s,\"adopted\":%s",
+                        pf_landing_name(a->landing), a->disruptive ? "true" : "false", a->restart ? "true" : "false",
+                        a->adopted ? "true" : "false");
+                if (a->op == PF_OP_DELETE && a->kind == PF_R_VOLUME)
+                        fprintf(f, ",\"size\":%" PRIu64, a->have->size);
+                fputs(",\"depends_on\":[", f);
+                for (size_t d = 0; d < a->deps.n; d++)
+                        fprintf(f, "%s%zu", d ? "," : "", a->deps.v[d]);
+                fputs("],\"changes\":[", f);
+                for (size_t c = 0; c < a->changes.n; c++) {
+                        const pf_change *x = &a->changes.v[c];
+                        fputs(c ? ",{\"field\":" : "{\"field\":", f);
+                        json_str(f, x->key);
+                        fputs(",\"old\":", f);
+                        json_str(f, x->old_value);
+                        fputs(",\"new\":", f);
+                        json_str(f, x->new_value);
+                        fprintf(f, ",\"landing\":\"%s\"}", pf_landing_name(x->landing));
+                }
+                fputs("]}", f);
+        }
+        fputs("],\"orphans\":[", f);
+        for (size_t i = 0; i < p->orphans.n; i++) {
+                fprintf(f, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", pf_rkind_name(p->orphans.v[i]->kind));
+                json_str(f, p->orphans.v[i]->name);
+                fputc('}', f);
+        }
+        fprintf(f, "],\"summary\":{\"create\":%zu,\"change\":%zu,\"delete\":%zu,\"disruptive\":%zu}}\n", p->n_create,
+                p->n_change, p->n_delete, p->n_disruptive);
+}

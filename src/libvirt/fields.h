@@ -1,0 +1,24 @@
+/* fields.h: the fields podform owns, read from libvirt XML. The same functions read the desired
+ * documents (render.h) and the live ones, so both sides are normalised alike: a value libvirt
+ * writes differently (a netmask for a prefix, upper-case MACs, "pc" for "pc-i440fx-7.2") reads
+ * the same, and whatever is not read here (UUIDs, controllers, assigned addresses) is never
+ * compared. */
+#pragma once
+#include <libxml/tree.h>
+
+#include "engine/obj.h"
+
+/* The canonical machine type for an alias ("pc" -> "pc-i440fx-7.2"), or the name itself. */
+typedef const char *pf_canon_machine_fn(void *ud, const char *arch, const char *machine);
+
+void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b);
+void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b);
+void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b);
+/* Interfaces are named by the podform metadata of `doc`, else by that of `names` (the desired
+ * document, for a domain podform did not create); an interface named by neither is someone
+ * else's and only reported, never changed. */
+void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b);
+
+/* The podform metadata of a domain document: whether it has any, and its recorded interface
+ * MACs and disk volumes. */
+xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc);

@@ -1,0 +1,1154 @@
+/* host.c: observe and change libvirt networks, pools, volumes and domains. */
+#include "config.h"
+#include "libvirt/host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "config/values.h"
+#include "libvirt/fields.h"
+#include "libvirt/owner.h"
+#include "libvirt/render.h"
+#include "model/names.h"
+#include "util/xalloc.h"
+
+/* A machine alias and what libvirt stores instead ("pc" -> "pc-i440fx-7.2"), per arch. */
+typedef struct machine_alias { char *arch, *alias, *canonical; } machine_alias;
+
+/* A live object's parsed definition, kept until the next build. */
+typedef struct live_doc { pf_rkind kind; char *name; xmlDocPtr doc; bool autostart; } live_doc;
+
+struct pf_lv_host {
+        virConnectPtr conn;
+        char *uri;
+        pf_owner *owner;
+        pf_lv_opts opts;
+        pf_driver driver;
+        unsigned long mutations;
+        machine_alias *machines;
+        size_t n_machines;
+        bool machines_read;
+        live_doc *docs;         /* live domains, for MACs and device XML */
+        size_t n_docs;
+        const pf_objset *want;  /* of the last build, for the apply side */
+};
+
+/* Every call that changes the host goes through here, so it can be counted. */
+#define MUTATE(h, call) ((h)->mutations++, (call))
+
+static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *errorf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0)
+                pf_oom();
+        va_end(ap);
+        return s;
+}
+
+/* libvirt's last error as a sentence tail. */
+static const char *lv_reason(void) {
+        const virError *e = virGetLastError();
+        return e && e->message ? e->message : "unknown libvirt error";
+}
+
+static char *lv_error(const char *what, const char *name) {
+        return errorf("%s %s: %s", what, name, lv_reason());
+}
+
+/* libvirt prints errors to stderr by default; podform reports them itself. */
+static void quiet_errors(void *ud, virErrorPtr e) { (void) ud; (void) e; }
+
+pf_lv_host *pf_lv_open(const char *uri, const char *state_dir, const pf_lv_opts *o, char **err) {
+        virSetErrorFunc(NULL, quiet_errors);
+        virConnectPtr conn = virConnectOpen(uri);
+        if (!conn) {
+                *err = errorf("cannot connect to libvirt at %s: %s", uri, lv_reason());
+                return NULL;
+        }
+        /* the test driver's host lives and dies with this process, so does its record */
+        bool ephemeral = strncmp(uri, "test:", 5) == 0;
+        pf_owner *owner = pf_owner_open(ephemeral ? NULL : state_dir, uri, err);
+        if (!owner) {
+                virConnectClose(conn);
+                return NULL;
+        }
+        pf_lv_host *h = pf_xcalloc(1, sizeof(*h));
+        h->conn = conn;
+        h->uri = pf_xstrdup(uri);
+        h->owner = owner;
+        h->opts = *o;
+        return h;
+}
+
+static void free_docs(pf_lv_host *h) {
+        for (size_t i = 0; i < h->n_docs; i++) {
+                free(h->docs[i].name);
+                xmlFreeDoc(h->docs[i].doc);
+        }
+        free(h->docs);
+        h->docs = NULL;
+        h->n_docs = 0;
+}
+
+void pf_lv_close(pf_lv_host *h) {
+        if (!h)
+                return;
+        free_docs(h);
+        for (size_t i = 0; i < h->n_machines; i++) {
+                free(h->machines[i].arch);
+                free(h->machines[i].alias);
+                free(h->machines[i].canonical);
+        }
+        free(h->machines);
+        pf_owner_free(h->owner);
+        virConnectClose(h->conn);
+        free(h->uri);
+        free(h);
+}
+
+const char *pf_lv_uri(const pf_lv_host *h) { return h->uri; }
+virConnectPtr pf_lv_conn(const pf_lv_host *h) { return h->conn; }
+unsigned long pf_lv_mutations(const pf_lv_host *h) { return h->mutations; }
+int pf_lv_save(pf_lv_host *h, char **err) { return pf_owner_save(h->owner, err); }
+
+int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err) {
+        virNodeInfo info;
+        if (virNodeGetInfo(h->conn, &info) < 0) {
+                *err = errorf("cannot read the host's CPUs and memory: %s", lv_reason());
+                return -1;
+        }
+        *cpus = info.cpus;
+        *memory_kib = info.memory;
+        return 0;
+}
+
+static xmlDocPtr parse_xml(const char *xml) {
+        return xmlReadMemory(xml, (int) strlen(xml), "libvirt.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+}
+
+/* ---- machine aliases, from the capabilities ---- */
+
+static void read_machines(pf_lv_host *h) {
+        h->machines_read = true;
+        char *caps = virConnectGetCapabilities(h->conn);
+        xmlDocPtr doc = caps ? parse_xml(caps) : NULL;
+        free(caps);
+        if (!doc)
+                return;
+        for (xmlNodePtr g = xmlDocGetRootElement(doc)->children; g; g = g->next) {
+                if (g->type != XML_ELEMENT_NODE || xmlStrcmp(g->name, BAD_CAST "guest"))
+                        continue;
+                for (xmlNodePtr a = g->children; a; a = a->next) {
+                        if (a->type != XML_ELEMENT_NODE || xmlStrcmp(a->name, BAD_CAST "arch"))
+                                continue;
+                        xmlChar *arch = xmlGetProp(a, BAD_CAST "name");
+                        for (xmlNodePtr m = a->children; m; m = m->next) {
+                                if (m->type != XML_ELEMENT_NODE || xmlStrcmp(m->name, BAD_CAST "machine"))
+                                        continue;
+                                xmlChar *canon = xmlGetProp(m, BAD_CAST "canonical"), *alias = xmlNodeGetContent(m);
+                                if (canon && alias && arch) {
+                                        h->machines = pf_xreallocarray(h->machines, h->n_machines + 1, sizeof(*h->machines));
+                                        h->machines[h->n_machines++] = (machine_alias) {
+                                                pf_xstrdup((char *) arch), pf_xstrdup((char *) alias), pf_xstrdup((char *) canon) };
+                                }
+                                xmlFree(canon);
+                                xmlFree(alias);
+                        }
+                        xmlFree(arch);
+                }
+        }
+        xmlFreeDoc(doc);
+}
+
+static const char *canon_machine(void *ud, const char *arch, const char *machine) {
+        pf_lv_host *h = ud;
+        if (!h->machines_read)
+                read_machines(h);
+        for (size_t i = 0; i < h->n_machines; i++)
+                if (!strcmp(h->machines[i].arch, arch) && !strcmp(h->machines[i].alias, machine))
+                        return h->machines[i].canonical;
+        return machine;
+}
+
+/* ---- render callbacks ---- */
+
+typedef struct build_ctx {
+        pf_lv_host *h;
+        const pf_objset *have;
+} build_ctx;
+
+static const live_doc *find_doc(const pf_lv_host *h, pf_rkind kind, const char *name) {
+        for (size_t i = 0; i < h->n_docs; i++)
+                if (h->docs[i].kind == kind && !strcmp(h->docs[i].name, name))
+                        return &h->docs[i];
+        return NULL;
+}
+
+static const char *live_mac(void *ud, const char *vm, const char *iface) {
+        build_ctx *b = ud;
+        const pf_obj *o = pf_objset_find(b->have, PF_R_DOMAIN, vm);
+        if (!o || !o->owned)
+                return NULL;
+        char key[512];
+        snprintf(key, sizeof(key), "iface[%s].mac", iface);
+        const pf_field *f = pf_obj_field(o, key);
+        return f ? f->value : NULL;
+}
+
+static bool live_network(void *ud, const char *name) {
+        build_ctx *b = ud;
+        return pf_objset_find(b->have, PF_R_NETWORK, name) != NULL;
+}
+
+/* The PCI device behind a host network interface, from libvirt's node devices. */
+static bool host_pci(void *ud, const char *ifname, pf_pci *ret) {
+        build_ctx *b = ud;
+        virNodeDevicePtr *devs = NULL;
+        int n = virConnectListAllNodeDevices(b->h->conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET);
+        bool found = false;
+        for (int i = 0; i < n; i++) {
+                char *xml = found ? NULL : virNodeDeviceGetXMLDesc(devs[i], 0);
+                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                free(xml);
+                if (doc) {
+                        xmlChar *parent = NULL, *iface = NULL;
+                        for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next) {
+                                if (c->type != XML_ELEMENT_NODE)
+                                        continue;
+                                if (!xmlStrcmp(c->name, BAD_CAST "parent") && !parent)
+                                        parent = xmlNodeGetContent(c);
+                                if (!xmlStrcmp(c->name, BAD_CAST "capability"))
+                                        for (xmlNodePtr d = c->children; d; d = d->next)
+                                                if (d->type == XML_ELEMENT_NODE && !xmlStrcmp(d->name, BAD_CAST "interface") && !iface)
+                                                        iface = xmlNodeGetContent(d);
+                        }
+                        unsigned dom, bus, slot, fn;
+                        if (iface && parent && !strcmp((char *) iface, ifname) &&
+                            sscanf((char *) parent, "pci_%x_%x_%x_%x", &dom, &bus, &slot, &fn) == 4) {
+                                *ret = (pf_pci) { (uint16_t) dom, (uint8_t) bus, (uint8_t) slot, (uint8_t) fn };
+                                found = true;
+                        }
+                        xmlFree(parent);
+                        xmlFree(iface);
+                        xmlFreeDoc(doc);
+                }
+                virNodeDeviceFree(devs[i]);
+        }
+        free(devs);
+        virResetLastError();
+        return found;
+}
+
+/* ---- observe ---- */
+
+static void keep_doc(pf_lv_host *h, pf_rkind kind, const char *name, xmlDocPtr doc, bool autostart) {
+        h->docs = pf_xreallocarray(h->docs, h->n_docs + 1, sizeof(*h->docs));
+        h->docs[h->n_docs++] = (live_doc) { kind, pf_xstrdup(name), doc, autostart };
+}
+
+static void add_state(pf_fields *fb, int active, int autostart) {
+        pf_field_add(fb, PF_LAND_LIVE, 0, active ? "yes" : "no", "active");
+        pf_field_add(fb, PF_LAND_LIVE, 0, autostart ? "yes" : "no", "autostart");
+}
+
+static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **err) {
+        virStoragePoolPtr *pools = NULL;
+        int n = virConnectListAllStoragePools(h->conn, &pools, 0);
+        if (n < 0) {
+                *err = errorf("cannot list storage pools: %s", lv_reason());
+                return -1;
+        }
+        int ret = 0;
+        for (int i = 0; i < n; i++) {
+                virStoragePoolPtr p = pools[i];
+                const char *name = virStoragePoolGetName(p);
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                char *xml = virStoragePoolGetXMLDesc(p, VIR_STORAGE_XML_INACTIVE);
+                if (!xml) /* the test driver knows no flags */
+                        xml = virStoragePoolGetXMLDesc(p, 0);
+                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                int active = virStoragePoolIsActive(p), autostart = 0;
+                if (!doc || virStoragePoolGetUUIDString(p, uuid) < 0 || active < 0 ||
+                    virStoragePoolGetAutostart(p, &autostart) < 0) {
+                        /* gone while we looked: it is simply not there */
+                        free(xml);
+                        xmlFreeDoc(doc);
+                        continue;
+                }
+                size_t idx = have->objs.n;
+                pf_obj *o = pf_objset_add(have, PF_R_POOL, name);
+                o->xml = pf_arena_strdup(&have->arena, xml);
+                o->uuid = pf_arena_strdup(&have->arena, uuid);
+                o->active = active;
+                o->owned = pf_owner_has(h->owner, PF_R_POOL, name, uuid);
+                pf_lv_pool_fields(doc, fb);
+                add_state(fb, active, autostart);
+                pf_fields_finish(fb, &have->objs.v[idx]);
+                free(xml);
+                xmlFreeDoc(doc);
+                if (!active)
+                        continue;
+                virStorageVolPtr *vols = NULL;
+                int nv = virStoragePoolListAllVolumes(p, &vols, 0);
+                for (int j = 0; j < nv; j++) {
+                        char *vx = virStorageVolGetXMLDesc(vols[j], 0);
+                        xmlDocPtr vd = vx ? parse_xml(vx) : NULL;
+                        if (vd) {
+                                char vname[512];
+                                snprintf(vname, sizeof(vname), "%s/%s", name, virStorageVolGetName(vols[j]));
+                                size_t vi = have->objs.n;
+                                pf_obj *vo = pf_objset_add(have, PF_R_VOLUME, vname);
+                                vo->active = true;
+                                pf_lv_volume_fields(vd, name, fb);
+                                pf_fields_finish(fb, vo);
+                                vo = &have->objs.v[vi];
+                                const pf_field *cap = pf_obj_field(vo, "capacity");
+                                vo->size = cap ? strtoull(cap->value, NULL, 10) : 0;
+                        }
+                        free(vx);
+                        xmlFreeDoc(vd);
+                        virStorageVolFree(vols[j]);
+                }
+                free(vols);
+        }
+        for (int i = 0; i < n; i++)
+                virStoragePoolFree(pools[i]);
+        free(pools);
+        return ret;
+}
+
+static char *network_xml(virNetworkPtr net) {
+        char *xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+        if (!xml) /* the test driver knows no flags; its networks have one definition */
+                xml = virNetworkGetXMLDesc(net, 0);
+        return xml;
+}
+
+static int observe_networks(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **err) {
+        virNetworkPtr *nets = NULL;
+        int n = virConnectListAllNetworks(h->conn, &nets, 0);
+        if (n < 0) {
+                *err = errorf("cannot list networks: %s", lv_reason());
+                return -1;
+        }
+        for (int i = 0; i < n; i++) {
+                virNetworkPtr net = nets[i];
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                char *xml = network_xml(net);
+                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                int active = virNetworkIsActive(net), autostart = 0;
+                if (doc && virNetworkGetUUIDString(net, uuid) == 0 && active >= 0 &&
+                    virNetworkGetAutostart(net, &autostart) == 0) {
+                        const char *name = virNetworkGetName(net);
+                        size_t idx = have->objs.n;
+                        pf_obj *o = pf_objset_add(have, PF_R_NETWORK, name);
+                        o->xml = pf_arena_strdup(&have->arena, xml);
+                        o->uuid = pf_arena_strdup(&have->arena, uuid);
+                        o->active = active;
+                        o->owned = pf_owner_has(h->owner, PF_R_NETWORK, name, uuid);
+                        pf_lv_network_fields(doc, fb);
+                        add_state(fb, active, autostart);
+                        pf_fields_finish(fb, &have->objs.v[idx]);
+                }
+                free(xml);
+                xmlFreeDoc(doc);
+                virNetworkFree(net);
+        }
+        free(nets);
+        return 0;
+}
+
+/* Domains are listed first and read later: their interface names may come from the desired
+ * definition (a domain declared but not created by podform). */
+static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(h->conn, &doms, 0);
+        if (n < 0) {
+                *err = errorf("cannot list domains: %s", lv_reason());
+                return -1;
+        }
+        for (int i = 0; i < n; i++) {
+                virDomainPtr dom = doms[i];
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                int active = virDomainIsActive(dom), autostart = 0, persistent = virDomainIsPersistent(dom);
+                if (doc && persistent == 1 && virDomainGetUUIDString(dom, uuid) == 0 && active >= 0 &&
+                    virDomainGetAutostart(dom, &autostart) == 0) {
+                        const char *name = virDomainGetName(dom);
+                        pf_obj *o = pf_objset_add(have, PF_R_DOMAIN, name);
+                        o->xml = pf_arena_strdup(&have->arena, xml);
+                        o->uuid = pf_arena_strdup(&have->arena, uuid);
+                        o->active = active;
+                        o->owned = pf_lv_domain_metadata(doc) != NULL;
+                        keep_doc(h, PF_R_DOMAIN, name, TAKE_PTR(doc), autostart);
+                }
+                free(xml);
+                xmlFreeDoc(doc);
+                virDomainFree(dom);
+        }
+        free(doms);
+        return 0;
+}
+
+/* Fields of live domains, once the desired documents (for names) exist. */
+static void read_domains(pf_lv_host *h, pf_objset *have, const pf_objset *want, xmlDocPtr *want_docs, pf_fields *fb) {
+        for (size_t i = 0; i < have->objs.n; i++) {
+                pf_obj *o = &have->objs.v[i];
+                if (o->kind != PF_R_DOMAIN)
+                        continue;
+                const live_doc *ld = find_doc(h, PF_R_DOMAIN, o->name);
+                xmlDocPtr names = NULL;
+                const pf_obj *w = pf_objset_find(want, PF_R_DOMAIN, o->name);
+                if (w)
+                        names = want_docs[w - want->objs.v];
+                pf_lv_domain_fields(ld->doc, names, canon_machine, h, fb);
+                pf_field_add(fb, PF_LAND_LIVE, 0, o->active ? "yes" : "no", "running");
+                pf_field_add(fb, PF_LAND_LIVE, 0, ld->autostart ? "yes" : "no", "autostart");
+                pf_fields_finish(fb, o);
+        }
+}
+
+/* A volume is podform's when a podform domain records it. */
+static void own_volumes(pf_objset *have, pf_lv_host *h) {
+        pf_objset_index(have);
+        for (size_t i = 0; i < h->n_docs; i++) {
+                xmlNodePtr md = pf_lv_domain_metadata(h->docs[i].doc);
+                for (xmlNodePtr c = md ? md->children : NULL; c; c = c->next) {
+                        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "disk"))
+                                continue;
+                        xmlChar *pool = xmlGetProp(c, BAD_CAST "pool"), *vol = xmlGetProp(c, BAD_CAST "volume");
+                        if (pool && vol) {
+                                char name[512];
+                                snprintf(name, sizeof(name), "%s/%s", (char *) pool, (char *) vol);
+                                pf_obj *o = (pf_obj *) pf_objset_find(have, PF_R_VOLUME, name);
+                                if (o)
+                                        o->owned = true;
+                        }
+                        xmlFree(pool);
+                        xmlFree(vol);
+                }
+        }
+}
+
+/* ---- desired ---- */
+
+static size_t add_want(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc, const void *decl) {
+        size_t idx = want->objs.n;
+        pf_obj *o = pf_objset_add(want, kind, name);
+        char *xml = pf_xml_dump(doc);
+        o->xml = pf_arena_strdup(&want->arena, xml);
+        free(xml);
+        o->loc = loc;
+        o->decl = decl;
+        o->active = true;
+        return idx;
+}
+
+int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset *have, pf_diags *d, char **err) {
+        free_docs(h);
+        pf_fields fb;
+        pf_fields_init(&fb, &have->arena);
+        int r = observe_pools(h, have, &fb, err);
+        if (r == 0)
+                r = observe_networks(h, have, &fb, err);
+        if (r == 0)
+                r = list_domains(h, have, err);
+        if (r < 0) {
+                pf_fields_free(&fb);
+                return -1;
+        }
+        own_volumes(have, h);
+        pf_objset_index(have);
+
+        /* desired: the renderer needs the live MACs of owned domains, which need their fields */
+        build_ctx bctx = { h, have };
+        pf_fields wb;
+        pf_fields_init(&wb, &want->arena);
+        const pf_model *m = env->model;
+        for (size_t i = 0; i < m->pools.n; i++) {
+                const pf_pool *p = &m->pools.v[i];
+                xmlDocPtr doc = pf_render_pool(p);
+                size_t idx = add_want(want, PF_R_POOL, p->meta.name, doc, p->meta.name_loc, p);
+                pf_lv_pool_fields(doc, &wb);
+                add_state(&wb, 1, p->autostart);
+                pf_fields_finish(&wb, &want->objs.v[idx]);
+                xmlFreeDoc(doc);
+        }
+        for (size_t i = 0; i < m->networks.n; i++) {
+                const pf_network *n = &m->networks.v[i];
+                xmlDocPtr doc = pf_render_network(n);
+                size_t idx = add_want(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc, n);
+                want->objs.v[idx].active = n->active;
+                pf_lv_network_fields(doc, &wb);
+                add_state(&wb, n->active, n->autostart);
+                pf_fields_finish(&wb, &want->objs.v[idx]);
+                xmlFreeDoc(doc);
+        }
+        /* Owned domains' MACs are read from their metadata before rendering: a first pass over
+         * live domains with no name hints is enough for that. */
+        for (size_t i = 0; i < have->objs.n; i++) {
+                pf_obj *o = &have->objs.v[i];
+                if (o->kind == PF_R_DOMAIN && o->owned) {
+                        pf_lv_domain_fields(find_doc(h, PF_R_DOMAIN, o->name)->doc, NULL, canon_machine, h, &fb);
+                        pf_fields_finish(&fb, o);
+                }
+        }
+        pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
+                               .live_network = live_network, .host_pci = host_pci, .ud = &bctx };
+        pf_renderer *rd = pf_renderer_new(&renv);
+        xmlDocPtr *vm_docs = pf_xcalloc(m->vms.n + 1, sizeof(*vm_docs));
+        for (size_t i = 0; i < m->vms.n; i++) {
+                const pf_vm *vm = &m->vms.v[i];
+                for (size_t k = 0; k < vm->disks.n; k++) {
+                        const pf_disk *disk = &vm->disks.v[k];
+                        if (!disk->size && !pf_loc_set(disk->size_loc))
+                                continue;       /* a KubeVirt volume: the renderer reports it */
+                        const char *pool = pf_disk_pool(&renv, disk);
+                        char *vol = pf_volume_name(&want->arena, vm->meta.name, disk->name);
+                        xmlDocPtr doc = pf_render_volume(vol, disk->size, disk->format);
+                        char name[512];
+                        snprintf(name, sizeof(name), "%s/%s", pool, vol);
+                        size_t idx = add_want(want, PF_R_VOLUME, name, doc,
+                                              pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc, vm);
+                        pf_lv_volume_fields(doc, pool, &wb);
+                        pf_fields_finish(&wb, &want->objs.v[idx]);
+                        want->objs.v[idx].size = disk->size;
+                        xmlFreeDoc(doc);
+                }
+        }
+        size_t first_vm = want->objs.n;
+        for (size_t i = 0; i < m->vms.n; i++) {
+                const pf_vm *vm = &m->vms.v[i];
+                xmlDocPtr doc = pf_render_domain(rd, vm, d);
+                if (!doc)
+                        continue;
+                size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc, vm);
+                want->objs.v[idx].active = vm->running;
+                pf_lv_domain_fields(doc, NULL, canon_machine, h, &wb);
+                pf_field_add(&wb, PF_LAND_LIVE, 0, vm->running ? "yes" : "no", "running");
+                pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
+                pf_fields_finish(&wb, &want->objs.v[idx]);
+                vm_docs[i] = doc;
+        }
+        pf_renderer_free(rd);
+        pf_objset_index(want);
+
+        /* now every live domain, named with the desired documents' help */
+        xmlDocPtr *want_docs = pf_xcalloc(want->objs.n + 1, sizeof(*want_docs));
+        for (size_t i = first_vm, v = 0; i < want->objs.n; i++) {
+                while (!vm_docs[v])
+                        v++;
+                want_docs[i] = vm_docs[v++];
+        }
+        read_domains(h, have, want, want_docs, &fb);
+        for (size_t i = 0; i < m->vms.n; i++)
+                xmlFreeDoc(vm_docs[i]);
+        free(vm_docs);
+        free(want_docs);
+        pf_objset_index(have);
+        pf_fields_free(&fb);
+        pf_fields_free(&wb);
+        h->want = want;
+        return 0;
+}
+
+/* ---- apply ---- */
+
+static const pf_change *find_change(const pf_action *a, const char *key) {
+        for (size_t i = 0; i < a->changes.n; i++)
+                if (!strcmp(a->changes.v[i].key, key))
+                        return &a->changes.v[i];
+        return NULL;
+}
+
+/* Whether any change is of a field that lands by redefinition (not live). */
+static bool needs_redefine(const pf_action *a, pf_landing at_least) {
+        for (size_t i = 0; i < a->changes.n; i++) {
+                const char *key = a->changes.v[i].key;
+                const pf_field *f = pf_obj_field(a->want, key);
+                if (!f)
+                        f = pf_obj_field(a->have, key);
+                if (f && f->landing >= at_least)
+                        return true;
+        }
+        return false;
+}
+
+static bool want_yes(const pf_action *a, const char *key) {
+        const pf_field *f = pf_obj_field(a->want, key);
+        return f && !strcmp(f->value, "yes");
+}
+
+/* The desired definition with the live UUID, so libvirt updates instead of refusing a second
+ * object of the same name. */
+static char *with_uuid(const char *xml, const char *uuid) {
+        xmlDocPtr doc = parse_xml(xml);
+        if (!doc)
+                return NULL;
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        xmlNodePtr name = root->children;
+        while (name && (name->type != XML_ELEMENT_NODE || xmlStrcmp(name->name, BAD_CAST "name")))
+                name = name->next;
+        xmlNodePtr u = xmlNewNode(NULL, BAD_CAST "uuid");
+        xmlNodeSetContent(u, BAD_CAST uuid);
+        if (name)
+                xmlAddNextSibling(name, u);
+        else
+                xmlAddChild(root, u);
+        char *out = pf_xml_dump(doc);
+        xmlFreeDoc(doc);
+        return out;
+}
+
+static bool elem(xmlNodePtr n, const char *name) {
+        return n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST name);
+}
+
+static xmlNodePtr first_child(xmlNodePtr n, const char *name) {
+        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+                if (elem(c, name))
+                        return c;
+        return NULL;
+}
+
+static bool prop_eq(xmlNodePtr n, const char *name, const char *value) {
+        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        bool eq = v && !strcasecmp((char *) v, value);
+        xmlFree(v);
+        return eq;
+}
+
+/* The device in `devices` of the same identity as `dev` (interface: MAC; disk: volume). */
+static xmlNodePtr same_device(xmlNodePtr devices, xmlNodePtr dev) {
+        for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, dev->name))
+                        continue;
+                if (elem(dev, "interface")) {
+                        xmlChar *mac = xmlGetProp(first_child(dev, "mac"), BAD_CAST "address");
+                        bool eq = mac && prop_eq(first_child(c, "mac"), "address", (char *) mac);
+                        xmlFree(mac);
+                        if (eq)
+                                return c;
+                } else if (elem(dev, "disk")) {
+                        xmlNodePtr s = first_child(dev, "source");
+                        xmlChar *pool = s ? xmlGetProp(s, BAD_CAST "pool") : NULL, *vol = s ? xmlGetProp(s, BAD_CAST "volume") : NULL;
+                        bool eq = pool && vol && prop_eq(first_child(c, "source"), "pool", (char *) pool) &&
+                                  prop_eq(first_child(c, "source"), "volume", (char *) vol);
+                        xmlFree(pool);
+                        xmlFree(vol);
+                        if (eq)
+                                return c;
+                }
+        }
+        return NULL;
+}
+
+/* The definition to send for a domain that exists: the desired one, plus what podform does not
+ * own in the live one (devices added by hand or by libvirt: controllers, graphics, a CD-ROM),
+ * and the PCI addresses libvirt gave podform's own devices, so no slot moves. */
+static char *merge_domain(const char *want_xml, const char *have_xml, const char *uuid) {
+        _cleanup_free_ char *xml = with_uuid(want_xml, uuid);
+        xmlDocPtr want = xml ? parse_xml(xml) : NULL, have = parse_xml(have_xml);
+        if (!want || !have) {
+                xmlFreeDoc(want);
+                xmlFreeDoc(have);
+                return NULL;
+        }
+        xmlNodePtr wdev = first_child(xmlDocGetRootElement(want), "devices");
+        xmlNodePtr hdev = first_child(xmlDocGetRootElement(have), "devices");
+        for (xmlNodePtr c = hdev ? hdev->children : NULL; c && wdev; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || elem(c, "serial") || elem(c, "console"))
+                        continue;
+                bool ours_kind = elem(c, "interface") || (elem(c, "disk") && prop_eq(c, "type", "volume"));
+                xmlNodePtr mine = ours_kind ? same_device(wdev, c) : NULL;
+                if (mine) {
+                        xmlNodePtr addr = first_child(c, "address");
+                        if (addr && !first_child(mine, "address"))
+                                xmlAddChild(mine, xmlCopyNode(addr, 1));
+                        continue;
+                }
+                /* an interface podform once had but no longer declares is dropped by the
+                 * definition; one it never had is kept */
+                if (elem(c, "interface") && pf_lv_domain_metadata(have)) {
+                        xmlChar *mac = xmlGetProp(first_child(c, "mac"), BAD_CAST "address");
+                        bool recorded = false;
+                        for (xmlNodePtr r = pf_lv_domain_metadata(have)->children; r && mac; r = r->next)
+                                if (elem(r, "interface") && prop_eq(r, "mac", (char *) mac))
+                                        recorded = true;
+                        xmlFree(mac);
+                        if (recorded)
+                                continue;
+                }
+                if (elem(c, "disk") && prop_eq(c, "type", "volume") && pf_lv_domain_metadata(have)) {
+                        xmlNodePtr s = first_child(c, "source");
+                        bool recorded = false;
+                        for (xmlNodePtr r = pf_lv_domain_metadata(have)->children; r; r = r->next)
+                                if (elem(r, "disk") && s) {
+                                        xmlChar *pool = xmlGetProp(r, BAD_CAST "pool"), *vol = xmlGetProp(r, BAD_CAST "volume");
+                                        if (pool && vol && prop_eq(s, "pool", (char *) pool) && prop_eq(s, "volume", (char *) vol))
+                                                recorded = true;
+                                        xmlFree(pool);
+                                        xmlFree(vol);
+                                }
+                        if (recorded)
+                                continue;
+                }
+                xmlAddChild(wdev, xmlCopyNode(c, 1));
+        }
+        char *out = pf_xml_dump(want);
+        xmlFreeDoc(want);
+        xmlFreeDoc(have);
+        return out;
+}
+
+static int wait_shutoff(pf_lv_host *h, virDomainPtr dom) {
+        if (MUTATE(h, virDomainShutdown(dom)) == 0) {
+                struct timespec step = { 0, 200 * 1000 * 1000 };
+                for (unsigned i = 0; i < h->opts.shutdown_timeout * 5; i++) {
+                        if (virDomainIsActive(dom) == 0)
+                                return 0;
+                        nanosleep(&step, NULL);
+                }
+        }
+        if (virDomainIsActive(dom) == 0)
+                return 0;
+        /* the guest ignored ACPI (or has no OS): power it off */
+        return MUTATE(h, virDomainDestroy(dom));
+}
+
+/* ---- pools ---- */
+
+static int pool_create(pf_lv_host *h, const pf_action *a, char **err) {
+        virStoragePoolPtr p = MUTATE(h, virStoragePoolDefineXML(h->conn, a->want->xml, 0));
+        if (!p) {
+                *err = lv_error("cannot define storage pool", a->name);
+                return -1;
+        }
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virStoragePoolGetUUIDString(p, uuid) == 0)
+                pf_owner_set(h->owner, PF_R_POOL, a->name, uuid);
+        int r = 0;
+        if (MUTATE(h, virStoragePoolBuild(p, 0)) < 0)
+                *err = lv_error("cannot build (create the directory of) storage pool", a->name), r = -1;
+        else if (a->want->active && MUTATE(h, virStoragePoolCreate(p, 0)) < 0)
+                *err = lv_error("cannot start storage pool", a->name), r = -1;
+        else if (want_yes(a, "autostart") && MUTATE(h, virStoragePoolSetAutostart(p, 1)) < 0)
+                *err = lv_error("cannot mark storage pool for autostart", a->name), r = -1;
+        if (r < 0) {
+                /* all or nothing: the next run creates it again */
+                if (virStoragePoolIsActive(p) == 1)
+                        MUTATE(h, virStoragePoolDestroy(p));
+                if (MUTATE(h, virStoragePoolUndefine(p)) == 0)
+                        pf_owner_drop(h->owner, PF_R_POOL, a->name);
+        }
+        virStoragePoolFree(p);
+        return r;
+}
+
+static int pool_change(pf_lv_host *h, const pf_action *a, char **err) {
+        virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, a->name);
+        if (!p) {
+                *err = lv_error("cannot find storage pool", a->name);
+                return -1;
+        }
+        int r = 0;
+        bool active = a->have->active;
+        if (needs_redefine(a, PF_LAND_RECREATE)) {
+                _cleanup_free_ char *xml = with_uuid(a->want->xml, a->have->uuid);
+                virStoragePoolPtr np = NULL;
+                if (active && MUTATE(h, virStoragePoolDestroy(p)) < 0)
+                        *err = lv_error("cannot stop storage pool", a->name), r = -1;
+                else if (!(np = MUTATE(h, virStoragePoolDefineXML(h->conn, xml, 0))))
+                        *err = lv_error("cannot redefine storage pool", a->name), r = -1;
+                else if (MUTATE(h, virStoragePoolBuild(np, 0)) < 0)
+                        *err = lv_error("cannot build storage pool", a->name), r = -1;
+                if (np)
+                        virStoragePoolFree(np);
+                active = false;
+        }
+        if (r == 0 && a->want->active && !active && MUTATE(h, virStoragePoolCreate(p, 0)) < 0)
+                *err = lv_error("cannot start storage pool", a->name), r = -1;
+        if (r == 0 && !a->want->active && active && MUTATE(h, virStoragePoolDestroy(p)) < 0)
+                *err = lv_error("cannot stop storage pool", a->name), r = -1;
+        if (r == 0 && find_change(a, "autostart") &&
+            MUTATE(h, virStoragePoolSetAutostart(p, want_yes(a, "autostart"))) < 0)
+                *err = lv_error("cannot change autostart of storage pool", a->name), r = -1;
+        virStoragePoolFree(p);
+        return r;
+}
+
+static int pool_delete(pf_lv_host *h, const pf_action *a, char **err) {
+        virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, a->name);
+        if (!p) {
+                *err = lv_error("cannot find storage pool", a->name);
+                return -1;
+        }
+        int r = 0;
+        /* the directory and anything left in it stay: only the libvirt object goes */
+        if (virStoragePoolIsActive(p) == 1 && MUTATE(h, virStoragePoolDestroy(p)) < 0)
+                *err = lv_error("cannot stop storage pool", a->name), r = -1;
+        else if (MUTATE(h, virStoragePoolUndefine(p)) < 0)
+                *err = lv_error("cannot undefine storage pool", a->name), r = -1;
+        else
+                pf_owner_drop(h->owner, PF_R_POOL, a->name);
+        virStoragePoolFree(p);
+        return r;
+}
+
+/* ---- volumes ("POOL/VOLUME") ---- */
+
+static virStorageVolPtr find_volume(pf_lv_host *h, const char *id, virStoragePoolPtr *ret_pool) {
+        char pool[256];
+        const char *slash = strchr(id, '/');
+        snprintf(pool, sizeof(pool), "%.*s", slash ? (int) (slash - id) : 0, id);
+        *ret_pool = virStoragePoolLookupByName(h->conn, pool);
+        if (!*ret_pool || !slash)
+                return NULL;
+        return virStorageVolLookupByName(*ret_pool, slash + 1);
+}
+
+static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
+        virStoragePoolPtr pool = NULL;
+        virStorageVolPtr vol = find_volume(h, a->name, &pool);
+        int r = 0;
+        if (!pool) {
+                *err = lv_error("cannot find the storage pool of volume", a->name);
+                return -1;
+        }
+        if (a->op == PF_OP_CREATE) {
+                virStorageVolPtr v = MUTATE(h, virStorageVolCreateXML(pool, a->want->xml, 0));
+                if (!v)
+                        *err = lv_error("cannot create volume", a->name), r = -1;
+                else
+                        virStorageVolFree(v);
+        } else if (!vol) {
+                *err = lv_error("cannot find volume", a->name), r = -1;
+        } else if (a->op == PF_OP_CHANGE) {
+                const pf_change *c = find_change(a, "capacity");
+                if (c && c->new_value &&
+                    MUTATE(h, virStorageVolResize(vol, strtoull(c->new_value, NULL, 10), 0)) < 0)
+                        *err = lv_error("cannot grow volume", a->name), r = -1;
+        } else if (MUTATE(h, virStorageVolDelete(vol, 0)) < 0) {
+                *err = lv_error("cannot delete volume", a->name), r = -1;
+        }
+        if (vol)
+                virStorageVolFree(vol);
+        virStoragePoolFree(pool);
+        return r;
+}
+
+/* ---- networks ---- */
+
+static int network_create(pf_lv_host *h, const pf_action *a, char **err) {
+        virNetworkPtr n = MUTATE(h, virNetworkDefineXML(h->conn, a->want->xml));
+        if (!n) {
+                *err = lv_error("cannot define network", a->name);
+                return -1;
+        }
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virNetworkGetUUIDString(n, uuid) == 0)
+                pf_owner_set(h->owner, PF_R_NETWORK, a->name, uuid);
+        int r = 0;
+        if (want_yes(a, "autostart") && MUTATE(h, virNetworkSetAutostart(n, 1)) < 0)
+                *err = lv_error("cannot mark network for autostart", a->name), r = -1;
+        else if (a->want->active && MUTATE(h, virNetworkCreate(n)) < 0)
+                *err = lv_error("cannot start network", a->name), r = -1;
+        if (r < 0) {
+                if (virNetworkIsActive(n) == 1)
+                        MUTATE(h, virNetworkDestroy(n));
+                if (MUTATE(h, virNetworkUndefine(n)) == 0)
+                        pf_owner_drop(h->owner, PF_R_NETWORK, a->name);
+        }
+        virNetworkFree(n);
+        return r;
+}
+
+/* The <ip> of a network document with this address, and its index among the <ip>s. */
+static xmlNodePtr find_ip(xmlDocPtr doc, const char *addr, int *index) {
+        int i = 0;
+        for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next)
+                if (elem(c, "ip")) {
+                        if (prop_eq(c, "address", addr)) {
+                                *index = i;
+                                return c;
+                        }
+                        i++;
+                }
+        return NULL;
+}
+
+/* The DHCP <range> or <host> of key "ip[A].dhcp.range[S]" / "ip[A].dhcp.host[M]". */
+static xmlNodePtr find_dhcp_entry(xmlDocPtr doc, const char *key, int *ip_index, bool *is_host) {
+        char addr[128], id[256];
+        const char *p = strchr(key, '[');
+        const char *q = p ? strchr(p, ']') : NULL;
+        if (!q)
+                return NULL;
+        snprintf(addr, sizeof(addr), "%.*s", (int) (q - p - 1), p + 1);
+        *is_host = strstr(q, ".dhcp.host[") != NULL;
+        const char *r = strchr(q + 1, '[');
+        if (!r)
+                return NULL;
+        snprintf(id, sizeof(id), "%s", r + 1);
+        id[strcspn(id, "]")] = '\0';
+        xmlNodePtr ip = find_ip(doc, addr, ip_index);
+        for (xmlNodePtr c = first_child(first_child(ip, "dhcp"), *is_host ? "host" : "range"); c; c = c->next) {
+                if (!elem(c, *is_host ? "host" : "range"))
+                        continue;
+                if (*is_host ? prop_eq(c, "mac", id) || prop_eq(c, "name", id) : prop_eq(c, "start", id))
+                        return c;
+        }
+        return NULL;
+}
+
+static char *node_xml(xmlDocPtr doc, xmlNodePtr n) {
+        xmlBufferPtr buf = xmlBufferCreate();
+        xmlNodeDump(buf, doc, n, 0, 0);
+        char *s = pf_xstrdup((const char *) xmlBufferContent(buf));
+        xmlBufferFree(buf);
+        return s;
+}
+
+/* DHCP hosts and ranges change in place, through virNetworkUpdate: dnsmasq reloads, guests
+ * keep their link. */
+static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *a, char **err) {
+        xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
+        unsigned flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG | (a->have->active ? VIR_NETWORK_UPDATE_AFFECT_LIVE : 0);
+        int r = 0;
+        for (size_t i = 0; i < a->changes.n && r == 0 && want && have; i++) {
+                const pf_change *c = &a->changes.v[i];
+                if (!strstr(c->key, ".dhcp.host[") && !strstr(c->key, ".dhcp.range["))
+                        continue;
+                int wi = 0, hi = 0;
+                bool is_host = false;
+                xmlNodePtr wn = c->new_value ? find_dhcp_entry(want, c->key, &wi, &is_host) : NULL;
+                xmlNodePtr hn = c->old_value ? find_dhcp_entry(have, c->key, &hi, &is_host) : NULL;
+                int section = is_host ? VIR_NETWORK_SECTION_IP_DHCP_HOST : VIR_NETWORK_SECTION_IP_DHCP_RANGE;
+                if (hn && (!wn || !is_host)) {
+                        _cleanup_free_ char *x = node_xml(have, hn);
+                        if (MUTATE(h, virNetworkUpdate(n, VIR_NETWORK_UPDATE_COMMAND_DELETE, section, hi, x, flags)) < 0)
+                                r = -1;
+                }
+                if (r == 0 && wn) {
+                        _cleanup_free_ char *x = node_xml(want, wn);
+                        unsigned cmd = hn && is_host ? VIR_NETWORK_UPDATE_COMMAND_MODIFY : VIR_NETWORK_UPDATE_COMMAND_ADD_LAST;
+                        if (MUTATE(h, virNetworkUpdate(n, cmd, section, wi, x, flags)) < 0)
+                                r = -1;
+                }
+                if (r < 0)
+                        *err = errorf("cannot update %s of network %s in place: %s", c->key, a->name, lv_reason());
+        }
+        xmlFreeDoc(want);
+        xmlFreeDoc(have);
+        return r;
+}
+
+static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
+        virNetworkPtr n = virNetworkLookupByName(h->conn, a->name);
+        if (!n) {
+                *err = lv_error("cannot find network", a->name);
+                return -1;
+        }
+        int r = 0;
+        bool active = a->have->active;
+        if (needs_redefine(a, PF_LAND_RECREATE)) {
+                _cleanup_free_ char *xml = with_uuid(a->want->xml, a->have->uuid);
+                virNetworkPtr nn = NULL;
+                /* stop, then define: an inactive network takes the new definition at once on
+                 * every driver (an active one may keep the old one until it restarts) */
+                if (active && MUTATE(h, virNetworkDestroy(n)) < 0)
+                        *err = lv_error("cannot stop network (to restart it)", a->name), r = -1;
+                else if (!(nn = MUTATE(h, virNetworkDefineXML(h->conn, xml)))) {
+                        *err = lv_error("cannot redefine network", a->name), r = -1;
+                        if (active)     /* put the old one back rather than leave guests cut off */
+                                MUTATE(h, virNetworkCreate(n));
+                } else
+                        active = false;
+                if (nn)
+                        virNetworkFree(nn);
+        } else {
+                r = network_update_dhcp(h, n, a, err);
+        }
+        if (r == 0 && a->want->active && !active && MUTATE(h, virNetworkCreate(n)) < 0)
+                *err = lv_error("cannot start network", a->name), r = -1;
+        if (r == 0 && !a->want->active && active && MUTATE(h, virNetworkDestroy(n)) < 0)
+                *err = lv_error("cannot stop network", a->name), r = -1;
+        if (r == 0 && find_change(a, "autostart") && MUTATE(h, virNetworkSetAutostart(n, want_yes(a, "autostart"))) < 0)
+                *err = lv_error("cannot change autostart of network", a->name), r = -1;
+        virNetworkFree(n);
+        return r;
+}
+
+static int network_delete(pf_lv_host *h, const pf_action *a, char **err) {
+        virNetworkPtr n = virNetworkLookupByName(h->conn, a->name);
+        if (!n) {
+                *err = lv_error("cannot find network", a->name);
+                return -1;
+        }
+        int r = 0;
+        if (virNetworkIsActive(n) == 1 && MUTATE(h, virNetworkDestroy(n)) < 0)
+                *err = lv_error("cannot stop network", a->name), r = -1;
+        else if (MUTATE(h, virNetworkUndefine(n)) < 0)
+                *err = lv_error("cannot undefine network", a->name), r = -1;
+        else
+                pf_owner_drop(h->owner, PF_R_NETWORK, a->name);
+        virNetworkFree(n);
+        return r;
+}
+
+/* ---- domains ---- */
+
+static int domain_create(pf_lv_host *h, const pf_action *a, char **err) {
+        virDomainPtr d = MUTATE(h, virDomainDefineXML(h->conn, a->want->xml));
+        if (!d) {
+                *err = lv_error("cannot define VM", a->name);
+                return -1;
+        }
+        int r = 0;
+        if (want_yes(a, "autostart") && MUTATE(h, virDomainSetAutostart(d, 1)) < 0)
+                *err = lv_error("cannot mark VM for autostart", a->name), r = -1;
+        else if (a->want->active && MUTATE(h, virDomainCreate(d)) < 0)
+                *err = lv_error("cannot start VM", a->name), r = -1;
+        if (r < 0) {
+                if (virDomainIsActive(d) == 1)
+                        MUTATE(h, virDomainDestroy(d));
+                MUTATE(h, virDomainUndefine(d));
+        }
+        virDomainFree(d);
+        return r;
+}
+
+/* The device element of the interface group "iface[NAME]" in a domain document. */
+static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key) {
+        char mkey[512];
+        size_t len = strcspn(key, "]");
+        snprintf(mkey, sizeof(mkey), "%.*s].mac", (int) len, key);
+        const pf_field *mac = pf_obj_field(o, mkey);
+        xmlNodePtr devices = first_child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNodePtr c = devices ? devices->children : NULL; c && mac; c = c->next)
+                if (elem(c, "interface") && prop_eq(first_child(c, "mac"), "address", mac->value))
+                        return c;
+        return NULL;
+}
+
+/* Whole interfaces added or removed on a running VM: hot-plugged, live and persistent. */
+static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
+        xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
+        int r = 0;
+        const char *done = "";
+        size_t done_len = 0;
+        for (size_t i = 0; i < a->changes.n && r == 0 && want && have; i++) {
+                const pf_change *c = &a->changes.v[i];
+                if (strncmp(c->key, "iface[", 6) || c->landing != PF_LAND_LIVE)
+                        continue;
+                size_t len = strcspn(c->key, "]");
+                if (done_len == len && !strncmp(done, c->key, len))
+                        continue;       /* one device, many fields */
+                done = c->key;
+                done_len = len;
+                bool add = c->old_value == NULL;
+                xmlDocPtr doc = add ? want : have;
+                xmlNodePtr nic = find_interface(doc, add ? a->want : a->have, c->key);
+                if (!nic)
+                        continue;
+                _cleanup_free_ char *x = node_xml(doc, nic);
+                unsigned flags = VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG;
+                if ((add ? MUTATE(h, virDomainAttachDeviceFlags(d, x, flags)) : MUTATE(h, virDomainDetachDeviceFlags(d, x, flags))) < 0) {
+                        *err = errorf("cannot hot-%s interface %.*s of VM %s: %s", add ? "plug" : "unplug",
+                                      (int) (len - 6), c->key + 6, a->name, lv_reason());
+                        r = -1;
+                }
+        }
+        xmlFreeDoc(want);
+        xmlFreeDoc(have);
+        return r;
+}
+
+static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
+        virDomainPtr d = virDomainLookupByName(h->conn, a->name);
+        if (!d) {
+                *err = lv_error("cannot find VM", a->name);
+                return -1;
+        }
+        int r = 0;
+        bool active = a->have->active;
+        bool redefine = false;
+        for (size_t i = 0; i < a->changes.n; i++)
+                if (strcmp(a->changes.v[i].key, "running") && strcmp(a->changes.v[i].key, "autostart"))
+                        redefine = true;
+        if (active && redefine)
+                r = domain_hotplug(h, d, a, err);
+        if (r == 0 && redefine) {
+                _cleanup_free_ char *xml = merge_domain(a->want->xml, a->have->xml, a->have->uuid);
+                virDomainPtr nd = xml ? MUTATE(h, virDomainDefineXML(h->conn, xml)) : NULL;
+                if (!nd)
+                        *err = lv_error("cannot redefine VM", a->name), r = -1;
+                else
+                        virDomainFree(nd);
+        }
+        if (r == 0 && active && (a->restart || !a->want->active)) {
+                if (wait_shutoff(h, d) < 0)
+                        *err = lv_error("cannot shut down VM", a->name), r = -1;
+                else
+                        active = false;
+        }
+        if (r == 0 && a->want->active && !active && MUTATE(h, virDomainCreate(d)) < 0)
+                *err = lv_error("cannot start VM", a->name), r = -1;
+        if (r == 0 && find_change(a, "autostart") && MUTATE(h, virDomainSetAutostart(d, want_yes(a, "autostart"))) < 0)
+                *err = lv_error("cannot change autostart of VM", a->name), r = -1;
+        virDomainFree(d);
+        return r;
+}
+
+static int domain_delete(pf_lv_host *h, const pf_action *a, char **err) {
+        virDomainPtr d = virDomainLookupByName(h->conn, a->name);
+        if (!d) {
+                *err = lv_error("cannot find VM", a->name);
+                return -1;
+        }
+        int r = 0;
+        if (virDomainIsActive(d) == 1 && MUTATE(h, virDomainDestroy(d)) < 0)
+                *err = lv_error("cannot stop VM", a->name), r = -1;
+        else if (MUTATE(h, virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                                             VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)) < 0)
+                *err = lv_error("cannot undefine VM", a->name), r = -1;
+        virDomainFree(d);
+        return r;
+}
+
+static int apply_action(void *ctx, const pf_action *a, char **err) {
+        pf_lv_host *h = ctx;
+        virResetLastError();
+        switch (a->kind) {
+        case PF_R_POOL:
+                return a->op == PF_OP_CREATE ? pool_create(h, a, err)
+                       : a->op == PF_OP_CHANGE ? pool_change(h, a, err) : pool_delete(h, a, err);
+        case PF_R_VOLUME:
+                return volume_apply(h, a, err);
+        case PF_R_NETWORK:
+                return a->op == PF_OP_CREATE ? network_create(h, a, err)
+                       : a->op == PF_OP_CHANGE ? network_change(h, a, err) : network_delete(h, a, err);
+        case PF_R_DOMAIN:
+                return a->op == PF_OP_CREATE ? domain_create(h, a, err)
+                       : a->op == PF_OP_CHANGE ? domain_change(h, a, err) : domain_delete(h, a, err);
+        default:
+                *err = errorf("no libvirt action for %s %s", pf_rkind_name(a->kind), a->name);
+                return -1;
+        }
+}
+
+const pf_driver *pf_lv_driver(pf_lv_host *h) {
+        h->driver = (pf_driver) { "libvirt", apply_action, h };
+        return &h->driver;
+}

@@ -1,0 +1,170 @@
+#include "config.h"
+#include "libvirt/owner.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/xalloc.h"
+
+typedef struct entry { pf_rkind kind; char *name, *uuid; } entry;
+
+struct pf_owner {
+        char *path;             /* NULL: memory only */
+        entry *v;
+        size_t n;
+        bool dirty;
+};
+
+static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *errorf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0)
+                pf_oom();
+        va_end(ap);
+        return s;
+}
+
+static entry *find(const pf_owner *o, pf_rkind kind, const char *name) {
+        for (size_t i = 0; i < o->n; i++)
+                if (o->v[i].kind == kind && !strcmp(o->v[i].name, name))
+                        return &o->v[i];
+        return NULL;
+}
+
+static void add(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
+        o->v = pf_xreallocarray(o->v, o->n + 1, sizeof(*o->v));
+        o->v[o->n++] = (entry) { kind, pf_xstrdup(name), pf_xstrdup(uuid) };
+}
+
+static pf_rkind kind_of(const char *s) {
+        for (pf_rkind k = 0; k < _PF_R_MAX; k++)
+                if (!strcmp(pf_rkind_name(k), s))
+                        return k;
+        return _PF_R_MAX;
+}
+
+pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
+        pf_owner *o = pf_xcalloc(1, sizeof(*o));
+        if (!dir)
+                return o;
+        /* one file per connection URI: qemu:///system and qemu:///session own different things */
+        char name[256];
+        size_t n = 0;
+        for (const char *p = uri; *p && n + 1 < sizeof(name); p++)
+                name[n++] = (char) ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ? *p : '_');
+        name[n] = '\0';
+        if (asprintf(&o->path, "%s/libvirt-%s.owned", dir, name) < 0)
+                pf_oom();
+        FILE *f = fopen(o->path, "re");
+        if (!f) {
+                if (errno == ENOENT)
+                        return o;
+                *err = errorf("cannot read podform's ownership record %s: %s", o->path, strerror(errno));
+                pf_owner_free(o);
+                return NULL;
+        }
+        char line[1024];
+        unsigned lineno = 0;
+        while (fgets(line, sizeof(line), f)) {
+                lineno++;
+                char *save, *k = strtok_r(line, "\t\n", &save), *nm = strtok_r(NULL, "\t\n", &save),
+                            *uuid = strtok_r(NULL, "\t\n", &save);
+                if (!k || k[0] == '#')
+                        continue;
+                pf_rkind kind = kind_of(k);
+                if (kind == _PF_R_MAX || !nm || !uuid) {
+                        *err = errorf("%s:%u: not a line podform wrote (KIND<TAB>NAME<TAB>UUID); fix or remove it", o->path, lineno);
+                        fclose(f);
+                        pf_owner_free(o);
+                        return NULL;
+                }
+                add(o, kind, nm, uuid);
+        }
+        fclose(f);
+        return o;
+}
+
+void pf_owner_free(pf_owner *o) {
+        if (!o)
+                return;
+        for (size_t i = 0; i < o->n; i++) {
+                free(o->v[i].name);
+                free(o->v[i].uuid);
+        }
+        free(o->v);
+        free(o->path);
+        free(o);
+}
+
+bool pf_owner_has(const pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
+        const entry *e = find(o, kind, name);
+        return e && uuid && !strcmp(e->uuid, uuid);
+}
+
+void pf_owner_set(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
+        entry *e = find(o, kind, name);
+        if (e && !strcmp(e->uuid, uuid))
+                return;
+        if (e) {
+                free(e->uuid);
+                e->uuid = pf_xstrdup(uuid);
+        } else
+                add(o, kind, name, uuid);
+        o->dirty = true;
+}
+
+void pf_owner_drop(pf_owner *o, pf_rkind kind, const char *name) {
+        entry *e = find(o, kind, name);
+        if (!e)
+                return;
+        free(e->name);
+        free(e->uuid);
+        *e = o->v[--o->n];
+        o->dirty = true;
+}
+
+static int mkdir_p(char *dir) {
+        for (char *p = dir + 1; *p; p++)
+                if (*p == '/') {
+                        *p = '\0';
+                        int r = mkdir(dir, 0755);
+                        *p = '/';
+                        if (r < 0 && errno != EEXIST)
+                                return -1;
+                }
+        return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int pf_owner_save(pf_owner *o, char **err) {
+        if (!o->path || !o->dirty)
+                return 0;
+        _cleanup_free_ char *dir = pf_xstrdup(o->path);
+        *strrchr(dir, '/') = '\0';
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s.tmp", o->path) < 0)
+                pf_oom();
+        FILE *f = NULL;
+        if (mkdir_p(dir) < 0 || !(f = fopen(tmp, "we"))) {
+                *err = errorf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
+                return -1;
+        }
+        fputs("# podform: libvirt objects podform created (kind, name, uuid). Written by podform.\n", f);
+        for (size_t i = 0; i < o->n; i++)
+                fprintf(f, "%s\t%s\t%s\n", pf_rkind_name(o->v[i].kind), o->v[i].name, o->v[i].uuid);
+        bool written = fflush(f) == 0 && fsync(fileno(f)) == 0;
+        written = fclose(f) == 0 && written;
+        if (!written || rename(tmp, o->path) < 0) {
+                *err = errorf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
+                unlink(tmp);
+                return -1;
+        }
+        o->dirty = false;
+        return 0;
+}

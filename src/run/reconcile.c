@@ -1,0 +1,195 @@
+#include "config.h"
+#include "run/reconcile.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "engine/apply.h"
+#include "engine/capacity.h"
+#include "engine/plan.h"
+#include "util/xalloc.h"
+
+const char *pf_scope_host(const pf_config *c, const char *cli_host) {
+        if (cli_host)
+                return cli_host;
+        if (c->model.hosts.n == 1)
+                return c->model.hosts.v[0].meta.name;
+        static char name[256];
+        if (gethostname(name, sizeof(name) - 1) < 0)
+                strcpy(name, "localhost");
+        name[strcspn(name, ".")] = '\0';
+        return name;
+}
+
+static const pf_host *find_host(const pf_config *c, const char *host_name) {
+        for (size_t i = 0; i < c->model.hosts.n; i++)
+                if (!strcmp(c->model.hosts.v[i].meta.name, host_name))
+                        return &c->model.hosts.v[i];
+        return NULL;
+}
+
+const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *cli_uri) {
+        if (cli_uri)
+                return cli_uri;
+        const pf_host *h = find_host(c, host_name);
+        return h ? h->connect : "qemu:///system";
+}
+
+static bool applies(const pf_meta *m, const char *host_name) { return !m->host || !strcmp(m->host, host_name); }
+
+/* The model restricted to one host (fleet repositories scope resources with metadata.host). */
+static void scope_model(pf_arena *a, const pf_model *in, const char *host_name, pf_model *out) {
+#define SCOPE(list)                                                                          \
+        do {                                                                                 \
+                out->list.v = pf_arena_array(a, in->list.n ? in->list.n : 1, sizeof(*in->list.v)); \
+                out->list.n = 0;                                                             \
+                for (size_t i = 0; i < in->list.n; i++)                                      \
+                        if (applies(&in->list.v[i].meta, host_name))                         \
+                                out->list.v[out->list.n++] = in->list.v[i];                  \
+        } while (0)
+        SCOPE(hosts);
+        SCOPE(subnets);
+        SCOPE(bridges);
+        SCOPE(macvtaps);
+        SCOPE(macvlans);
+        SCOPE(networks);
+        SCOPE(pools);
+        SCOPE(vms);
+#undef SCOPE
+}
+
+/* Host links are the next stage (netlink); refusing them beats a VM that cannot start. */
+static void later_release(const pf_model *m, pf_diags *d) {
+#define LATER(list, what)                                                                       \
+        for (size_t i = 0; i < m->list.n; i++)                                                 \
+                pf_error(d, m->list.v[i].meta.kind_loc, "%s resources (host links, managed over netlink) are " \
+                         "reconciled in a later release; create %s by hand for now and refer to it by name", \
+                         what, m->list.v[i].meta.name)
+        LATER(bridges, "Bridge");
+        LATER(macvtaps, "Macvtap");
+        LATER(macvlans, "Macvlan");
+#undef LATER
+}
+
+static bool ask(const pf_run_opts *o, size_t n) {
+        fprintf(o->out, "Delete %zu object%s listed with '-' above? Type 'yes' to go on: ", n, n == 1 ? "" : "s");
+        fflush(o->out);
+        char line[64];
+        if (!fgets(line, sizeof(line), stdin))
+                return false;
+        line[strcspn(line, "\n")] = '\0';
+        return !strcmp(line, "yes");
+}
+
+typedef struct stage {
+        pf_objset want, have;
+        pf_plan plan;
+} stage;
+
+static void stage_free(stage *s) {
+        pf_plan_free(&s->plan);
+        pf_objset_free(&s->want);
+        pf_objset_free(&s->have);
+}
+
+/* observe + render + capacity + plan; errors in d. */
+static int build_plan(pf_lv_host *h, const pf_lv_env *env, const pf_plan_opts *po, stage *s, pf_diags *d, FILE *err) {
+        pf_objset_init(&s->want);
+        pf_objset_init(&s->have);
+        char *e = NULL;
+        if (pf_lv_build(h, env, &s->want, &s->have, d, &e) < 0) {
+                fprintf(err, "podform: %s\n", e);
+                free(e);
+                return -1;
+        }
+        pf_capacity cap = { .host = env->host };
+        if (pf_lv_node(h, &cap.host_cpus, &cap.host_memory_kib, &e) < 0) {
+                fprintf(err, "podform: %s\n", e);
+                free(e);
+                return -1;
+        }
+        pf_capacity_check(&cap, &s->want, &s->have, d);
+        pf_plan_build(&s->plan, &s->want, &s->have, po, d);
+        return 0;
+}
+
+int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
+        pf_model scoped;
+        scope_model(&c->arena, &c->model, o->host_name, &scoped);
+        pf_host defaults;
+        pf_host_defaults(&defaults);
+        const pf_host *host = find_host(c, o->host_name);
+        if (!host)
+                host = &defaults;
+        pf_lv_env env = { .model = &scoped, .host = host, .host_name = o->host_name };
+        pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
+
+        unsigned long calls_before = pf_lv_mutations(h);
+        pf_diags d = { 0 };
+        later_release(&scoped, &d);
+        stage s;
+        int ret = build_plan(h, &env, &po, &s, &d, o->err);
+        if (ret == 0 && d.n_errors) {
+                pf_diag_sort(&d);
+                pf_diag_print(&d, o->err, o->color);
+                fprintf(o->err, "podform: %zu error%s; nothing was changed\n", d.n_errors, d.n_errors == 1 ? "" : "s");
+                ret = -1;
+        }
+        pf_diag_free(&d);
+        if (ret < 0) {
+                stage_free(&s);
+                return PF_EXIT_ERROR;
+        }
+
+        if (o->json)
+                pf_plan_print_json(&s.plan, o->out, o->host_name, pf_lv_uri(h));
+        else if (!o->quiet || !pf_plan_empty(&s.plan))
+                pf_plan_print_text(&s.plan, o->out, o->color, o->verbose);
+        if (!o->apply || o->dry_run || pf_plan_empty(&s.plan)) {
+                bool changes = !pf_plan_empty(&s.plan);
+                if (o->apply && !changes && !o->json)
+                        fprintf(o->out, "Applied nothing: %lu mutating libvirt calls.\n", pf_lv_mutations(h) - calls_before);
+                stage_free(&s);
+                return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
+        }
+        if (s.plan.n_delete && !o->yes) {
+                if (!o->interactive || !ask(o, s.plan.n_delete)) {
+                        fprintf(o->err, "podform: %s; nothing was changed (give --yes to delete without asking)\n",
+                                o->interactive ? "deletion not confirmed" : "the plan deletes objects and no terminal can confirm it");
+                        stage_free(&s);
+                        return PF_EXIT_ERROR;
+                }
+        }
+
+        fputs("Applying:\n", o->out);
+        const pf_driver *drv = pf_lv_driver(h);
+        const pf_driver *drivers[_PF_R_MAX] = { drv, drv, drv, drv };
+        pf_apply_result r = pf_apply_plan(&s.plan, drivers, o->out, o->color);
+        char *e = NULL;
+        if (pf_lv_save(h, &e) < 0) {
+                fprintf(o->err, "podform: %s\n", e);
+                free(e);
+                r.n_failed++;
+        }
+        stage_free(&s);
+
+        /* Verify: observe again; whatever still differs did not take effect. */
+        pf_diags vd = { 0 };
+        stage v;
+        int vr = build_plan(h, &env, &po, &v, &vd, o->err);
+        pf_diag_free(&vd);
+        size_t left = vr == 0 ? v.plan.actions.n : 1;
+        if (vr == 0 && left && r.n_failed + r.n_skipped == 0) {
+                fputs("Verify: these changes did not take effect:\n", o->out);
+                pf_plan_print_text(&v.plan, o->out, o->color, false);
+        } else if (vr == 0 && !left) {
+                fputs("Verify: observed the host again; no changes remain.\n", o->out);
+        }
+        stage_free(&v);
+        fprintf(o->out, "Apply: %zu done, %zu failed, %zu skipped.\n", r.n_ok, r.n_failed, r.n_skipped);
+        if (r.n_failed + r.n_skipped == 0 && left == 0)
+                return PF_EXIT_OK;
+        return r.n_ok ? PF_EXIT_PARTIAL : PF_EXIT_ERROR;
+}

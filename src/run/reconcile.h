@@ -1,0 +1,27 @@
+/* reconcile.h: one plan or apply run, every stage in order:
+ *   scope (this host's resources) -> observe + render -> capacity -> plan -> print
+ *   -> confirm deletions -> apply -> observe again and verify. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config/load.h"
+#include "libvirt/host.h"
+
+typedef struct pf_run_opts {
+        bool apply;                     /* false: plan only */
+        bool dry_run, prune, yes, allow_restart, detailed_exitcode;
+        bool json, color, verbose, quiet;
+        bool interactive;               /* stdin is a terminal: deletions may be confirmed there */
+        const char *host_name;
+        FILE *out;                      /* the plan and the results */
+        FILE *err;                      /* diagnostics */
+} pf_run_opts;
+
+/* pf_scope_host: the host this run manages (--host, else the single Host document's name, else
+ * the hostname), and the URI (--connect, else that Host's connect). */
+const char *pf_scope_host(const pf_config *c, const char *cli_host);
+const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *cli_uri);
+
+/* pf_reconcile: returns the exit code of spec section 5. */
+int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o);

@@ -1,0 +1,608 @@
+/* test_engine.c: plan and apply against libvirt's in-process test driver, for real: every check
+ * reads the host back through the libvirt API. Linked with -Wl,--wrap for every mutating
+ * libvirt call podform makes, so a test can count those calls and make the N-th one fail. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libvirt/libvirt.h>
+
+#include "cli/cli.h"
+#include "config/load.h"
+#include "config/validate.h"
+#include "libvirt/host.h"
+#include "run/reconcile.h"
+#include "util/xalloc.h"
+
+/* ---- fault injection ---- */
+
+static unsigned long mutating_calls;    /* since the last reset */
+static unsigned long fail_at;           /* 0: never; N: the N-th mutating call fails */
+
+static bool fault(void) { return ++mutating_calls == fail_at; }
+
+#define WRAP(ret, fail, name, params, args) \
+        ret __real_##name params;            \
+        ret __wrap_##name params;            \
+        ret __wrap_##name params { return fault() ? fail : __real_##name args; }
+
+WRAP(virStoragePoolPtr, NULL, virStoragePoolDefineXML, (virConnectPtr c, const char *x, unsigned f), (c, x, f))
+WRAP(int, -1, virStoragePoolBuild, (virStoragePoolPtr p, unsigned f), (p, f))
+WRAP(int, -1, virStoragePoolCreate, (virStoragePoolPtr p, unsigned f), (p, f))
+WRAP(int, -1, virStoragePoolSetAutostart, (virStoragePoolPtr p, int a), (p, a))
+WRAP(int, -1, virStoragePoolDestroy, (virStoragePoolPtr p), (p))
+WRAP(int, -1, virStoragePoolUndefine, (virStoragePoolPtr p), (p))
+WRAP(virStorageVolPtr, NULL, virStorageVolCreateXML, (virStoragePoolPtr p, const char *x, unsigned f), (p, x, f))
+WRAP(int, -1, virStorageVolResize, (virStorageVolPtr v, unsigned long long c, unsigned f), (v, c, f))
+WRAP(int, -1, virStorageVolDelete, (virStorageVolPtr v, unsigned f), (v, f))
+WRAP(virNetworkPtr, NULL, virNetworkDefineXML, (virConnectPtr c, const char *x), (c, x))
+WRAP(int, -1, virNetworkCreate, (virNetworkPtr n), (n))
+WRAP(int, -1, virNetworkSetAutostart, (virNetworkPtr n, int a), (n, a))
+WRAP(int, -1, virNetworkDestroy, (virNetworkPtr n), (n))
+WRAP(int, -1, virNetworkUndefine, (virNetworkPtr n), (n))
+WRAP(int, -1, virNetworkUpdate, (virNetworkPtr n, unsigned c, unsigned s, int i, const char *x, unsigned f), (n, c, s, i, x, f))
+WRAP(virDomainPtr, NULL, virDomainDefineXML, (virConnectPtr c, const char *x), (c, x))
+WRAP(int, -1, virDomainCreate, (virDomainPtr d), (d))
+WRAP(int, -1, virDomainSetAutostart, (virDomainPtr d, int a), (d, a))
+WRAP(int, -1, virDomainShutdown, (virDomainPtr d), (d))
+WRAP(int, -1, virDomainDestroy, (virDomainPtr d), (d))
+WRAP(int, -1, virDomainUndefine, (virDomainPtr d), (d))
+WRAP(int, -1, virDomainUndefineFlags, (virDomainPtr d, unsigned f), (d, f))
+WRAP(int, -1, virDomainAttachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
+WRAP(int, -1, virDomainDetachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
+
+/* ---- harness ---- */
+
+static const char *host_uri(const char *file) {
+        static char uri[1024];
+        snprintf(uri, sizeof(uri), "test://%s/tests/data/hosts/%s", SRCDIR, file);
+        return uri;
+}
+
+static pf_lv_host *open_host(const char *file) {
+        pf_lv_opts lo = { .shutdown_timeout = 1 };
+        char *err = NULL;
+        pf_lv_host *h = pf_lv_open(host_uri(file), NULL, &lo, &err);
+        if (!h)
+                fail_msg("%s", err);
+        return h;
+}
+
+typedef struct run_result {
+        int code;
+        char *out;              /* plan and results */
+        char *err;              /* diagnostics */
+        unsigned long calls;    /* mutating libvirt calls */
+} run_result;
+
+static void run_result_free(run_result *r) {
+        free(r->out);
+        free(r->err);
+}
+
+/* One plan or apply of the example, with `yaml` appended as an extra file when given. */
+static run_result run(pf_lv_host *h, bool apply, const char *yaml, bool prune) {
+        pf_config c;
+        pf_config_init(&c);
+        if (!yaml || strncmp(yaml, "#only", 5) != 0) {
+                pf_config_load_path(&c, SRCDIR "/examples/maas-network.yaml");
+                pf_config_load_path(&c, SRCDIR "/examples/libvirt-host");
+        }
+        if (yaml)
+                pf_config_load_buffer(&c, "extra.yaml", yaml, strlen(yaml));
+        pf_validate(&c);
+        if (c.diags.n_errors) {
+                pf_diag_print(&c.diags, stderr, false);
+                fail_msg("test configuration is invalid");
+        }
+        run_result r = { 0 };
+        size_t out_len, err_len;
+        FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
+        pf_run_opts o = { .apply = apply, .prune = prune, .yes = true, .detailed_exitcode = true,
+                          .host_name = pf_scope_host(&c, NULL), .out = out, .err = err };
+        unsigned long before = pf_lv_mutations(h);
+        r.code = pf_reconcile(&c, h, &o);
+        r.calls = pf_lv_mutations(h) - before;
+        fclose(out);
+        fclose(err);
+        pf_config_free(&c);
+        return r;
+}
+
+static void expect_contains(const char *text, const char *needle) {
+        if (!strstr(text, needle))
+                fail_msg("expected \"%s\" in:\n%s", needle, text);
+}
+
+static void expect_clean(pf_lv_host *h) {
+        run_result r = run(h, false, NULL, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("plan after apply is not empty (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "No changes");
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+}
+
+static void apply_ok(pf_lv_host *h, const char *yaml, bool prune) {
+        run_result r = run(h, true, yaml, prune);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply failed (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "Verify: observed the host again; no changes remain.");
+        run_result_free(&r);
+}
+
+/* ---- tests ---- */
+
+static void test_apply_then_nothing(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        run_result r = run(h, true, NULL, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls.");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+
+static char *net_xml(pf_lv_host *h, const char *name) {
+        virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), name);
+        if (!n)
+                return NULL;
+        char *x = virNetworkGetXMLDesc(n, 0);
+        virNetworkFree(n);
+        return x;
+}
+
+static char *dom_xml(pf_lv_host *h, const char *name) {
+        virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), name);
+        if (!d)
+                return NULL;
+        char *x = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+        virDomainFree(d);
+        return x;
+}
+
+static int dom_active(pf_lv_host *h, const char *name) {
+        virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), name);
+        if (!d)
+                return -1;
+        int a = virDomainIsActive(d);
+        virDomainFree(d);
+        return a;
+}
+
+static bool volume_exists(pf_lv_host *h, const char *pool, const char *vol, unsigned long long *capacity) {
+        virStoragePoolPtr p = virStoragePoolLookupByName(pf_lv_conn(h), pool);
+        virStorageVolPtr v = p ? virStorageVolLookupByName(p, vol) : NULL;
+        virStorageVolInfo info;
+        if (v && capacity && virStorageVolGetInfo(v, &info) == 0)
+                *capacity = info.capacity;
+        bool ok = v != NULL;
+        if (v)
+                virStorageVolFree(v);
+        if (p)
+                virStoragePoolFree(p);
+        return ok;
+}
+
+/* The example lands as declared: checked object by object through the API. */
+static void test_apply_example(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run(h, true, NULL, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        expect_contains(r.out, "+ network maas\n");
+        expect_contains(r.out, "Plan: 8 to create, 0 to change, 0 to delete.");
+        run_result_free(&r);
+
+        _cleanup_free_ char *maas = net_xml(h, "maas");
+        assert_non_null(maas);
+        expect_contains(maas, "<forward mode='nat'");
+        expect_contains(maas, "<bridge name='virbr1' stp='off' delay='0'/>");
+        assert_null(strstr(maas, "<dhcp>"));
+        virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), "maas");
+        int autostart = 0;
+        assert_int_equal(virNetworkIsActive(n), 1);
+        assert_int_equal(virNetworkGetAutostart(n, &autostart), 0);
+        assert_int_equal(autostart, 1);
+        virNetworkFree(n);
+        _cleanup_free_ char *lab = net_xml(h, "lab");
+        expect_contains(lab, "<host mac='52:54:00:77:00:10' name='db2' ip='10.77.0.10'/>");
+
+        unsigned long long cap = 0;
+        assert_true(volume_exists(h, "vms", "pxe1-root", &cap));
+        assert_int_equal(cap, 8ULL << 30);
+        assert_true(volume_exists(h, "vms", "db2-data", &cap));
+        assert_int_equal(cap, 32000000000ULL == cap ? cap : 32ULL << 30);
+
+        _cleanup_free_ char *pxe1 = dom_xml(h, "pxe1");
+        expect_contains(pxe1, "<podform:vm xmlns:podform=\"https://podform.dev/xmlns/1\"");
+        expect_contains(pxe1, "<memory unit='KiB'>524288</memory>");
+        expect_contains(pxe1, "<source network='maas'/>");
+        expect_contains(pxe1, "<mac address='52:54:00:");
+        expect_contains(pxe1, "<boot dev='network'/>");
+        assert_int_equal(dom_active(h, "pxe1"), 1);
+        virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), "db2");
+        assert_int_equal(virDomainGetAutostart(d, &autostart), 0);
+        assert_int_equal(autostart, 1);
+        virDomainFree(d);
+        expect_clean(h);
+        pf_lv_close(h);
+}
+
+/* The derived MAC of a NIC is the same on every host build and every run. */
+static void test_stable_mac(void **state) {
+        (void) state;
+        char *first = NULL;
+        for (int i = 0; i < 2; i++) {
+                pf_lv_host *h = open_host("kvm01.xml");
+                apply_ok(h, NULL, false);
+                char *x = dom_xml(h, "pxe1");
+                char *mac = strstr(x, "<mac address='");
+                assert_non_null(mac);
+                mac[strlen("<mac address='") + 17] = '\0';
+                if (!first)
+                        first = strdup(mac);
+                else
+                        assert_string_equal(first, mac);
+                free(x);
+                pf_lv_close(h);
+        }
+        free(first);
+}
+
+static const char web1_bigger[] =
+        "#only\n"
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: pxe1}\nspec:\n"
+        "  domain:\n    type: qemu\n    cpu: {cores: 2}\n    memory: 1Gi\n"
+        "    devices:\n      disks: [{name: root, size: 8Gi, format: qcow2, pool: vms}]\n"
+        "      interfaces: [{name: pxe, bridge: {}}]\n"
+        "  networks: [{name: pxe, network: maas}]\n";
+
+/* A memory change on a running VM goes to the persistent definition, marked !, and the VM keeps
+ * running: podform never restarts it unasked. */
+static void test_change_needs_restart(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        /* the example minus pxe1, plus the changed pxe1 */
+        char yaml[4096];
+        snprintf(yaml, sizeof(yaml), "%s", web1_bigger);
+        run_result r = run(h, false, NULL, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+
+        pf_config c;
+        (void) c;
+        r = run(h, false, yaml, false);
+        /* only pxe1 declared now: the rest is owned and undeclared, listed as orphans */
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "! vm pxe1 (restart)\n");
+        expect_contains(r.out, "    memory: 524288 KiB -> 1048576 KiB  [restart]\n");
+        expect_contains(r.out, "network maas is podform's but no longer declared; --prune deletes it");
+        run_result_free(&r);
+        r = run(h, true, yaml, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        _cleanup_free_ char *x = dom_xml(h, "pxe1");
+        expect_contains(x, "<memory unit='KiB'>1048576</memory>");
+        assert_int_equal(dom_active(h, "pxe1"), 1);
+        r = run(h, true, yaml, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char lab_edit[] =
+        "apiVersion: podform/v1\nkind: Network\nmetadata: {name: lab}\nspec:\n"
+        "  forward: none\n  bridge: {name: virbr-lab}\n  domain: lab.example\n"
+        "  ips:\n    - address: 10.77.0.1\n      prefix: 24\n      dhcp:\n"
+        "        ranges: [{start: 10.77.0.100, end: 10.77.0.150}]\n"
+        "        hosts: [{mac: \"52:54:00:77:00:10\", ip: 10.77.0.11, name: db2},\n"
+        "                {mac: \"52:54:00:77:00:20\", ip: 10.77.0.20}]\n";
+
+/* Replace one resource of the example: the example files, minus `skip`, plus `yaml`. */
+static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, const char *skip_name, const char *yaml,
+                              bool prune) {
+        pf_config c;
+        pf_config_init(&c);
+        pf_config_load_path(&c, SRCDIR "/examples/maas-network.yaml");
+        pf_config_load_path(&c, SRCDIR "/examples/libvirt-host");
+        /* drop the replaced resource from the loaded model */
+        if (skip_kind && !strcmp(skip_kind, "Network")) {
+                for (size_t i = 0; i < c.model.networks.n; i++)
+                        if (!strcmp(c.model.networks.v[i].meta.name, skip_name))
+                                c.model.networks.v[i] = c.model.networks.v[--c.model.networks.n];
+        } else if (skip_kind && !strcmp(skip_kind, "VirtualMachine")) {
+                for (size_t i = 0; i < c.model.vms.n; i++)
+                        if (!strcmp(c.model.vms.v[i].meta.name, skip_name))
+                                c.model.vms.v[i] = c.model.vms.v[--c.model.vms.n];
+        }
+        if (yaml)
+                pf_config_load_buffer(&c, "extra.yaml", yaml, strlen(yaml));
+        pf_validate(&c);
+        if (c.diags.n_errors) {
+                pf_diag_print(&c.diags, stderr, false);
+                fail_msg("test configuration is invalid");
+        }
+        run_result r = { 0 };
+        size_t out_len, err_len;
+        FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
+        pf_run_opts o = { .apply = apply, .prune = prune, .yes = true, .detailed_exitcode = true,
+                          .host_name = pf_scope_host(&c, NULL), .out = out, .err = err };
+        unsigned long before = pf_lv_mutations(h);
+        r.code = pf_reconcile(&c, h, &o);
+        r.calls = pf_lv_mutations(h) - before;
+        fclose(out);
+        fclose(err);
+        pf_config_free(&c);
+        return r;
+}
+
+static char *net_uuid(pf_lv_host *h, const char *name) {
+        virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), name);
+        char *u = calloc(1, VIR_UUID_STRING_BUFLEN);
+        if (n)
+                virNetworkGetUUIDString(n, u);
+        if (n)
+                virNetworkFree(n);
+        return u;
+}
+
+/* DHCP hosts and ranges change in place (virNetworkUpdate): the network is not recreated. */
+static void test_dhcp_edit_is_live(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        _cleanup_free_ char *uuid = net_uuid(h, "lab");
+        run_result r = run_variant(h, false, "Network", "lab", lab_edit, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "~ network lab (live)\n");
+        expect_contains(r.out, "    ip[10.77.0.1].dhcp.host[52:54:00:77:00:10]: ip=10.77.0.10 name=db2 -> ip=10.77.0.11 name=db2  [live]\n");
+        expect_contains(r.out, "    ip[10.77.0.1].dhcp.host[52:54:00:77:00:20]: (none) -> ip=10.77.0.20  [live]\n");
+        expect_contains(r.out, "    ip[10.77.0.1].dhcp.range[10.77.0.100]: 10.77.0.199 -> 10.77.0.150  [live]\n");
+        assert_null(strstr(r.out, "!"));
+        run_result_free(&r);
+        r = run_variant(h, true, "Network", "lab", lab_edit, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        /* three entries: modify one host, add one, replace one range (delete + add) */
+        assert_int_equal(r.calls, 4);
+        run_result_free(&r);
+        _cleanup_free_ char *uuid2 = net_uuid(h, "lab");
+        assert_string_equal(uuid, uuid2);
+        _cleanup_free_ char *x = net_xml(h, "lab");
+        expect_contains(x, "ip='10.77.0.11'");
+        expect_contains(x, "<host mac='52:54:00:77:00:20' ip='10.77.0.20'/>");
+        expect_contains(x, "end='10.77.0.150'");
+        pf_lv_close(h);
+}
+
+static const char maas_routed[] =
+        "apiVersion: podform/v1\nkind: Network\nmetadata: {name: maas}\nspec:\n"
+        "  forward: route\n  bridge: {name: virbr1, stp: false, delay: 0}\n  domain: testnet\n"
+        "  ips: [{address: 172.16.99.1, prefix: 24}]\n";
+
+/* A structural change redefines and restarts the network, marked ! because guests lose their
+ * link; the network keeps its UUID. */
+static void test_structural_change_recreates(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        _cleanup_free_ char *uuid = net_uuid(h, "maas");
+        run_result r = run_variant(h, false, "Network", "maas", maas_routed, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "! network maas (recreate)\n");
+        expect_contains(r.out, "    forward: nat -> route  [recreate]\n");
+        expect_contains(r.out, "    nat.ports: 1024-65535 -> (none)  [recreate]\n");
+        run_result_free(&r);
+        r = run_variant(h, true, "Network", "maas", maas_routed, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("exit %d:\n%s%s", r.code, r.out, r.err);
+        run_result_free(&r);
+        _cleanup_free_ char *x = net_xml(h, "maas");
+        expect_contains(x, "<forward mode='route'/>");
+        _cleanup_free_ char *uuid2 = net_uuid(h, "maas");
+        assert_string_equal(uuid, uuid2);
+        virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), "maas");
+        assert_int_equal(virNetworkIsActive(n), 1);
+        virNetworkFree(n);
+        pf_lv_close(h);
+}
+
+/* Drift: a network deleted by hand shows in the plan and comes back. */
+static void test_deleted_by_hand_comes_back(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), "maas");
+        assert_int_equal(virNetworkDestroy(n), 0);
+        assert_int_equal(virNetworkUndefine(n), 0);
+        virNetworkFree(n);
+        run_result r = run(h, false, NULL, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "+ network maas\nPlan: 1 to create, 0 to change, 0 to delete.\n");
+        run_result_free(&r);
+        apply_ok(h, NULL, false);
+        _cleanup_free_ char *x = net_xml(h, "maas");
+        assert_non_null(x);
+        expect_clean(h);
+        pf_lv_close(h);
+}
+
+/* Prune deletes what podform created and the configuration dropped (the VM and its volume),
+ * and nothing else: the hand-made network and VM are left exactly as they were. */
+static void test_prune_leaves_foreign_alone(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("foreign.xml");
+        _cleanup_free_ char *net_before = net_xml(h, "handmade"), *dom_before = dom_xml(h, "handmade-vm");
+        apply_ok(h, NULL, true);
+        run_result r = run_variant(h, false, "VirtualMachine", "pxe1", NULL, true);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "! vm pxe1 (running: it is stopped first)\n");
+        expect_contains(r.out, "- volume vms/pxe1-root (8.0 GiB of data)\n");
+        expect_contains(r.out, "Plan: 0 to create, 0 to change, 2 to delete;");
+        assert_null(strstr(r.out, "handmade"));
+        run_result_free(&r);
+        r = run_variant(h, true, "VirtualMachine", "pxe1", NULL, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        assert_int_equal(dom_active(h, "pxe1"), -1);
+        assert_false(volume_exists(h, "vms", "pxe1-root", NULL));
+        assert_true(volume_exists(h, "vms", "db2-root", NULL));
+        _cleanup_free_ char *net_after = net_xml(h, "handmade"), *dom_after = dom_xml(h, "handmade-vm");
+        assert_string_equal(net_before, net_after);
+        assert_string_equal(dom_before, dom_after);
+        assert_int_equal(dom_active(h, "handmade-vm"), 1);
+        pf_lv_close(h);
+}
+
+static const char web1_shrunk[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: pxe1}\nspec:\n"
+        "  domain:\n    type: qemu\n    cpu: {cores: 2}\n    memory: 512Mi\n"
+        "    devices:\n      disks: [{name: root, size: 4Gi, format: qcow2}]\n"
+        "      interfaces: [{name: pxe, bridge: {}}]\n"
+        "  networks: [{name: pxe, network: maas}]\n";
+
+/* Shrinking a volume is refused at plan time, at the size's position, and nothing is changed. */
+static void test_shrink_refused(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        run_result r = run_variant(h, true, "VirtualMachine", "pxe1", web1_shrunk, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "extra.yaml:10:34: error: volume vms/pxe1-root would shrink from 8589934592 to 4294967296 bytes;");
+        expect_contains(r.err, "podform: 1 error; nothing was changed");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char huge_vm[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: huge}\nspec:\n"
+        "  domain:\n    type: qemu\n    cpu: {cores: 40}\n    memory: 1Gi\n"
+        "    devices:\n      interfaces: [{name: pxe, bridge: {}}]\n"
+        "  networks: [{name: pxe, network: maas}]\n";
+
+/* Capacity (spec 3.3): 16 CPUs x 2.0 = 32 vCPUs; pxe1 and db2 use 3. */
+static void test_capacity_refused(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run_variant(h, true, NULL, NULL, huge_vm, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "extra.yaml:3:18: error: VM huge does not fit: its 40 vCPUs would bring running VMs to 43 vCPUs, "
+                               "over the host's 16 CPUs x overcommit cpu 2 = 32;");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char web1_stopped[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: pxe1}\nspec:\n  running: false\n"
+        "  domain:\n    type: qemu\n    cpu: {cores: 2}\n    memory: 512Mi\n"
+        "    devices:\n      disks: [{name: root, size: 8Gi, format: qcow2}]\n"
+        "      interfaces: [{name: pxe, bridge: {}}]\n"
+        "  networks: [{name: pxe, network: maas}]\n";
+
+static void test_running_false_shuts_down(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        run_result r = run_variant(h, true, "VirtualMachine", "pxe1", web1_stopped, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        expect_contains(r.out, "~ vm pxe1 (live)\n    running: yes -> no  [live]\n");
+        run_result_free(&r);
+        assert_int_equal(dom_active(h, "pxe1"), 0);
+        pf_lv_close(h);
+}
+
+static const char pod_vm[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
+        "  domain: {type: qemu, memory: 512Mi}\n";
+
+/* The pod network comes with a later release: a plan error that says so, nothing changed. */
+static void test_pod_network_is_a_plan_error(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run_variant(h, true, NULL, NULL, pod_vm, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "error: the pod network (spec 3.1) is resolved in a later release");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* Fault injection: the N-th mutating call of a representative apply fails, for every N. The
+ * failed run reports it; the next run converges; the one after makes no call; the hand-made
+ * objects are untouched throughout. */
+static void test_every_fault_converges(void **state) {
+        (void) state;
+        /* the clean run: how many calls there are to fail */
+        pf_lv_host *h = open_host("foreign.xml");
+        mutating_calls = 0;
+        apply_ok(h, NULL, false);
+        run_result r = run_variant(h, true, "Network", "lab", lab_edit, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        unsigned long total = mutating_calls;
+        pf_lv_close(h);
+        assert_true(total > 20);
+
+        for (unsigned long n = 1; n <= total; n++) {
+                h = open_host("foreign.xml");
+                _cleanup_free_ char *net_before = net_xml(h, "handmade"), *dom_before = dom_xml(h, "handmade-vm");
+                mutating_calls = 0;
+                fail_at = n;
+                run_result a = run(h, true, NULL, false);
+                run_result b = run_variant(h, true, "Network", "lab", lab_edit, false);
+                fail_at = 0;
+                if (a.code == PF_EXIT_OK && b.code == PF_EXIT_OK)
+                        fail_msg("call %lu of %lu failed and no run reported it:\n%s%s", n, total, a.out, b.out);
+                const char *failed_out = a.code != PF_EXIT_OK ? a.out : b.out;
+                if (!strstr(failed_out, "FAILED"))
+                        fail_msg("call %lu: the failure is not reported:\n%s", n, failed_out);
+                run_result c = run_variant(h, true, "Network", "lab", lab_edit, false);
+                if (c.code != PF_EXIT_OK)
+                        fail_msg("call %lu: the next apply did not converge (exit %d):\n%s%s", n, c.code, c.out, c.err);
+                run_result d = run_variant(h, true, "Network", "lab", lab_edit, false);
+                assert_int_equal(d.code, PF_EXIT_OK);
+                if (d.calls != 0)
+                        fail_msg("call %lu: the apply after convergence still made %lu calls:\n%s", n, d.calls, d.out);
+                _cleanup_free_ char *net_after = net_xml(h, "handmade"), *dom_after = dom_xml(h, "handmade-vm");
+                assert_string_equal(net_before, net_after);
+                assert_string_equal(dom_before, dom_after);
+                run_result_free(&a);
+                run_result_free(&b);
+                run_result_free(&c);
+                run_result_free(&d);
+                pf_lv_close(h);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_apply_then_nothing),
+                cmocka_unit_test(test_apply_example),
+                cmocka_unit_test(test_stable_mac),
+                cmocka_unit_test(test_change_needs_restart),
+                cmocka_unit_test(test_dhcp_edit_is_live),
+                cmocka_unit_test(test_structural_change_recreates),
+                cmocka_unit_test(test_deleted_by_hand_comes_back),
+                cmocka_unit_test(test_prune_leaves_foreign_alone),
+                cmocka_unit_test(test_shrink_refused),
+                cmocka_unit_test(test_capacity_refused),
+                cmocka_unit_test(test_running_false_shuts_down),
+                cmocka_unit_test(test_pod_network_is_a_plan_error),
+                cmocka_unit_test(test_every_fault_converges),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
