@@ -110,24 +110,32 @@ void pf_need_add(pf_fields *b, pf_rkind kind, const char *name) {
         b->needs[b->n_needs++] = (pf_ref) { kind, pf_arena_strdup(b->arena, name) };
 }
 
-static int cmp_field(const void *a, const void *b) {
-        const pf_field *x = a, *y = b;
-        int c = strcmp(x->key, y->key);
+/* Sorted through (field, position) pairs: qsort is not stable, and the later of two
+ * duplicates must win. */
+typedef struct field_pos { const pf_field *f; size_t pos; } field_pos;
+
+static int cmp_field_pos(const void *a, const void *b) {
+        const field_pos *x = a, *y = b;
+        int c = strcmp(x->f->key, y->f->key);
         if (c)
                 return c;
-        return x < y ? -1 : x > y;      /* stable: the later duplicate sorts last */
+        return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 void pf_fields_finish(pf_fields *b, pf_obj *o) {
+        field_pos *order = pf_xreallocarray(NULL, b->n ? b->n : 1, sizeof(*order));
+        for (size_t i = 0; i < b->n; i++)
+                order[i] = (field_pos) { &b->v[i], i };
         if (b->n)
-                qsort(b->v, b->n, sizeof(*b->v), cmp_field);
+                qsort(order, b->n, sizeof(*order), cmp_field_pos);
         pf_field *out = pf_arena_array(b->arena, b->n ? b->n : 1, sizeof(*out));
         size_t n = 0;
         for (size_t i = 0; i < b->n; i++) {
-                if (n && strcmp(out[n - 1].key, b->v[i].key) == 0)
+                if (n && strcmp(out[n - 1].key, order[i].f->key) == 0)
                         n--;
-                out[n++] = b->v[i];
+                out[n++] = *order[i].f;
         }
+        free(order);
         o->fields.v = out;
         o->fields.n = n;
         o->needs.v = pf_arena_array(b->arena, b->n_needs ? b->n_needs : 1, sizeof(pf_ref));

@@ -159,6 +159,20 @@ static void set_deps(pf_plan *p, pf_action *a, const size_t *deps, size_t n) {
         a->deps.n = n;
 }
 
+/* An owned object the configuration no longer declares: deleted with prune, else listed. */
+static void delete_candidate(pf_plan *p, action_vec *acts, const pf_obj *h, const pf_objset *want, const pf_plan_opts *o) {
+        if (!h->owned || pf_objset_find(want, h->kind, h->name))
+                return;
+        if (!o->prune) {
+                p->orphans.v = pf_xreallocarray(p->orphans.v, p->orphans.n + 1, sizeof(*p->orphans.v));
+                p->orphans.v[p->orphans.n++] = h;
+                return;
+        }
+        pf_action *a = action_push(acts);
+        *a = (pf_action) { .op = PF_OP_DELETE, .kind = h->kind, .name = h->name, .have = h,
+                           .landing = PF_LAND_LIVE, .disruptive = h->active && h->kind == PF_R_DOMAIN };
+}
+
 void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, const pf_plan_opts *o, pf_diags *d) {
         *p = (pf_plan) { 0 };
         action_vec acts = { 0 };
@@ -192,20 +206,14 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
         }
         size_t n_up = acts.n;
 
-        /* deletions: owned, undeclared objects, in reverse kind order */
+        /* deletions: owned, undeclared objects, in reverse kind order, by name within a kind */
         _cleanup_free_ size_t *hidx = sorted_indexes(have);
-        for (size_t k = have->objs.n; k-- > 0;) {
-                const pf_obj *h = &have->objs.v[hidx[k]];
-                if (!h->owned || pf_objset_find(want, h->kind, h->name))
-                        continue;
-                if (!o->prune) {
-                        p->orphans.v = pf_xreallocarray(p->orphans.v, p->orphans.n + 1, sizeof(*p->orphans.v));
-                        p->orphans.v[p->orphans.n++] = h;
-                        continue;
-                }
-                pf_action *a = action_push(&acts);
-                *a = (pf_action) { .op = PF_OP_DELETE, .kind = h->kind, .name = h->name, .have = h,
-                                   .landing = PF_LAND_LIVE, .disruptive = h->active && h->kind == PF_R_DOMAIN };
+        for (size_t k = 0, end = have->objs.n; end > 0; end = k) {
+                k = end - 1;
+                while (k > 0 && have->objs.v[hidx[k - 1]].kind == have->objs.v[hidx[end - 1]].kind)
+                        k--;
+                for (size_t x = k; x < end; x++)
+                        delete_candidate(p, &acts, &have->objs.v[hidx[x]], want, o);
         }
 
         /* dependencies, through keys sorted once */
@@ -240,8 +248,11 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
         if (n_down) {
                 size_t *count = pf_xcalloc(acts.n, sizeof(*count));
                 size_t **lists = pf_xcalloc(acts.n, sizeof(*lists));
-                for (size_t i = n_up; i < acts.n; i++) {
+                /* and for the change of an object that stops using it (a VM moving its NIC) */
+                for (size_t i = 0; i < acts.n; i++) {
                         const pf_obj *user = acts.v[i].have;
+                        if (!user)
+                                continue;
                         for (size_t r = 0; r < user->needs.n; r++) {
                                 size_t j = find_action(down, n_down, user->needs.v[r].kind, user->needs.v[r].name);
                                 if (j == SIZE_MAX || j <= i)
@@ -256,6 +267,27 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                 }
                 free(lists);
                 free(count);
+        }
+
+        /* prune never pulls an object from under one that stays and still uses it */
+        for (size_t i = 0; n_down && i < want->objs.n; i++) {
+                const pf_obj *w = &want->objs.v[i];
+                for (size_t r = 0; r < w->needs.n; r++)
+                        if (find_action(down, n_down, w->needs.v[r].kind, w->needs.v[r].name) != SIZE_MAX)
+                                pf_error(d, w->loc, "%s %s uses %s %s, which is podform's and no longer declared, so prune "
+                                         "would delete it; declare it again or stop using it", pf_rkind_name(w->kind),
+                                         w->name, pf_rkind_name(w->needs.v[r].kind), w->needs.v[r].name);
+        }
+        for (size_t i = 0; n_down && i < have->objs.n; i++) {
+                const pf_obj *h = &have->objs.v[i];
+                if (pf_objset_find(want, h->kind, h->name) || find_action(down, n_down, h->kind, h->name) != SIZE_MAX)
+                        continue;
+                for (size_t r = 0; r < h->needs.n; r++)
+                        if (find_action(down, n_down, h->needs.v[r].kind, h->needs.v[r].name) != SIZE_MAX)
+                                pf_error(d, (pf_loc) { 0 }, "prune would delete %s %s, but %s %s (not podform's) still uses "
+                                         "it; podform leaves both alone: detach it by hand, or declare %s %s again",
+                                         pf_rkind_name(h->needs.v[r].kind), h->needs.v[r].name, pf_rkind_name(h->kind),
+                                         h->name, pf_rkind_name(h->needs.v[r].kind), h->needs.v[r].name);
         }
 
         for (size_t i = 0; i < acts.n; i++) {

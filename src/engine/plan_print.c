@@ -34,9 +34,9 @@ void pf_action_print_head(const pf_action *a, FILE *f, bool color) {
                 pf_rkind_name(a->kind), a->name);
         if (a->op == PF_OP_DELETE) {
                 if (a->kind == PF_R_VOLUME) {
-                        fputs(" (", f);
+                        fputs(" (capacity ", f);
                         print_size(f, a->have->size);
-                        fputs(" of data)", f);
+                        fputs(")", f);
                 }
                 if (a->disruptive)
                         fputs(" (running: it is stopped first)", f);
@@ -101,9 +101,9 @@ static void json_str(FILE *f, const char *s) {
 void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri) {
         static const char *const ops[] = { "create", "change", "delete" };
         fputs("{\"format_version\":1,\"host\":", f);
-        json_str(f, host);
+        json_str(f, host ? host : "");
         fputs(",\"connect\":", f);
-        json_str(f, uri);
+        json_str(f, uri ? uri : "");
         fputs(",\"actions\":[", f);
         for (size_t i = 0; i < p->actions.n; i++) {
                 const pf_action *a = &p->actions.v[i];

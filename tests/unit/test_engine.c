@@ -449,7 +449,7 @@ static void test_prune_leaves_foreign_alone(void **state) {
         run_result r = run_variant(h, false, "VirtualMachine", "pxe1", NULL, true);
         assert_int_equal(r.code, PF_EXIT_CHANGES);
         expect_contains(r.out, "! vm pxe1 (running: it is stopped first)\n");
-        expect_contains(r.out, "- volume vms/pxe1-root (8.0 GiB of data)\n");
+        expect_contains(r.out, "- volume vms/pxe1-root (capacity 8.0 GiB)\n");
         expect_contains(r.out, "Plan: 0 to create, 0 to change, 2 to delete;");
         assert_null(strstr(r.out, "handmade"));
         run_result_free(&r);
