@@ -313,6 +313,8 @@ xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format f
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long) capacity);
         xmlNodePtr cap = text_child(root, "capacity", buf);
         prop(cap, "unit", "bytes");
+        /* thin: without it libvirt preallocates raw volumes in full */
+        prop(text_child(root, "allocation", "0"), "unit", "bytes");
         xmlNodePtr target = child(root, "target");
         prop(child(target, "format"), "type", pf_enum_name(&pf_disk_format_enum, format));
         return doc;
