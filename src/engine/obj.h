@@ -36,6 +36,8 @@ enum {
         /* part of a device group "iface[NAME]": adding or removing the whole group is a hot-plug
          * (live); changing a member of an existing group lands at restart */
         PF_FIELD_HOTPLUG = 1 << 3,
+        /* "yes"/"no" whether it runs: turning it to "no" stops what uses it (marked !) */
+        PF_FIELD_STOPS = 1 << 4,
 };
 
 typedef struct pf_field {

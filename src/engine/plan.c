@@ -159,13 +159,46 @@ static void set_deps(pf_plan *p, pf_action *a, const size_t *deps, size_t n) {
         a->deps.n = n;
 }
 
+static bool needs_ref(const pf_obj *o, const pf_obj *target) {
+        for (size_t i = 0; o && i < o->needs.n; i++)
+                if (o->needs.v[i].kind == target->kind && !strcmp(o->needs.v[i].name, target->name))
+                        return true;
+        return false;
+}
+
+/* A running VM whose declared definition dropped `h`, but which keeps using it until it
+ * restarts, because its change lands at the next boot. */
+static const pf_obj *running_user(const pf_obj *h, const pf_objset *want, const pf_objset *have,
+                                  const action_vec *acts, size_t n_up) {
+        for (size_t i = 0; i < have->objs.n; i++) {
+                const pf_obj *y = &have->objs.v[i];
+                if (!y->active || !needs_ref(y, h))
+                        continue;
+                const pf_obj *yw = pf_objset_find(want, y->kind, y->name);
+                if (!yw || !yw->active || needs_ref(yw, h))
+                        continue;       /* deleted too, stopped, or a plan error below */
+                for (size_t k = 0; k < n_up; k++) {
+                        const pf_action *a = &acts->v[k];
+                        if (a->kind == y->kind && !strcmp(a->name, y->name) && a->landing == PF_LAND_RESTART && !a->restart)
+                                return y;
+                }
+        }
+        return NULL;
+}
+
+static void keep(pf_plan *p, const pf_obj *h, const pf_obj *used_by) {
+        p->orphans.v = pf_xreallocarray(p->orphans.v, p->orphans.n + 1, sizeof(*p->orphans.v));
+        p->orphans.v[p->orphans.n++] = (pf_orphan) { h, used_by };
+}
+
 /* An owned object the configuration no longer declares: deleted with prune, else listed. */
-static void delete_candidate(pf_plan *p, action_vec *acts, const pf_obj *h, const pf_objset *want, const pf_plan_opts *o) {
+static void delete_candidate(pf_plan *p, action_vec *acts, size_t n_up, const pf_obj *h, const pf_objset *want,
+                             const pf_objset *have, const pf_plan_opts *o) {
         if (!h->owned || pf_objset_find(want, h->kind, h->name))
                 return;
-        if (!o->prune) {
-                p->orphans.v = pf_xreallocarray(p->orphans.v, p->orphans.n + 1, sizeof(*p->orphans.v));
-                p->orphans.v[p->orphans.n++] = h;
+        const pf_obj *user = NULL;
+        if (!o->prune || (user = running_user(h, want, have, acts, n_up))) {
+                keep(p, h, user);
                 return;
         }
         pf_action *a = action_push(acts);
@@ -201,6 +234,11 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                         if (ch.v[i].landing > a->landing)
                                 a->landing = ch.v[i].landing;
                 a->disruptive = a->landing != PF_LAND_LIVE;
+                for (size_t i = 0; i < ch.n; i++) {     /* stopping a running VM or an active network */
+                        const pf_field *f = pf_obj_field(w, ch.v[i].key);
+                        if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && h->active)
+                                a->disruptive = true;
+                }
                 a->restart = a->landing == PF_LAND_RESTART && o->allow_restart;
                 set_changes(p, a, &ch);
         }
@@ -213,7 +251,7 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                 while (k > 0 && have->objs.v[hidx[k - 1]].kind == have->objs.v[hidx[end - 1]].kind)
                         k--;
                 for (size_t x = k; x < end; x++)
-                        delete_candidate(p, &acts, &have->objs.v[hidx[x]], want, o);
+                        delete_candidate(p, &acts, n_up, &have->objs.v[hidx[x]], want, have, o);
         }
 
         /* dependencies, through keys sorted once */

@@ -37,11 +37,18 @@ typedef struct pf_plan_opts {
         bool allow_restart;             /* restart running VMs whose changes need it */
 } pf_plan_opts;
 
+/* An owned object the configuration no longer declares, kept: without prune, or because a
+ * running VM still uses it until it restarts (a disk removed from its definition). */
+typedef struct pf_orphan {
+        const pf_obj *obj;
+        const pf_obj *used_by;          /* NULL: kept because prune is off */
+} pf_orphan;
+
 typedef struct pf_plan {
         pf_arena arena;
         PF_LIST(pf_action) actions;
         size_t n_create, n_change, n_delete, n_disruptive;
-        PF_LIST(const pf_obj *) orphans;        /* owned, undeclared, kept (no prune) */
+        PF_LIST(pf_orphan) orphans;             /* owned, undeclared, kept */
 } pf_plan;
 
 /* pf_plan_build: errors (a volume that would shrink, a format change) go to d with the

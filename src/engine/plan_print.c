@@ -43,7 +43,8 @@ void pf_action_print_head(const pf_action *a, FILE *f, bool color) {
                 return;
         }
         if (a->op == PF_OP_CHANGE) {
-                fprintf(f, " (%s%s)", a->restart ? "restarted now" : pf_landing_name(a->landing),
+                fprintf(f, " (%s%s%s)", a->restart ? "restarted now" : pf_landing_name(a->landing),
+                        a->disruptive && a->landing == PF_LAND_LIVE ? ", stops it" : "",
                         a->adopted ? "; not created by podform: only declared fields are managed" : "");
         }
 }
@@ -63,9 +64,16 @@ void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose) {
                                                 x->new_value ? x->new_value : "(none)", pf_landing_name(x->landing));
                         }
         }
-        for (size_t i = 0; i < p->orphans.n; i++)
-                fprintf(f, "  %s %s is podform's but no longer declared; --prune deletes it\n",
-                        pf_rkind_name(p->orphans.v[i]->kind), p->orphans.v[i]->name);
+        for (size_t i = 0; i < p->orphans.n; i++) {
+                const pf_orphan *x = &p->orphans.v[i];
+                if (x->used_by)
+                        fprintf(f, "  %s %s is podform's but no longer declared; kept while running %s %s uses it "
+                                "(until it restarts; --allow-restart restarts it now)\n", pf_rkind_name(x->obj->kind),
+                                x->obj->name, pf_rkind_name(x->used_by->kind), x->used_by->name);
+                else
+                        fprintf(f, "  %s %s is podform's but no longer declared; --prune deletes it\n",
+                                pf_rkind_name(x->obj->kind), x->obj->name);
+        }
         if (pf_plan_empty(p)) {
                 fputs("No changes: the host matches the configuration.\n", f);
                 return;
@@ -133,8 +141,14 @@ void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char 
         }
         fputs("],\"orphans\":[", f);
         for (size_t i = 0; i < p->orphans.n; i++) {
-                fprintf(f, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", pf_rkind_name(p->orphans.v[i]->kind));
-                json_str(f, p->orphans.v[i]->name);
+                const pf_orphan *x = &p->orphans.v[i];
+                fprintf(f, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", pf_rkind_name(x->obj->kind));
+                json_str(f, x->obj->name);
+                if (x->used_by) {
+                        fprintf(f, ",\"used_by\":{\"kind\":\"%s\",\"name\":", pf_rkind_name(x->used_by->kind));
+                        json_str(f, x->used_by->name);
+                        fputc('}', f);
+                }
                 fputc('}', f);
         }
         fprintf(f, "],\"summary\":{\"create\":%zu,\"change\":%zu,\"delete\":%zu,\"disruptive\":%zu}}\n", p->n_create,

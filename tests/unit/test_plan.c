@@ -256,7 +256,14 @@ static void check_invariants(const pf_plan *p) {
                                         assert_true(strcmp(a->changes.v[c - 1].key, a->changes.v[c].key) < 0);
                         }
                         assert_int_equal(a->landing, max);
-                        assert_int_equal(a->disruptive, a->landing != PF_LAND_LIVE);
+                        /* disruptive: not live, or live but stopping what runs */
+                        bool stops = false;
+                        for (size_t c = 0; c < a->changes.n; c++) {
+                                const pf_field *f = pf_obj_field(a->want, a->changes.v[c].key);
+                                if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && a->have->active)
+                                        stops = true;
+                        }
+                        assert_int_equal(a->disruptive, a->landing != PF_LAND_LIVE || stops);
                         assert_int_equal(a->adopted, !a->have->owned);
                         if (!a->have->active)
                                 assert_int_equal(a->landing, PF_LAND_LIVE);
@@ -279,7 +286,7 @@ static void check_invariants(const pf_plan *p) {
         assert_int_equal(p->n_delete, n_delete);
         assert_int_equal(p->n_disruptive, n_disruptive);
         for (size_t i = 0; i < p->orphans.n; i++)
-                assert_true(p->orphans.v[i]->owned);
+                assert_true(p->orphans.v[i].obj->owned);
 }
 
 static char *text_of(bool color, bool verbose) {
@@ -854,7 +861,7 @@ static void test_orphans_and_prune(void **state) {
         assert_int_equal(P.orphans.n, 3);
         bool seen[3] = { false };
         for (size_t i = 0; i < P.orphans.n; i++) {
-                const pf_obj *o = P.orphans.v[i];
+                const pf_obj *o = P.orphans.v[i].obj;
                 if (o->kind == PF_R_NETWORK && !strcmp(o->name, "old"))
                         seen[0] = true;
                 else if (o->kind == PF_R_DOMAIN && !strcmp(o->name, "gone"))
@@ -995,6 +1002,46 @@ static void test_prune_keeps_what_foreign_objects_use(void **state) {
         plan(false, false);
         assert_int_equal(D.n_errors, 0);
         assert_int_equal(P.orphans.n, 1);
+}
+
+/* Stopping a running VM is live (an API call) but disruptive; starting one is not. */
+static void test_stopping_is_disruptive(void **state) {
+        (void) state;
+        obj(&W, PF_R_DOMAIN, "a", false, false);
+        fld("running", "no", PF_LAND_LIVE, PF_FIELD_STOPS);
+        obj(&W, PF_R_DOMAIN, "b", true, false);
+        fld("running", "yes", PF_LAND_LIVE, PF_FIELD_STOPS);
+        obj(&H, PF_R_DOMAIN, "a", true, true);
+        fld("running", "yes", PF_LAND_LIVE, PF_FIELD_STOPS);
+        obj(&H, PF_R_DOMAIN, "b", false, true);
+        fld("running", "no", PF_LAND_LIVE, PF_FIELD_STOPS);
+        plan(false, false);
+        const pf_action *a = act(PF_OP_CHANGE, PF_R_DOMAIN, "a"), *b = act(PF_OP_CHANGE, PF_R_DOMAIN, "b");
+        assert_int_equal(a->landing, PF_LAND_LIVE);
+        assert_true(a->disruptive);
+        assert_false(b->disruptive);
+        assert_int_equal(P.n_disruptive, 1);
+}
+
+/* A volume dropped from a running VM's definition stays while the VM runs with it. */
+static void test_volume_kept_while_running_vm_uses_it(void **state) {
+        (void) state;
+        obj(&W, PF_R_DOMAIN, "web", true, false);
+        fld("memory", "1024", PF_LAND_RESTART, 0);
+        obj(&H, PF_R_DOMAIN, "web", true, true);
+        fld("memory", "1024", PF_LAND_RESTART, 0);
+        fld("disk[p/web-old]", "dev=vdb", PF_LAND_RESTART, 0);
+        need(PF_R_VOLUME, "p/web-old");
+        obj(&H, PF_R_VOLUME, "p/web-old", true, true);
+        plan(true, false);
+        assert_int_equal(act_index(PF_OP_DELETE, PF_R_VOLUME, "p/web-old"), SIZE_MAX);
+        assert_int_equal(P.orphans.n, 1);
+        assert_string_equal(P.orphans.v[0].used_by->name, "web");
+        /* restarting it now: the volume goes after the restart */
+        plan(true, true);
+        size_t web = act_index(PF_OP_CHANGE, PF_R_DOMAIN, "web");
+        assert_deps(act(PF_OP_DELETE, PF_R_VOLUME, "p/web-old"), 1, web);
+        assert_int_equal(P.orphans.n, 0);
 }
 
 static void test_create_deps(void **state) {
@@ -1634,6 +1681,8 @@ int main(void) {
                 T(test_delete_names_sorted),
                 T(test_delete_waits_for_change_of_user),
                 T(test_prune_keeps_what_is_used),
+                T(test_stopping_is_disruptive),
+                T(test_volume_kept_while_running_vm_uses_it),
                 T(test_prune_keeps_what_foreign_objects_use),
                 T(test_create_deps),
                 T(test_adopted),
