@@ -39,7 +39,7 @@ example=(-f "$src/examples/maas-network.yaml" -f "$src/examples/libvirt-host")
 check "plan json, changes pending" 2 '"summary":\{"create":8,"change":0,"delete":0,"disruptive":0\}' -- \
         "$podform" plan "${example[@]}" --connect "$testhost" --output json --detailed-exitcode
 check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podform" plan "${example[@]}" --connect "$testhost"
-check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm01 "${example[@]}" --connect "$testhost"
+check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
 check "apply with pod networks" 1 'the pod network \(spec 3\.1\) is resolved in a later release' -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
 check "apply with links" 1 'Bridge resources \(host links, managed over netlink\) are reconciled in a later release' -- "$podform" plan -f "$src/examples/maas-pod" --connect "$testhost"

@@ -141,9 +141,20 @@ static int run_reconcile(const command *cmd, options *o) {
                 .verbose = o->verbose > 0, .quiet = o->quiet, .interactive = isatty(STDIN_FILENO) == 1,
                 .host_name = host_name, .out = stdout, .err = stderr,
         };
+        FILE *devnull = NULL;
+        if (o->quiet && !ro.json)       /* -q: errors only */
+                ro.out = devnull = fopen("/dev/null", "we");
+        if (!ro.out) {
+                fprintf(stderr, "podform: cannot open /dev/null\n");
+                pf_lv_close(h);
+                pf_config_free(&c);
+                return PF_EXIT_ERROR;
+        }
         if (!o->quiet && !ro.json)
                 printf("podform %s: host %s, %s\n", cmd->name, host_name, uri);
         r = pf_reconcile(&c, h, &ro);
+        if (devnull)
+                fclose(devnull);
         pf_lv_close(h);
         pf_config_free(&c);
         return r;
@@ -152,7 +163,7 @@ static int run_reconcile(const command *cmd, options *o) {
 /* Commands whose issues have not landed: they check their options, then say so plainly. */
 static int run_not_implemented(const command *cmd, options *o) {
         (void) o;
-        fprintf(stderr, "podform: '%s' is not implemented yet; only 'validate' is available in this release\n", cmd->name);
+        fprintf(stderr, "podform: '%s' is not implemented yet in this release\n", cmd->name);
         return PF_EXIT_ERROR;
 }
 

@@ -24,7 +24,9 @@
 typedef struct machine_alias { char *arch, *alias, *canonical; } machine_alias;
 
 /* A live object's parsed definition, kept until the next build. */
-typedef struct live_doc { pf_rkind kind; char *name; xmlDocPtr doc; bool autostart; } live_doc;
+/* running: the definition the VM runs with now, which may still use what the persistent
+ * one dropped (a disk, until the next boot) */
+typedef struct live_doc { pf_rkind kind; char *name; xmlDocPtr doc; bool autostart; xmlDocPtr running; } live_doc;
 
 struct pf_lv_host {
         virConnectPtr conn;
@@ -37,7 +39,8 @@ struct pf_lv_host {
         size_t n_machines;
         bool machines_read;
         live_doc *docs;         /* live domains, for MACs and device XML */
-        size_t n_docs;
+        size_t n_docs, cap_docs;
+        bool docs_sorted;
         const pf_objset *want;  /* of the last build, for the apply side */
 };
 
@@ -94,10 +97,11 @@ static void free_docs(pf_lv_host *h) {
         for (size_t i = 0; i < h->n_docs; i++) {
                 free(h->docs[i].name);
                 xmlFreeDoc(h->docs[i].doc);
+                xmlFreeDoc(h->docs[i].running);
         }
         free(h->docs);
         h->docs = NULL;
-        h->n_docs = 0;
+        h->n_docs = h->cap_docs = 0;
 }
 
 void pf_lv_close(pf_lv_host *h) {
@@ -187,11 +191,21 @@ typedef struct build_ctx {
         const pf_objset *have;
 } build_ctx;
 
-static const live_doc *find_doc(const pf_lv_host *h, pf_rkind kind, const char *name) {
-        for (size_t i = 0; i < h->n_docs; i++)
-                if (h->docs[i].kind == kind && !strcmp(h->docs[i].name, name))
-                        return &h->docs[i];
-        return NULL;
+static int cmp_doc(const void *a, const void *b) {
+        const live_doc *x = a, *y = b;
+        if (x->kind != y->kind)
+                return x->kind < y->kind ? -1 : 1;
+        return strcmp(x->name, y->name);
+}
+
+static const live_doc *find_doc(pf_lv_host *h, pf_rkind kind, const char *name) {
+        if (!h->docs_sorted) {
+                if (h->n_docs)
+                        qsort(h->docs, h->n_docs, sizeof(*h->docs), cmp_doc);
+                h->docs_sorted = true;
+        }
+        live_doc key = { .kind = kind, .name = (char *) name };
+        return h->n_docs ? bsearch(&key, h->docs, h->n_docs, sizeof(*h->docs), cmp_doc) : NULL;
 }
 
 static const char *live_mac(void *ud, const char *vm, const char *iface) {
@@ -252,12 +266,14 @@ static bool host_pci(void *ud, const char *ifname, pf_pci *ret) {
 /* ---- observe ---- */
 
 static void keep_doc(pf_lv_host *h, pf_rkind kind, const char *name, xmlDocPtr doc, bool autostart) {
-        h->docs = pf_xreallocarray(h->docs, h->n_docs + 1, sizeof(*h->docs));
-        h->docs[h->n_docs++] = (live_doc) { kind, pf_xstrdup(name), doc, autostart };
+        if (h->n_docs == h->cap_docs)
+                h->docs = pf_xreallocarray(h->docs, h->cap_docs = h->cap_docs ? 2 * h->cap_docs : 64, sizeof(*h->docs));
+        h->docs_sorted = false;
+        h->docs[h->n_docs++] = (live_doc) { kind, pf_xstrdup(name), doc, autostart, NULL };
 }
 
 static void add_state(pf_fields *fb, int active, int autostart) {
-        pf_field_add(fb, PF_LAND_LIVE, 0, active ? "yes" : "no", "active");
+        pf_field_add(fb, PF_LAND_LIVE, PF_FIELD_STOPS, active ? "yes" : "no", "active");
         pf_field_add(fb, PF_LAND_LIVE, 0, autostart ? "yes" : "no", "autostart");
 }
 
@@ -309,6 +325,8 @@ static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **e
                                 size_t vi = have->objs.n;
                                 pf_obj *vo = pf_objset_add(have, PF_R_VOLUME, vname);
                                 vo->active = true;
+                                const char *key = virStorageVolGetKey(vols[j]);
+                                vo->owned = key && pf_owner_has(h->owner, PF_R_VOLUME, vname, key);
                                 pf_lv_volume_fields(vd, name, fb);
                                 pf_fields_finish(fb, vo);
                                 vo = &have->objs.v[vi];
@@ -392,6 +410,11 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
                         o->active = active;
                         o->owned = pf_lv_domain_metadata(doc) != NULL;
                         keep_doc(h, PF_R_DOMAIN, name, TAKE_PTR(doc), autostart);
+                        if (active) {
+                                char *run = virDomainGetXMLDesc(dom, 0);
+                                h->docs[h->n_docs - 1].running = run ? parse_xml(run) : NULL;
+                                free(run);
+                        }
                 }
                 free(xml);
                 xmlFreeDoc(doc);
@@ -413,7 +436,16 @@ static void read_domains(pf_lv_host *h, pf_objset *have, const pf_objset *want, 
                 if (w)
                         names = want_docs[w - want->objs.v];
                 pf_lv_domain_fields(ld->doc, names, canon_machine, h, fb);
-                pf_field_add(fb, PF_LAND_LIVE, 0, o->active ? "yes" : "no", "running");
+                if (ld->running) {
+                        /* what the running VM uses counts as used, not only what it will boot with */
+                        pf_fields run;
+                        pf_fields_init(&run, &have->arena);
+                        pf_lv_domain_fields(ld->running, names, canon_machine, h, &run);
+                        for (size_t k = 0; k < run.n_needs; k++)
+                                pf_need_add(fb, run.needs[k].kind, run.needs[k].name);
+                        pf_fields_free(&run);
+                }
+                pf_field_add(fb, PF_LAND_LIVE, PF_FIELD_STOPS, o->active ? "yes" : "no", "running");
                 pf_field_add(fb, PF_LAND_LIVE, 0, ld->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(fb, o);
         }
@@ -442,6 +474,49 @@ static void own_volumes(pf_objset *have, pf_lv_host *h) {
 }
 
 /* ---- desired ---- */
+
+static bool declared_network(const pf_model *m, const char *name) {
+        for (size_t i = 0; i < m->networks.n; i++)
+                if (!strcmp(m->networks.v[i].meta.name, name))
+                        return true;
+        return false;
+}
+
+static bool declared_pool(const pf_model *m, const char *name) {
+        for (size_t i = 0; i < m->pools.n; i++)
+                if (!strcmp(m->pools.v[i].meta.name, name))
+                        return true;
+        return false;
+}
+
+/* References to libvirt objects must resolve, declared or live: a VM must not be planned
+ * onto a network or a pool that is not there. */
+static void check_references(const pf_model *m, const pf_objset *have, const pf_host *host, pf_diags *d) {
+        for (size_t i = 0; i < m->vms.n; i++) {
+                const pf_vm *vm = &m->vms.v[i];
+                for (size_t k = 0; k < vm->networks.n; k++) {
+                        const pf_vm_net *n = &vm->networks.v[k];
+                        if (n->backend == PF_BACKEND_NETWORK && !declared_network(m, n->network) &&
+                            !pf_objset_find(have, PF_R_NETWORK, n->network))
+                                pf_error(d, n->network_loc, "network '%s' is neither declared nor defined in libvirt on this "
+                                         "host; declare a Network of that name, or name an existing one", n->network);
+                }
+                for (size_t k = 0; k < vm->disks.n; k++) {
+                        const pf_disk *disk = &vm->disks.v[k];
+                        const char *pool = disk->pool ? disk->pool : host->default_storage_pool;
+                        if ((!disk->size && !pf_loc_set(disk->size_loc)) || declared_pool(m, pool) ||
+                            pf_objset_find(have, PF_R_POOL, pool))
+                                continue;
+                        if (disk->pool)
+                                pf_error(d, disk->pool_loc, "storage pool '%s' is neither declared nor defined in libvirt on "
+                                         "this host; declare a StoragePool of that name, or name an existing one", pool);
+                        else
+                                pf_error(d, disk->loc, "disk '%s' goes to the host's default storage pool '%s', which is "
+                                         "neither declared nor defined in libvirt; declare it, give the disk a pool, or set "
+                                         "Host.spec.defaultStoragePool", disk->name, pool);
+                }
+        }
+}
 
 static size_t add_want(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc, const void *decl) {
         size_t idx = want->objs.n;
@@ -504,6 +579,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                         pf_fields_finish(&fb, o);
                 }
         }
+        check_references(m, have, env->host, d);
         pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
                                .live_network = live_network, .host_pci = host_pci, .ud = &bctx };
         pf_renderer *rd = pf_renderer_new(&renv);
@@ -536,7 +612,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                 size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc, vm);
                 want->objs.v[idx].active = vm->running;
                 pf_lv_domain_fields(doc, NULL, canon_machine, h, &wb);
-                pf_field_add(&wb, PF_LAND_LIVE, 0, vm->running ? "yes" : "no", "running");
+                pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
                 pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(&wb, &want->objs.v[idx]);
                 vm_docs[i] = doc;
@@ -706,6 +782,18 @@ static char *merge_domain(const char *want_xml, const char *have_xml, const char
                 }
                 xmlAddChild(wdev, xmlCopyNode(c, 1));
         }
+        /* a VM podform did not create stays someone else's: no ownership mark, so prune never
+         * deletes it */
+        xmlNodePtr mine = pf_lv_domain_metadata(want);
+        if (mine && !pf_lv_domain_metadata(have)) {
+                xmlNodePtr md = mine->parent;
+                xmlUnlinkNode(mine);
+                xmlFreeNode(mine);
+                if (!md->children) {
+                        xmlUnlinkNode(md);
+                        xmlFreeNode(md);
+                }
+        }
         char *out = pf_xml_dump(want);
         xmlFreeDoc(want);
         xmlFreeDoc(have);
@@ -830,8 +918,13 @@ static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
                 virStorageVolPtr v = MUTATE(h, virStorageVolCreateXML(pool, a->want->xml, 0));
                 if (!v)
                         *err = lv_error("cannot create volume", a->name), r = -1;
-                else
+                else {
+                        /* recorded, so it stays podform's after a VM stops listing it */
+                        const char *key = virStorageVolGetKey(v);
+                        if (key)
+                                pf_owner_set(h->owner, PF_R_VOLUME, a->name, key);
                         virStorageVolFree(v);
+                }
         } else if (!vol) {
                 *err = lv_error("cannot find volume", a->name), r = -1;
         } else if (a->op == PF_OP_CHANGE) {
@@ -841,6 +934,8 @@ static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
                         *err = lv_error("cannot grow volume", a->name), r = -1;
         } else if (MUTATE(h, virStorageVolDelete(vol, 0)) < 0) {
                 *err = lv_error("cannot delete volume", a->name), r = -1;
+        } else {
+                pf_owner_drop(h->owner, PF_R_VOLUME, a->name);
         }
         if (vol)
                 virStorageVolFree(vol);
@@ -1118,7 +1213,7 @@ static int domain_delete(pf_lv_host *h, const pf_action *a, char **err) {
                 return -1;
         }
         int r = 0;
-        if (virDomainIsActive(d) == 1 && MUTATE(h, virDomainDestroy(d)) < 0)
+        if (virDomainIsActive(d) == 1 && wait_shutoff(h, d) < 0)
                 *err = lv_error("cannot stop VM", a->name), r = -1;
         else if (MUTATE(h, virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                                              VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)) < 0)

@@ -65,8 +65,8 @@ static void later_release(const pf_model *m, pf_diags *d) {
 #define LATER(list, what)                                                                       \
         for (size_t i = 0; i < m->list.n; i++)                                                 \
                 pf_error(d, m->list.v[i].meta.kind_loc, "%s resources (host links, managed over netlink) are " \
-                         "reconciled in a later release; create %s by hand for now and refer to it by name", \
-                         what, m->list.v[i].meta.name)
+                         "reconciled in a later release; for now create %s by hand and refer to it as a host " \
+                         "interface (host: {interface: NAME})", what, m->list.v[i].meta.name)
         LATER(bridges, "Bridge");
         LATER(macvtaps, "Macvtap");
         LATER(macvlans, "Macvlan");
@@ -74,7 +74,7 @@ static void later_release(const pf_model *m, pf_diags *d) {
 }
 
 static bool ask(const pf_run_opts *o, size_t n) {
-        fprintf(o->out, "Delete %zu object%s listed with '-' above? Type 'yes' to go on: ", n, n == 1 ? "" : "s");
+        fprintf(o->out, "Delete the %zu object%s marked for deletion above? Type 'yes' to go on: ", n, n == 1 ? "" : "s");
         fflush(o->out);
         char line[64];
         if (!fgets(line, sizeof(line), stdin))

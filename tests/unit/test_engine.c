@@ -519,7 +519,7 @@ static void test_running_false_shuts_down(void **state) {
         apply_ok(h, NULL, false);
         run_result r = run_variant(h, true, "VirtualMachine", "pxe1", web1_stopped, false);
         assert_int_equal(r.code, PF_EXIT_OK);
-        expect_contains(r.out, "~ vm pxe1 (live)\n    running: yes -> no  [live]\n");
+        expect_contains(r.out, "! vm pxe1 (live, stops it)\n    running: yes -> no  [live]\n");
         run_result_free(&r);
         assert_int_equal(dom_active(h, "pxe1"), 0);
         pf_lv_close(h);
@@ -538,6 +538,84 @@ static void test_pod_network_is_a_plan_error(void **state) {
         assert_int_equal(r.calls, 0);
         expect_contains(r.err, "error: the pod network (spec 3.1) is resolved in a later release");
         run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char dangling[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: lost}\nspec:\n"
+        "  domain:\n    type: qemu\n    memory: 512Mi\n"
+        "    devices:\n      disks: [{name: root, size: 1Gi, pool: nowhere}]\n"
+        "      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: nosuchnet}]\n";
+
+/* References that resolve neither to the configuration nor to the host are plan errors. */
+static void test_dangling_references(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run_variant(h, true, NULL, NULL, dangling, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "extra.yaml:9:45: error: storage pool 'nowhere' is neither declared nor defined in libvirt");
+        expect_contains(r.err, "extra.yaml:11:33: error: network 'nosuchnet' is neither declared nor defined in libvirt");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char adopt_handmade[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: handmade-vm}\nspec:\n"
+        "  domain:\n    type: qemu\n    memory: 1Gi\n"
+        "    devices:\n      interfaces: [{name: nic, bridge: {}, macAddress: \"52:54:00:09:09:09\"}]\n"
+        "  networks: [{name: nic, network: handmade}]\n";
+
+/* A declared VM podform did not create is managed on its declared fields, matched NIC by MAC,
+ * and stays someone else's: dropped from the configuration, prune leaves it alone. */
+static void test_adopted_vm_is_never_pruned(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("foreign.xml");
+        run_result r = run_variant(h, false, NULL, NULL, adopt_handmade, false);
+        expect_contains(r.out, "! vm handmade-vm (restart; not created by podform: only declared fields are managed)\n");
+        /* the NIC is the same NIC (same MAC): no hot-plug of a second one */
+        assert_null(strstr(r.out, "iface[nic].type: (none)"));
+        run_result_free(&r);
+        r = run_variant(h, true, NULL, NULL, adopt_handmade, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        _cleanup_free_ char *x = dom_xml(h, "handmade-vm");
+        expect_contains(x, "<memory unit='KiB'>1048576</memory>");
+        assert_null(strstr(x, "podform.dev"));
+        r = run_variant(h, true, NULL, NULL, NULL, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_null(strstr(r.out, "handmade"));
+        run_result_free(&r);
+        assert_int_equal(dom_active(h, "handmade-vm"), 1);
+        pf_lv_close(h);
+}
+
+static const char db2_one_disk_stopped[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: db2}\nspec:\n  running: false\n"
+        "  domain:\n    type: qemu\n    memory: 1Gi\n    boot: [hd]\n"
+        "    devices:\n      disks: [{name: root, size: 16Gi}]\n"
+        "      interfaces: [{name: lab, bridge: {}, macAddress: \"52:54:00:77:00:10\"}]\n"
+        "  networks: [{name: lab, network: lab}]\n";
+
+/* A disk removed from a VM leaves a volume podform still knows as its own (the ownership
+ * record), so it stays listed, and prune deletes it once the VM no longer runs with it. */
+static void test_removed_disk_volume_stays_owned(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        for (int i = 0; i < 2; i++) {
+                run_result r = run_variant(h, true, "VirtualMachine", "db2", db2_one_disk_stopped, false);
+                assert_int_equal(r.code, PF_EXIT_OK);
+                expect_contains(r.out, "volume vms/db2-data is podform's but no longer declared; --prune deletes it");
+                run_result_free(&r);
+        }
+        assert_true(volume_exists(h, "vms", "db2-data", NULL));
+        run_result r = run_variant(h, true, "VirtualMachine", "db2", db2_one_disk_stopped, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        expect_contains(r.out, "- volume vms/db2-data (capacity 32.0 GiB)\n");
+        run_result_free(&r);
+        assert_false(volume_exists(h, "vms", "db2-data", NULL));
         pf_lv_close(h);
 }
 
@@ -602,6 +680,9 @@ int main(void) {
                 cmocka_unit_test(test_capacity_refused),
                 cmocka_unit_test(test_running_false_shuts_down),
                 cmocka_unit_test(test_pod_network_is_a_plan_error),
+                cmocka_unit_test(test_dangling_references),
+                cmocka_unit_test(test_adopted_vm_is_never_pruned),
+                cmocka_unit_test(test_removed_disk_volume_stays_owned),
                 cmocka_unit_test(test_every_fault_converges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
