@@ -1,0 +1,133 @@
+#!/bin/bash
+# libvirt.sh: podform plan/apply against a real libvirtd (QEMU, TCG) in private namespaces.
+# Every check reads the host back with virsh, never with podform. SKIP (77) when no private
+# libvirtd can run here (not root, no unshare): see with-libvirtd.sh.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${WITH_LIBVIRTD-}" ]; then
+	exec "$here/with-libvirtd.sh" "$0" "$@"
+fi
+
+src=${top_srcdir:-$here/../..}
+podform=${top_builddir:-$src}/podform
+work=$WITH_LIBVIRTD_DIR
+failures=0
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; failures=$((failures + 1)); }
+# check NAME COMMAND...: COMMAND must succeed
+check() {
+	local name=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/    /' "$work/out"; fi
+}
+# expect NAME CODE REGEX COMMAND...: exit code and a line of output
+expect() {
+	local name=$1 code=$2 re=$3 rc=0
+	shift 3
+	"$@" >"$work/out" 2>&1 || rc=$?
+	if [ "$rc" = "$code" ] && grep -Eq -- "$re" "$work/out"; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, wanted $code and /$re/)"
+		sed 's/^/    /' "$work/out"
+	fi
+}
+virsh() { command virsh -q -c qemu:///system "$@"; }
+
+# The configuration: the README example, copied so tests can edit it.
+cfg=$work/cfg
+mkdir -p "$cfg"
+cp "$src/examples/maas-network.yaml" "$cfg/"
+cp -r "$src/examples/libvirt-host" "$cfg/host"
+pf() { "$podform" "$1" -f "$cfg" --connect qemu:///system "${@:2}"; }
+
+expect "first plan lists every object" 2 '^Plan: 8 to create, 0 to change, 0 to delete\.$' pf plan --detailed-exitcode
+expect "apply from scratch" 0 '^Verify: observed the host again; no changes remain\.$' pf apply --yes
+check "network maas is active, NAT on virbr1, no DHCP" bash -c '
+	virsh net-info maas | grep -Eq "^Active: +yes" &&
+	virsh net-info maas | grep -Eq "^Autostart: +yes" &&
+	x=$(virsh net-dumpxml maas) && grep -q "<forward mode=.nat.>" <<<"$x" &&
+	grep -q "<bridge name=.virbr1. stp=.off. delay=.0./>" <<<"$x" && ! grep -q "<dhcp>" <<<"$x"'
+check "bridge virbr1 exists in the namespace" ip link show virbr1
+check "pool vms is active and autostarts" bash -c 'virsh pool-info vms | grep -Eq "^State: +running" &&
+	virsh pool-info vms | grep -Eq "^Autostart: +yes"'
+check "volumes have their sizes" bash -c '
+	[ "$(virsh vol-info --bytes --pool vms pxe1-root | awk "/Capacity/ {print \$2}")" = 8589934592 ] &&
+	[ "$(virsh vol-info --bytes --pool vms db2-data | awk "/Capacity/ {print \$2}")" = 34359738368 ]'
+check "both VMs run (QEMU, TCG)" bash -c '[ "$(virsh domstate pxe1)" = running ] && [ "$(virsh domstate db2)" = running ]'
+check "VMs carry podform metadata" bash -c 'virsh dumpxml pxe1 | grep -q "xmlns:podform=\"https://podform.dev/xmlns/1\""'
+check "ownership record lists the networks and the pool" bash -c '
+	f=$(ls "$PODFORM_STATE_DIR"/libvirt-*.owned) && grep -q "^network	maas	" "$f" && grep -q "^pool	vms	" "$f"'
+expect "second plan is empty" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
+expect "second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls\.$' pf apply --yes
+
+# A change that needs a restart is written, flagged, and the VM keeps running.
+sed -i 's/memory: 1Gi/memory: 768Mi/' "$cfg/host/vms.yaml"
+expect "memory change is planned with !" 2 '^    memory: 1048576 KiB -> 786432 KiB  \[restart\]$' pf plan --detailed-exitcode
+expect "memory change applies" 0 '^Verify: observed the host again' pf apply --yes
+check "new memory in the definition, VM still running" bash -c '
+	virsh dumpxml --inactive db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
+
+# DHCP host edits land in place: same UUID, dnsmasq updated.
+uuid=$(virsh net-uuid lab)
+sed -i 's/ip: 10.77.0.10/ip: 10.77.0.12/' "$cfg/host/networks.yaml"
+expect "DHCP host edit is live" 2 '^~ network lab \(live\)$' pf plan --detailed-exitcode
+expect "DHCP host edit applies" 0 '^Verify: observed the host again' pf apply --yes
+check "lease changed, network not recreated" bash -c "
+	virsh net-dumpxml lab | grep -q \"ip='10.77.0.12'\" && [ \"\$(virsh net-uuid lab)\" = $uuid ] &&
+	grep -q 10.77.0.12 /var/lib/libvirt/dnsmasq/lab.hostsfile"
+
+# Drift: a network removed by hand comes back.
+virsh net-destroy maas >/dev/null && virsh net-undefine maas >/dev/null
+expect "deleted network shows as a creation" 2 '^\+ network maas$' pf plan --detailed-exitcode
+expect "deleted network comes back" 0 '^Verify: observed the host again' pf apply --yes
+check "maas is back and active" bash -c 'virsh net-info maas | grep -Eq "^Active: +yes"'
+
+# Hot-plug: a new NIC on a running VM lands live and persistent.
+cat >"$cfg/extra-nic.yaml" <<'YAML'
+YAML
+python3 - "$cfg/host/vms.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("        - {name: pxe, bridge: {}}\n  networks:\n    - {name: pxe, network: maas}",
+              "        - {name: pxe, bridge: {}}\n        - {name: lab, bridge: {}}\n  networks:\n"
+              "    - {name: pxe, network: maas}\n    - {name: lab, network: lab}")
+open(p, "w").write(s)
+PY
+expect "new NIC on a running VM is a hot-plug" 2 '^    iface\[lab\]\.type: \(none\) -> network  \[live\]$' pf plan --detailed-exitcode
+expect "hot-plug applies" 0 '^Verify: observed the host again' pf apply --yes
+check "pxe1 has two NICs live and in its definition" bash -c '
+	[ "$(virsh domiflist pxe1 | grep -c network)" = 2 ] &&
+	[ "$(virsh dumpxml --inactive pxe1 | grep -c "<interface type=.network.>")" = 2 ]'
+
+# Prune: owned objects dropped from the configuration go; a hand-made VM stays.
+cat >"$work/handmade.xml" <<XML
+<domain type='qemu'><name>handmade</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os><devices><interface type='network'><source network='lab'/></interface></devices></domain>
+XML
+virsh define "$work/handmade.xml" >/dev/null
+python3 - "$cfg/host/vms.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(s[:s.index("---\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata:\n  name: db2")])
+PY
+expect "without --prune the dropped VM is only listed" 0 'vm db2 is podform.s but no longer declared; --prune deletes it' pf plan
+expect "prune plan lists the VM and its volumes with sizes" 2 '^- volume vms/db2-data \(capacity 32\.0 GiB\)$' pf plan --prune --detailed-exitcode
+expect "prune without --yes and no terminal refuses" 1 'no terminal can confirm it' pf apply --prune </dev/null
+expect "prune applies" 0 '^Verify: observed the host again' pf apply --prune --yes --shutdown-timeout 2
+check "db2 and its volumes are gone, the hand-made VM stays" bash -c '
+	! virsh dominfo db2 >/dev/null 2>&1 && ! virsh vol-info --pool vms db2-root >/dev/null 2>&1 &&
+	virsh dominfo handmade >/dev/null && virsh vol-info --pool vms pxe1-root >/dev/null'
+
+# running: false: ACPI shutdown; a guest with no OS ignores it, so destroy after the timeout.
+sed -i '0,/running: true/s//running: false/' "$cfg/host/vms.yaml"
+expect "running: false is planned" 2 '^    running: yes -> no  \[live\]$' pf plan --detailed-exitcode
+expect "running: false applies" 0 '^Verify: observed the host again' pf apply --yes --shutdown-timeout 2
+check "pxe1 is shut off and still defined" bash -c '[ "$(virsh domstate pxe1)" = "shut off" ]'
+expect "and the plan is empty" 0 '^No changes' pf plan --detailed-exitcode
+
+echo "# $failures failed"
+[ "$failures" -eq 0 ]
