@@ -995,6 +995,7 @@ typedef struct kind_info {
 } kind_info;
 
 void pf_host_defaults(pf_host *h) {
+        *h = (pf_host) { 0 };
         h->connect = "qemu:///system";
         h->default_macvlan_mode = PF_MACVLAN_BRIDGE;
         h->default_storage_pool = "default";

@@ -118,7 +118,7 @@ static int build_plan(pf_lv_host *h, const pf_lv_env *env, const pf_plan_opts *p
 int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         pf_model scoped;
         scope_model(&c->arena, &c->model, o->host_name, &scoped);
-        pf_host defaults;
+        pf_host defaults = { 0 };
         pf_host_defaults(&defaults);
         const pf_host *host = find_host(c, o->host_name);
         if (!host)
