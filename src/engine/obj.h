@@ -58,6 +58,8 @@ typedef struct pf_obj {
         const char *uuid;               /* live */
         bool active;                    /* live: running / active; desired: should be */
         bool owned;                     /* live: podform created it */
+        bool stale;                     /* live: runs an older definition than its persistent one
+                                         * (a change that lands at restart was applied) */
         uint64_t size;                  /* volumes: capacity in bytes (prune listings) */
         pf_loc loc;                     /* desired: where it was declared */
         const void *decl;               /* desired: the model resource (pf_vm *, ...) */

@@ -225,6 +225,14 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                         continue;
                 }
                 diff_obj(w, h, &ch, d);
+                bool stale = h->stale && h->active && w->active;
+                if (!ch.n && stale && !o->allow_restart) {
+                        p->stale.v = pf_xreallocarray(p->stale.v, p->stale.n + 1, sizeof(*p->stale.v));
+                        p->stale.v[p->stale.n++] = h;
+                        continue;
+                }
+                if (!ch.n && stale)     /* the restart an earlier apply left for later */
+                        change_push(&ch, (pf_change) { "restart", "older definition running", "restarted", PF_LAND_RESTART });
                 if (!ch.n)
                         continue;
                 pf_action *a = action_push(&acts);
@@ -233,6 +241,8 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                 for (size_t i = 0; i < ch.n; i++)
                         if (ch.v[i].landing > a->landing)
                                 a->landing = ch.v[i].landing;
+                if (stale && a->landing < PF_LAND_RESTART)
+                        a->landing = PF_LAND_RESTART;
                 a->disruptive = a->landing != PF_LAND_LIVE;
                 for (size_t i = 0; i < ch.n; i++) {     /* stopping a running VM or an active network */
                         const pf_field *f = pf_obj_field(w, ch.v[i].key);
@@ -345,6 +355,7 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
 void pf_plan_free(pf_plan *p) {
         free(p->actions.v);
         free(p->orphans.v);
+        free(p->stale.v);
         pf_arena_free(&p->arena);
         *p = (pf_plan) { 0 };
 }

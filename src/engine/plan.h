@@ -49,6 +49,7 @@ typedef struct pf_plan {
         PF_LIST(pf_action) actions;
         size_t n_create, n_change, n_delete, n_disruptive;
         PF_LIST(pf_orphan) orphans;             /* owned, undeclared, kept */
+        PF_LIST(const pf_obj *) stale;          /* running VMs a restart would update (no --allow-restart) */
 } pf_plan;
 
 /* pf_plan_build: errors (a volume that would shrink, a format change) go to d with the

@@ -74,6 +74,9 @@ void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose) {
                         fprintf(f, "  %s %s is podform's but no longer declared; --prune deletes it\n",
                                 pf_rkind_name(x->obj->kind), x->obj->name);
         }
+        for (size_t i = 0; i < p->stale.n; i++)
+                fprintf(f, "  %s %s runs an older definition than the one written; it takes effect when the VM "
+                        "restarts (--allow-restart restarts it now)\n", pf_rkind_name(p->stale.v[i]->kind), p->stale.v[i]->name);
         if (pf_plan_empty(p)) {
                 fputs("No changes: the host matches the configuration.\n", f);
                 return;
@@ -150,6 +153,11 @@ void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char 
                         fputc('}', f);
                 }
                 fputc('}', f);
+        }
+        fputs("],\"pending_restart\":[", f);
+        for (size_t i = 0; i < p->stale.n; i++) {
+                fputs(i ? "," : "", f);
+                json_str(f, p->stale.v[i]->name);
         }
         fprintf(f, "],\"summary\":{\"create\":%zu,\"change\":%zu,\"delete\":%zu,\"disruptive\":%zu}}\n", p->n_create,
                 p->n_change, p->n_delete, p->n_disruptive);

@@ -424,6 +424,26 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
         return 0;
 }
 
+/* Whether the running definition matches the persistent one on what lands at restart: a
+ * difference is a change applied to the definition that waits for the next boot. */
+static bool same_boot_fields(const pf_fields *persistent, const pf_fields *running) {
+        for (size_t i = 0; i < persistent->n; i++) {
+                const pf_field *p = &persistent->v[i];
+                if (p->landing != PF_LAND_RESTART || (p->flags & PF_FIELD_SPARSE))
+                        continue;
+                bool found = false;
+                for (size_t j = 0; j < running->n && !found; j++)
+                        if (!strcmp(running->v[j].key, p->key)) {
+                                if (strcmp(running->v[j].value, p->value))
+                                        return false;
+                                found = true;
+                        }
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
 /* Fields of live domains, once the desired documents (for names) exist. */
 static void read_domains(pf_lv_host *h, pf_objset *have, const pf_objset *want, xmlDocPtr *want_docs, pf_fields *fb) {
         for (size_t i = 0; i < have->objs.n; i++) {
@@ -443,6 +463,7 @@ static void read_domains(pf_lv_host *h, pf_objset *have, const pf_objset *want, 
                         pf_lv_domain_fields(ld->running, names, canon_machine, h, &run);
                         for (size_t k = 0; k < run.n_needs; k++)
                                 pf_need_add(fb, run.needs[k].kind, run.needs[k].name);
+                        o->stale = !same_boot_fields(fb, &run);
                         pf_fields_free(&run);
                 }
                 pf_field_add(fb, PF_LAND_LIVE, PF_FIELD_STOPS, o->active ? "yes" : "no", "running");
@@ -1180,7 +1201,8 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
         bool active = a->have->active;
         bool redefine = false;
         for (size_t i = 0; i < a->changes.n; i++)
-                if (strcmp(a->changes.v[i].key, "running") && strcmp(a->changes.v[i].key, "autostart"))
+                if (strcmp(a->changes.v[i].key, "running") && strcmp(a->changes.v[i].key, "autostart") &&
+                    strcmp(a->changes.v[i].key, "restart"))
                         redefine = true;
         if (active && redefine)
                 r = domain_hotplug(h, d, a, err);

@@ -68,6 +68,11 @@ expect "memory change is planned with !" 2 '^    memory: 1048576 KiB -> 786432 K
 expect "memory change applies" 0 '^Verify: observed the host again' pf apply --yes
 check "new memory in the definition, VM still running" bash -c '
 	virsh dumpxml --inactive db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
+expect "the plan says db2 waits for a restart" 0 'vm db2 runs an older definition than the one written' pf plan --detailed-exitcode
+expect "--allow-restart restarts it" 0 '^! vm db2 \(restarted now\)$' pf apply --yes --allow-restart --shutdown-timeout 2
+check "db2 runs with the new memory" bash -c '
+	virsh dumpxml db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
+expect "then nothing is pending" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
 
 # DHCP host edits land in place: same UUID, dnsmasq updated.
 uuid=$(virsh net-uuid lab)

@@ -61,13 +61,13 @@ if [ "${1-}" = --inner ]; then
 		done
 	}
 	on_signal() {
-		trap - INT TERM HUP
+		trap - TERM HUP
 		echo "$me: interrupted, stopping COMMAND and daemons" >&2
 		[ -n "$cmd_pid" ] && kill -TERM "$cmd_pid" 2>/dev/null
 		stop_daemons
 		exit "$1"
 	}
-	trap 'on_signal 130' INT
+	# INT is ignored on entry (inherited from unshare): the outer half sends TERM.
 	trap 'on_signal 143' TERM
 	trap 'on_signal 129' HUP
 
@@ -137,7 +137,7 @@ if [ "${1-}" = --inner ]; then
 	rc=0
 	wait "$cmd_pid" || rc=$?
 	cmd_pid=
-	trap - INT TERM HUP
+	trap - TERM HUP
 	stop_daemons
 	exit "$rc"
 fi
@@ -172,14 +172,18 @@ cleanup() {
 		rm -rf "$work"
 	fi
 }
-# unshare blocks INT/TERM in itself, so signals go straight to the inner PID 1.
+# unshare blocks INT/TERM and ignores INT, so the inner PID 1 starts with INT
+# ignored and cannot trap it: send TERM straight to it for every signal, and
+# report the signal we got as 128+N ourselves.
+signalled=
 forward() {
-	[ -n "$inner" ] && kill -"$1" "$inner" 2>/dev/null || true
+	signalled=$1
+	[ -n "$inner" ] && kill -TERM "$inner" 2>/dev/null || true
 }
 trap cleanup EXIT
-trap 'forward INT' INT
-trap 'forward TERM' TERM
-trap 'forward HUP' HUP
+trap 'forward 130' INT
+trap 'forward 143' TERM
+trap 'forward 129' HUP
 
 # --kill-child: if unshare itself dies, the inner PID 1 gets SIGTERM and
 # cleans up; if PID 1 dies, the kernel kills everything in the namespace.
@@ -198,6 +202,13 @@ while :; do
 	wait "$ushare" && rc=0 || rc=$?
 	kill -0 "$ushare" 2>/dev/null || break
 done
+# If unshare itself was killed, PID 1 is still cleaning up: let it finish
+# before its scratch directory goes.
+for _ in $(seq 150); do
+	[ -n "$inner" ] && kill -0 "$inner" 2>/dev/null || break
+	sleep 0.1
+done
+[ -z "$signalled" ] || rc=$signalled
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 	echo "$me: COMMAND exited $rc" >&2
 	print_logs "$work"

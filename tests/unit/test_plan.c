@@ -255,6 +255,9 @@ static void check_invariants(const pf_plan *p) {
                                 if (c)
                                         assert_true(strcmp(a->changes.v[c - 1].key, a->changes.v[c].key) < 0);
                         }
+                        /* a VM still running an older definition restarts to take any change */
+                        if (a->have->stale && a->have->active && a->want->active && max < PF_LAND_RESTART)
+                                max = PF_LAND_RESTART;
                         assert_int_equal(a->landing, max);
                         /* disruptive: not live, or live but stopping what runs */
                         bool stops = false;
@@ -1044,6 +1047,37 @@ static void test_volume_kept_while_running_vm_uses_it(void **state) {
         assert_int_equal(P.orphans.n, 0);
 }
 
+/* A running VM whose written definition waits for a restart: a note without --allow-restart,
+ * a restart-only change with it; a VM with other changes lands at restart either way. */
+static void test_stale_vm(void **state) {
+        (void) state;
+        obj(&W, PF_R_DOMAIN, "old", true, false);
+        fld("memory", "2048", PF_LAND_RESTART, 0);
+        obj(&W, PF_R_DOMAIN, "other", true, false);
+        fld("memory", "2048", PF_LAND_RESTART, 0);
+        fld("autostart", "yes", PF_LAND_LIVE, 0);
+        pf_obj *h = obj(&H, PF_R_DOMAIN, "old", true, true);
+        h->stale = true;
+        fld("memory", "2048", PF_LAND_RESTART, 0);
+        h = obj(&H, PF_R_DOMAIN, "other", true, true);
+        h->stale = true;
+        fld("memory", "2048", PF_LAND_RESTART, 0);
+        fld("autostart", "no", PF_LAND_LIVE, 0);
+        plan(false, false);
+        assert_int_equal(P.stale.n, 1);
+        assert_string_equal(P.stale.v[0]->name, "old");
+        const pf_action *a = act(PF_OP_CHANGE, PF_R_DOMAIN, "other");
+        assert_int_equal(a->landing, PF_LAND_RESTART);
+        assert_false(a->restart);
+        plan(false, true);
+        assert_int_equal(P.stale.n, 0);
+        a = act(PF_OP_CHANGE, PF_R_DOMAIN, "old");
+        assert_true(a->restart);
+        assert_int_equal(a->changes.n, 1);
+        assert_string_equal(a->changes.v[0].key, "restart");
+        assert_true(act(PF_OP_CHANGE, PF_R_DOMAIN, "other")->restart);
+}
+
 static void test_create_deps(void **state) {
         (void) state;
         obj(&W, PF_R_DOMAIN, "d", true, false);
@@ -1297,7 +1331,7 @@ static void test_print_json(void **state) {
                                      "\"depends_on\":[],\"changes\":[]}"));
         assert_non_null(strstr(json, "\"op\":\"delete\",\"kind\":\"vm\",\"name\":\"old\",\"landing\":\"live\","
                                      "\"disruptive\":true,"));
-        assert_non_null(strstr(json, "],\"orphans\":[],\"summary\":{\"create\":1,\"change\":1,\"delete\":2,"
+        assert_non_null(strstr(json, "],\"orphans\":[],\"pending_restart\":[],\"summary\":{\"create\":1,\"change\":1,\"delete\":2,"
                                      "\"disruptive\":2}}\n"));
         free(json);
 
@@ -1320,7 +1354,7 @@ static void test_print_json(void **state) {
         plan(false, false);
         json = json_of("h", "test:///default");
         assert_string_equal(json, "{\"format_version\":1,\"host\":\"h\",\"connect\":\"test:///default\",\"actions\":[],"
-                                  "\"orphans\":[],\"summary\":{\"create\":0,\"change\":0,\"delete\":0,\"disruptive\":0}}\n");
+                                  "\"orphans\":[],\"pending_restart\":[],\"summary\":{\"create\":0,\"change\":0,\"delete\":0,\"disruptive\":0}}\n");
         assert_true(json_valid(json));
         free(json);
 }
@@ -1682,6 +1716,7 @@ int main(void) {
                 T(test_delete_waits_for_change_of_user),
                 T(test_prune_keeps_what_is_used),
                 T(test_stopping_is_disruptive),
+                T(test_stale_vm),
                 T(test_volume_kept_while_running_vm_uses_it),
                 T(test_prune_keeps_what_foreign_objects_use),
                 T(test_create_deps),
