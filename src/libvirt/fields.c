@@ -255,7 +255,9 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
         else if (!strcmp(type, "hostdev"))
                 pci_text(child(s, "address"), src, sizeof(src));
         pf_field_add(b, PF_LAND_RESTART, flags, type, "iface[%s].type", name);
-        pf_field_add(b, PF_LAND_RESTART, flags, src, "iface[%s].source", name);
+        /* QEMU moves a tap to another bridge or network in place (update-device) */
+        bool movable = !strcmp(type, "network") || !strcmp(type, "bridge");
+        pf_field_add(b, movable ? PF_LAND_LIVE : PF_LAND_RESTART, flags, src, "iface[%s].source", name);
         pf_field_add(b, PF_LAND_RESTART, flags, mac, "iface[%s].mac", name);
         if (*attr(child(nic, "model"), "type", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].model", name);

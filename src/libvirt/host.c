@@ -1158,31 +1158,45 @@ static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key
         return NULL;
 }
 
-/* Whole interfaces added or removed on a running VM: hot-plugged, live and persistent. */
+/* Interfaces of a running VM, changed live and in the definition: a whole NIC added or
+ * removed is a hot-plug; a NIC whose only change is its source network or bridge is moved in
+ * place. Any other NIC change waits for the restart. */
 static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
         xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
         int r = 0;
-        const char *done = "";
-        size_t done_len = 0;
-        for (size_t i = 0; i < a->changes.n && r == 0 && want && have; i++) {
-                const pf_change *c = &a->changes.v[i];
-                if (strncmp(c->key, "iface[", 6) || c->landing != PF_LAND_LIVE)
+        for (size_t i = 0; i < a->changes.n && r == 0 && want && have;) {
+                const pf_change *first = &a->changes.v[i];
+                size_t len = strcspn(first->key, "]");
+                if (strncmp(first->key, "iface[", 6) || !first->key[len]) {
+                        i++;
                         continue;
-                size_t len = strcspn(c->key, "]");
-                if (done_len == len && !strncmp(done, c->key, len))
-                        continue;       /* one device, many fields */
-                done = c->key;
-                done_len = len;
-                bool add = c->old_value == NULL;
-                xmlDocPtr doc = add ? want : have;
-                xmlNodePtr nic = find_interface(doc, add ? a->want : a->have, c->key);
+                }
+                /* the changes of one NIC are adjacent: keys are sorted */
+                bool added = true, removed = true, live = true;
+                size_t end = i;
+                for (; end < a->changes.n && !strncmp(a->changes.v[end].key, first->key, len + 1); end++) {
+                        const pf_change *c = &a->changes.v[end];
+                        added = added && !c->old_value;
+                        removed = removed && !c->new_value;
+                        live = live && c->landing == PF_LAND_LIVE;
+                }
+                i = end;
+                if (!live)
+                        continue;
+                bool from_want = !removed;
+                xmlDocPtr doc = from_want ? want : have;
+                xmlNodePtr nic = find_interface(doc, from_want ? a->want : a->have, first->key);
                 if (!nic)
                         continue;
                 _cleanup_free_ char *x = node_xml(doc, nic);
                 unsigned flags = VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG;
-                if ((add ? MUTATE(h, virDomainAttachDeviceFlags(d, x, flags)) : MUTATE(h, virDomainDetachDeviceFlags(d, x, flags))) < 0) {
-                        *err = errorf("cannot hot-%s interface %.*s of VM %s: %s", add ? "plug" : "unplug",
-                                      (int) (len - 6), c->key + 6, a->name, lv_reason());
+                const char *verb = added ? "hot-plug" : removed ? "hot-unplug" : "move";
+                int ret = added ? MUTATE(h, virDomainAttachDeviceFlags(d, x, flags))
+                          : removed ? MUTATE(h, virDomainDetachDeviceFlags(d, x, flags))
+                                    : MUTATE(h, virDomainUpdateDeviceFlags(d, x, flags));
+                if (ret < 0) {
+                        *err = errorf("cannot %s interface %.*s of VM %s: %s", verb, (int) (len - 6), first->key + 6,
+                                      a->name, lv_reason());
                         r = -1;
                 }
         }

@@ -107,6 +107,20 @@ check "pxe1 has two NICs live and in its definition" bash -c '
 	[ "$(virsh domiflist pxe1 | grep -c network)" = 2 ] &&
 	[ "$(virsh dumpxml --inactive pxe1 | grep -c "<interface type=.network.>")" = 2 ]'
 
+# A NIC moved to another network: in place, no restart.
+python3 - "$cfg/host/vms.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("    - {name: pxe, network: maas}\n    - {name: lab, network: lab}", "    - {name: pxe, network: maas}\n    - {name: lab, network: maas}", 1)
+open(p, "w").write(s)
+PY
+expect "a NIC moved to another network lands live" 2 '^    iface\[lab\]\.source: lab -> maas  \[live\]$' pf plan --detailed-exitcode
+expect "the move applies" 0 '^Verify: observed the host again' pf apply --yes
+check "pxe1's second NIC is on maas, live and in its definition, without a restart" bash -c '
+	[ "$(virsh domiflist pxe1 | grep -c " maas ")" = 2 ] &&
+	[ "$(virsh dumpxml --inactive pxe1 | grep -c "<source network=.maas.")" = 2 ] && [ "$(virsh domstate pxe1)" = running ]'
+
 # Prune: owned objects dropped from the configuration go; a hand-made VM stays.
 cat >"$work/handmade.xml" <<XML
 <domain type='qemu'><name>handmade</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>

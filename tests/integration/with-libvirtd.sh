@@ -114,8 +114,8 @@ if [ "${1-}" = --inner ]; then
 	LIBVIRT_LOG_OUTPUTS="3:file:$work/log/libvirtd.log" libvirtd -d {netns_fd}<&-
 
 	# The daemon probes QEMU on first start (no capability cache): a few seconds.
-	up=
-	for i in $(seq 100); do
+	up= deadline=$((SECONDS + 20))
+	while [ "$SECONDS" -lt "$deadline" ]; do
 		if virsh -q -c qemu:///system version >/dev/null 2>&1; then up=1; break; fi
 		sleep 0.2
 	done

@@ -56,6 +56,7 @@ WRAP(int, -1, virDomainUndefine, (virDomainPtr d), (d))
 WRAP(int, -1, virDomainUndefineFlags, (virDomainPtr d, unsigned f), (d, f))
 WRAP(int, -1, virDomainAttachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
 WRAP(int, -1, virDomainDetachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
+WRAP(int, -1, virDomainUpdateDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
 
 /* ---- harness ---- */
 
