@@ -603,6 +603,8 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         check_references(m, have, env->host, d);
         pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
                                .live_network = live_network, .host_pci = host_pci, .ud = &bctx };
+        if (virConnectGetLibVersion(h->conn, &renv.libvirt_version) < 0)
+                renv.libvirt_version = 0;
         pf_renderer *rd = pf_renderer_new(&renv);
         xmlDocPtr *vm_docs = pf_xcalloc(m->vms.n + 1, sizeof(*vm_docs));
         for (size_t i = 0; i < m->vms.n; i++) {

@@ -554,6 +554,14 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                         return new_iface(devices, "user");
                 }
                 if (i->binding == PF_BINDING_MASQUERADE) {
+                        if (env->libvirt_version && env->libvirt_version < PF_LIBVIRT_PASST) {
+                                unsigned long v = env->libvirt_version;
+                                fail(c, pf_loc_set(i->binding_loc) ? i->binding_loc : i->loc,
+                                     "the masquerade binding needs passt, which libvirt %lu.%lu.%lu on this host cannot "
+                                     "use (9.1 or later can); use slirp, or attach interface '%s' with network: or host:",
+                                     v / 1000000, v / 1000 % 1000, v % 1000, name);
+                                return NULL;
+                        }
                         e = new_iface(devices, "user");
                         prop(child(e, "backend"), "type", "passt");
                         for (size_t x = 0; x < i->ports.n; x++) {

@@ -132,6 +132,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         stage s;
         int ret = build_plan(h, &env, &po, &s, &d, o->err);
         if (ret == 0 && d.n_errors) {
+                fflush(o->out);
                 pf_diag_sort(&d);
                 pf_diag_print(&d, o->err, o->color);
                 fprintf(o->err, "podform: %zu error%s; nothing was changed\n", d.n_errors, d.n_errors == 1 ? "" : "s");

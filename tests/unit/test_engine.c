@@ -620,6 +620,31 @@ static void test_removed_disk_volume_stays_owned(void **state) {
         pf_lv_close(h);
 }
 
+static const char masquerade_vm[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: masq}\nspec:\n"
+        "  domain:\n    type: qemu\n    memory: 512Mi\n"
+        "    devices:\n      interfaces: [{name: default, masquerade: {}, ports: [{port: 80}]}]\n"
+        "  networks: [{name: default, pod: {}}]\n";
+
+/* libvirt 9.0.0 rejects passt: masquerade is a plan error naming the version, not a failed
+ * define at apply time. */
+static void test_masquerade_needs_newer_libvirt(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        unsigned long v = 0;
+        assert_int_equal(virConnectGetLibVersion(pf_lv_conn(h), &v), 0);
+        run_result r = run_variant(h, true, NULL, NULL, masquerade_vm, false);
+        if (v >= 9001000) {
+                assert_int_equal(r.code, PF_EXIT_OK);
+        } else {
+                assert_int_equal(r.code, PF_EXIT_ERROR);
+                assert_int_equal(r.calls, 0);
+                expect_contains(r.err, "extra.yaml:9:36: error: the masquerade binding needs passt, which libvirt 9.0.0");
+        }
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
 /* Fault injection: the N-th mutating call of a representative apply fails, for every N. The
  * failed run reports it; the next run converges; the one after makes no call; the hand-made
  * objects are untouched throughout. */
@@ -682,6 +707,7 @@ int main(void) {
                 cmocka_unit_test(test_running_false_shuts_down),
                 cmocka_unit_test(test_pod_network_is_a_plan_error),
                 cmocka_unit_test(test_dangling_references),
+                cmocka_unit_test(test_masquerade_needs_newer_libvirt),
                 cmocka_unit_test(test_adopted_vm_is_never_pruned),
                 cmocka_unit_test(test_removed_disk_volume_stays_owned),
                 cmocka_unit_test(test_every_fault_converges),
