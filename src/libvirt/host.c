@@ -47,17 +47,6 @@ struct pf_lv_host {
 /* Every call that changes the host goes through here, so it can be counted. */
 #define MUTATE(h, call) ((h)->mutations++, (call))
 
-static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *errorf(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) < 0)
-                pf_oom();
-        va_end(ap);
-        return s;
-}
-
 /* libvirt's last error as a sentence tail. */
 static const char *lv_reason(void) {
         const virError *e = virGetLastError();
@@ -65,7 +54,7 @@ static const char *lv_reason(void) {
 }
 
 static char *lv_error(const char *what, const char *name) {
-        return errorf("%s %s: %s", what, name, lv_reason());
+        return pf_xasprintf("%s %s: %s", what, name, lv_reason());
 }
 
 /* libvirt prints errors to stderr by default; podform reports them itself. */
@@ -75,7 +64,7 @@ pf_lv_host *pf_lv_open(const char *uri, const char *state_dir, const pf_lv_opts 
         virSetErrorFunc(NULL, quiet_errors);
         virConnectPtr conn = virConnectOpen(uri);
         if (!conn) {
-                *err = errorf("cannot connect to libvirt at %s: %s", uri, lv_reason());
+                *err = pf_xasprintf("cannot connect to libvirt at %s: %s", uri, lv_reason());
                 return NULL;
         }
         /* the test driver's host lives and dies with this process, so does its record */
@@ -128,7 +117,7 @@ int pf_lv_save(pf_lv_host *h, char **err) { return pf_owner_save(h->owner, err);
 int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err) {
         virNodeInfo info;
         if (virNodeGetInfo(h->conn, &info) < 0) {
-                *err = errorf("cannot read the host's CPUs and memory: %s", lv_reason());
+                *err = pf_xasprintf("cannot read the host's CPUs and memory: %s", lv_reason());
                 return -1;
         }
         *cpus = info.cpus;
@@ -281,7 +270,7 @@ static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **e
         virStoragePoolPtr *pools = NULL;
         int n = virConnectListAllStoragePools(h->conn, &pools, 0);
         if (n < 0) {
-                *err = errorf("cannot list storage pools: %s", lv_reason());
+                *err = pf_xasprintf("cannot list storage pools: %s", lv_reason());
                 return -1;
         }
         int ret = 0;
@@ -356,7 +345,7 @@ static int observe_networks(pf_lv_host *h, pf_objset *have, pf_fields *fb, char 
         virNetworkPtr *nets = NULL;
         int n = virConnectListAllNetworks(h->conn, &nets, 0);
         if (n < 0) {
-                *err = errorf("cannot list networks: %s", lv_reason());
+                *err = pf_xasprintf("cannot list networks: %s", lv_reason());
                 return -1;
         }
         for (int i = 0; i < n; i++) {
@@ -392,7 +381,7 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
         virDomainPtr *doms = NULL;
         int n = virConnectListAllDomains(h->conn, &doms, 0);
         if (n < 0) {
-                *err = errorf("cannot list domains: %s", lv_reason());
+                *err = pf_xasprintf("cannot list domains: %s", lv_reason());
                 return -1;
         }
         for (int i = 0; i < n; i++) {
@@ -1065,7 +1054,7 @@ static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *
                                 r = -1;
                 }
                 if (r < 0)
-                        *err = errorf("cannot update %s of network %s in place: %s", c->key, a->name, lv_reason());
+                        *err = pf_xasprintf("cannot update %s of network %s in place: %s", c->key, a->name, lv_reason());
         }
         xmlFreeDoc(want);
         xmlFreeDoc(have);
@@ -1197,7 +1186,7 @@ static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, cha
                           : removed ? MUTATE(h, virDomainDetachDeviceFlags(d, x, flags))
                                     : MUTATE(h, virDomainUpdateDeviceFlags(d, x, flags));
                 if (ret < 0) {
-                        *err = errorf("cannot %s interface %.*s of VM %s: %s", verb, (int) (len - 6), first->key + 6,
+                        *err = pf_xasprintf("cannot %s interface %.*s of VM %s: %s", verb, (int) (len - 6), first->key + 6,
                                       a->name, lv_reason());
                         r = -1;
                 }
@@ -1276,7 +1265,7 @@ static int apply_action(void *ctx, const pf_action *a, char **err) {
                 return a->op == PF_OP_CREATE ? domain_create(h, a, err)
                        : a->op == PF_OP_CHANGE ? domain_change(h, a, err) : domain_delete(h, a, err);
         default:
-                *err = errorf("no libvirt action for %s %s", pf_rkind_name(a->kind), a->name);
+                *err = pf_xasprintf("no libvirt action for %s %s", pf_rkind_name(a->kind), a->name);
                 return -1;
         }
 }

@@ -20,17 +20,6 @@ struct pf_owner {
         bool dirty;
 };
 
-static char *errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *errorf(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) < 0)
-                pf_oom();
-        va_end(ap);
-        return s;
-}
-
 static entry *find(const pf_owner *o, pf_rkind kind, const char *name) {
         for (size_t i = 0; i < o->n; i++)
                 if (o->v[i].kind == kind && !strcmp(o->v[i].name, name))
@@ -66,7 +55,7 @@ pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         if (!f) {
                 if (errno == ENOENT)
                         return o;
-                *err = errorf("cannot read podform's ownership record %s: %s", o->path, strerror(errno));
+                *err = pf_xasprintf("cannot read podform's ownership record %s: %s", o->path, strerror(errno));
                 pf_owner_free(o);
                 return NULL;
         }
@@ -80,7 +69,7 @@ pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
                         continue;
                 pf_rkind kind = kind_of(k);
                 if (kind == _PF_R_MAX || !nm || !uuid) {
-                        *err = errorf("%s:%u: not a line podform wrote (KIND<TAB>NAME<TAB>UUID); fix or remove it", o->path, lineno);
+                        *err = pf_xasprintf("%s:%u: not a line podform wrote (KIND<TAB>NAME<TAB>UUID); fix or remove it", o->path, lineno);
                         fclose(f);
                         pf_owner_free(o);
                         return NULL;
@@ -152,7 +141,7 @@ int pf_owner_save(pf_owner *o, char **err) {
                 pf_oom();
         FILE *f = NULL;
         if (mkdir_p(dir) < 0 || !(f = fopen(tmp, "we"))) {
-                *err = errorf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
+                *err = pf_xasprintf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
                 return -1;
         }
         fputs("# podform: libvirt objects podform created (kind, name, uuid). Written by podform.\n", f);
@@ -161,7 +150,7 @@ int pf_owner_save(pf_owner *o, char **err) {
         bool written = fflush(f) == 0 && fsync(fileno(f)) == 0;
         written = fclose(f) == 0 && written;
         if (!written || rename(tmp, o->path) < 0) {
-                *err = errorf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
+                *err = pf_xasprintf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
                 unlink(tmp);
                 return -1;
         }

@@ -414,12 +414,8 @@ static void fail(rctx *c, pf_loc loc, const char *fmt, ...) {
                 return;
         va_list ap;
         va_start(ap, fmt);
-        char *msg = NULL;
-        if (vasprintf(&msg, fmt, ap) < 0)
-                pf_oom();
+        pf_diag_vadd(c->d, PF_ERROR, loc, fmt, ap);
         va_end(ap);
-        pf_error(c->d, loc, "%s", msg);
-        free(msg);
 }
 
 /* libvirt's spelling of a macvlan mode: "passthru" is "passthrough" there. */
@@ -441,17 +437,6 @@ static void disk_dev(char *buf, size_t size, const char *prefix, size_t idx) {
         while (n && p + 1 < size)
                 buf[p++] = letters[--n];
         buf[p] = '\0';
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) < 0)
-                pf_oom();
-        va_end(ap);
-        return s;
 }
 
 static void render_disks(rctx *c, xmlNodePtr devices) {
@@ -488,7 +473,7 @@ static void render_disks(rctx *c, xmlNodePtr devices) {
                 prop(drv, "type", pf_enum_name(&pf_disk_format_enum, disk->format));
                 xmlNodePtr src = child(e, "source");
                 prop(src, "pool", pf_disk_pool(c->r->env, disk));
-                char *vol = xasprintf("%s-%s", vm->meta.name ? vm->meta.name : "?", name);
+                char *vol = pf_xasprintf("%s-%s", vm->meta.name ? vm->meta.name : "?", name);
                 prop(src, "volume", vol);
                 free(vol);
                 char dev[32];
@@ -722,7 +707,7 @@ static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, u
                 xmlNodePtr e = xml_check(xmlNewChild(pvm, ns, BAD_CAST "disk", NULL));
                 prop(e, "name", disk->name);
                 prop(e, "pool", pf_disk_pool(c->r->env, disk));
-                char *vol = xasprintf("%s-%s", vm->meta.name ? vm->meta.name : "?", disk->name ? disk->name : "?");
+                char *vol = pf_xasprintf("%s-%s", vm->meta.name ? vm->meta.name : "?", disk->name ? disk->name : "?");
                 prop(e, "volume", vol);
                 free(vol);
         }

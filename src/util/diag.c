@@ -7,7 +7,7 @@
 
 #include "util/xalloc.h"
 
-void pf_diag_add(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, ...) {
+void pf_diag_vadd(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, va_list ap) {
         if (sev == PF_ERROR)
                 d->n_errors++;
         if (d->n >= PF_DIAG_MAX)
@@ -16,14 +16,18 @@ void pf_diag_add(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, ...)
                 d->cap = d->cap ? 2 * d->cap : 16;
                 d->v = pf_xreallocarray(d->v, d->cap, sizeof(*d->v));
         }
-        va_list ap;
-        va_start(ap, fmt);
         char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)
                 pf_oom();
-        va_end(ap);
         d->v[d->n] = (pf_diag) { .loc = loc, .severity = sev, .seq = d->n, .msg = msg };
         d->n++;
+}
+
+void pf_diag_add(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        pf_diag_vadd(d, sev, loc, fmt, ap);
+        va_end(ap);
 }
 
 static int diag_cmp(const void *a, const void *b) {

@@ -4,6 +4,7 @@
  *   <caret under COL>
  * Errors are collected, not printed at once, so that a run reports all of them sorted. */
 #pragma once
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,8 @@ typedef struct pf_diags {
 
 void pf_diag_add(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+void pf_diag_vadd(pf_diags *d, pf_severity sev, pf_loc loc, const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
 #define pf_error(d, loc, ...) pf_diag_add((d), PF_ERROR, (loc), __VA_ARGS__)
 
 /* pf_diag_sort: order by path (bytes), line, column, then emission. */

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "util/xalloc.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,4 +40,14 @@ char *pf_xstrdup(const char *s) {
         if (!p)
                 pf_oom();
         return p;
+}
+
+char *pf_xasprintf(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0)
+                pf_oom();
+        va_end(ap);
+        return s;
 }

@@ -9,6 +9,8 @@ void *pf_xmalloc(size_t size);
 void *pf_xcalloc(size_t n, size_t size);
 void *pf_xreallocarray(void *p, size_t n, size_t size);
 char *pf_xstrdup(const char *s);
+/* pf_xasprintf: a formatted, malloc'd string. */
+char *pf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* _cleanup_(fn): call fn(&var) when var leaves scope; TAKE_PTR hands ownership out. */
 #define _cleanup_(fn) __attribute__((cleanup(fn)))

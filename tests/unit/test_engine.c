@@ -87,13 +87,24 @@ static void run_result_free(run_result *r) {
         free(r->err);
 }
 
-/* One plan or apply of the example, with `yaml` appended as an extra file when given. */
-static run_result run(pf_lv_host *h, bool apply, const char *yaml, bool prune) {
+/* Replace one resource of the example: the example files, minus `skip`, plus `yaml`. */
+static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, const char *skip_name, const char *yaml,
+                              bool prune) {
         pf_config c;
         pf_config_init(&c);
         if (!yaml || strncmp(yaml, "#only", 5) != 0) {
                 pf_config_load_path(&c, SRCDIR "/examples/maas-network.yaml");
                 pf_config_load_path(&c, SRCDIR "/examples/libvirt-host");
+        }
+        /* drop the replaced resource from the loaded model */
+        if (skip_kind && !strcmp(skip_kind, "Network")) {
+                for (size_t i = 0; i < c.model.networks.n; i++)
+                        if (!strcmp(c.model.networks.v[i].meta.name, skip_name))
+                                c.model.networks.v[i] = c.model.networks.v[--c.model.networks.n];
+        } else if (skip_kind && !strcmp(skip_kind, "VirtualMachine")) {
+                for (size_t i = 0; i < c.model.vms.n; i++)
+                        if (!strcmp(c.model.vms.v[i].meta.name, skip_name))
+                                c.model.vms.v[i] = c.model.vms.v[--c.model.vms.n];
         }
         if (yaml)
                 pf_config_load_buffer(&c, "extra.yaml", yaml, strlen(yaml));
@@ -114,6 +125,12 @@ static run_result run(pf_lv_host *h, bool apply, const char *yaml, bool prune) {
         fclose(err);
         pf_config_free(&c);
         return r;
+}
+
+/* One plan or apply of the example, with `yaml` appended as an extra file when given ("#only"
+ * at its start: instead of the example). */
+static run_result run(pf_lv_host *h, bool apply, const char *yaml, bool prune) {
+        return run_variant(h, apply, NULL, NULL, yaml, prune);
 }
 
 static void expect_contains(const char *text, const char *needle) {
@@ -311,44 +328,6 @@ static const char lab_edit[] =
         "        ranges: [{start: 10.77.0.100, end: 10.77.0.150}]\n"
         "        hosts: [{mac: \"52:54:00:77:00:10\", ip: 10.77.0.11, name: db2},\n"
         "                {mac: \"52:54:00:77:00:20\", ip: 10.77.0.20}]\n";
-
-/* Replace one resource of the example: the example files, minus `skip`, plus `yaml`. */
-static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, const char *skip_name, const char *yaml,
-                              bool prune) {
-        pf_config c;
-        pf_config_init(&c);
-        pf_config_load_path(&c, SRCDIR "/examples/maas-network.yaml");
-        pf_config_load_path(&c, SRCDIR "/examples/libvirt-host");
-        /* drop the replaced resource from the loaded model */
-        if (skip_kind && !strcmp(skip_kind, "Network")) {
-                for (size_t i = 0; i < c.model.networks.n; i++)
-                        if (!strcmp(c.model.networks.v[i].meta.name, skip_name))
-                                c.model.networks.v[i] = c.model.networks.v[--c.model.networks.n];
-        } else if (skip_kind && !strcmp(skip_kind, "VirtualMachine")) {
-                for (size_t i = 0; i < c.model.vms.n; i++)
-                        if (!strcmp(c.model.vms.v[i].meta.name, skip_name))
-                                c.model.vms.v[i] = c.model.vms.v[--c.model.vms.n];
-        }
-        if (yaml)
-                pf_config_load_buffer(&c, "extra.yaml", yaml, strlen(yaml));
-        pf_validate(&c);
-        if (c.diags.n_errors) {
-                pf_diag_print(&c.diags, stderr, false);
-                fail_msg("test configuration is invalid");
-        }
-        run_result r = { 0 };
-        size_t out_len, err_len;
-        FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
-        pf_run_opts o = { .apply = apply, .prune = prune, .yes = true, .detailed_exitcode = true,
-                          .host_name = pf_scope_host(&c, NULL), .out = out, .err = err };
-        unsigned long before = pf_lv_mutations(h);
-        r.code = pf_reconcile(&c, h, &o);
-        r.calls = pf_lv_mutations(h) - before;
-        fclose(out);
-        fclose(err);
-        pf_config_free(&c);
-        return r;
-}
 
 static char *net_uuid(pf_lv_host *h, const char *name) {
         virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), name);
