@@ -918,6 +918,30 @@ static virStorageVolPtr find_volume(pf_lv_host *h, const char *id, virStoragePoo
         return virStorageVolLookupByName(*ret_pool, slash + 1);
 }
 
+/* The running VM that has volume "POOL/VOLUME" attached, and the disk's target there. */
+static const live_doc *running_user_of(pf_lv_host *h, const char *id, char *dev, size_t size) {
+        const char *slash = strchr(id, '/');
+        if (!slash)
+                return NULL;
+        char pool[256];
+        snprintf(pool, sizeof(pool), "%.*s", (int) (slash - id), id);
+        for (size_t i = 0; i < h->n_docs; i++) {
+                if (!h->docs[i].running)
+                        continue;
+                xmlNodePtr devices = first_child(xmlDocGetRootElement(h->docs[i].running), "devices");
+                for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+                        xmlNodePtr src = elem(c, "disk") ? first_child(c, "source") : NULL;
+                        if (src && prop_eq(src, "pool", pool) && prop_eq(src, "volume", slash + 1)) {
+                                xmlChar *t = xmlGetProp(first_child(c, "target"), BAD_CAST "dev");
+                                snprintf(dev, size, "%s", t ? (const char *) t : "");
+                                xmlFree(t);
+                                return &h->docs[i];
+                        }
+                }
+        }
+        return NULL;
+}
+
 static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
         virStoragePoolPtr pool = NULL;
         virStorageVolPtr vol = find_volume(h, a->name, &pool);
@@ -941,9 +965,20 @@ static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
                 *err = lv_error("cannot find volume", a->name), r = -1;
         } else if (a->op == PF_OP_CHANGE) {
                 const pf_change *c = find_change(a, "capacity");
-                if (c && c->new_value &&
-                    MUTATE(h, virStorageVolResize(vol, strtoull(c->new_value, NULL, 10), 0)) < 0)
+                unsigned long long bytes = c && c->new_value ? strtoull(c->new_value, NULL, 10) : 0;
+                char dev[64];
+                const live_doc *user = bytes ? running_user_of(h, a->name, dev, sizeof(dev)) : NULL;
+                if (user) {
+                        /* QEMU holds the image: grow it through the running VM, which also tells the guest */
+                        virDomainPtr d = virDomainLookupByName(h->conn, user->name);
+                        if (!d || MUTATE(h, virDomainBlockResize(d, dev, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES)) < 0)
+                                *err = pf_xasprintf("cannot grow volume %s through running VM %s: %s", a->name, user->name,
+                                                    lv_reason()), r = -1;
+                        if (d)
+                                virDomainFree(d);
+                } else if (bytes && MUTATE(h, virStorageVolResize(vol, bytes, 0)) < 0) {
                         *err = lv_error("cannot grow volume", a->name), r = -1;
+                }
         } else if (MUTATE(h, virStorageVolDelete(vol, 0)) < 0) {
                 *err = lv_error("cannot delete volume", a->name), r = -1;
         } else {

@@ -74,6 +74,16 @@ check "db2 runs with the new memory" bash -c '
 	virsh dumpxml db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
 expect "then nothing is pending" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
 
+# Growing a disk resizes its volume in place; shrinking is refused.
+sed -i 's/size: 8Gi/size: 10Gi/' "$cfg/host/vms.yaml"
+expect "a bigger disk is a live resize" 2 '^    capacity: 8589934592 -> 10737418240  \[live\]$' pf plan --detailed-exitcode
+expect "the resize applies" 0 '^Verify: observed the host again' pf apply --yes
+check "the volume has grown" bash -c '
+	[ "$(virsh vol-info --bytes --pool vms pxe1-root | awk "/Capacity/ {print \$2}")" = 10737418240 ]'
+sed -i 's/size: 10Gi/size: 4Gi/' "$cfg/host/vms.yaml"
+expect "a smaller disk is refused" 1 'would shrink from 10737418240 to 4294967296 bytes' pf apply --yes
+sed -i 's/size: 4Gi/size: 10Gi/' "$cfg/host/vms.yaml"
+
 # DHCP host edits land in place: same UUID, dnsmasq updated.
 uuid=$(virsh net-uuid lab)
 sed -i 's/ip: 10.77.0.10/ip: 10.77.0.12/' "$cfg/host/networks.yaml"
@@ -136,6 +146,10 @@ PY
 expect "without --prune the dropped VM is only listed" 0 'vm db2 is podform.s but no longer declared; --prune deletes it' pf plan
 expect "prune plan lists the VM and its volumes with sizes" 2 '^- volume vms/db2-data \(capacity 32\.0 GiB\)$' pf plan --prune --detailed-exitcode
 expect "prune without --yes and no terminal refuses" 1 'no terminal can confirm it' pf apply --prune </dev/null
+# On a terminal apply asks; anything but "yes" changes nothing.
+expect "on a terminal, answering no deletes nothing" 1 'deletion not confirmed; nothing was changed' \
+	bash -c "echo no | script -qec '$podform apply -f $cfg --connect qemu:///system --prune' /dev/null"
+check "db2 is still there" virsh dominfo db2
 expect "prune applies" 0 '^Verify: observed the host again' pf apply --prune --yes --shutdown-timeout 2
 check "db2 and its volumes are gone, the hand-made VM stays" bash -c '
 	! virsh dominfo db2 >/dev/null 2>&1 && ! virsh vol-info --pool vms db2-root >/dev/null 2>&1 &&

@@ -57,6 +57,7 @@ WRAP(int, -1, virDomainUndefineFlags, (virDomainPtr d, unsigned f), (d, f))
 WRAP(int, -1, virDomainAttachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
 WRAP(int, -1, virDomainDetachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
 WRAP(int, -1, virDomainUpdateDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
+WRAP(int, -1, virDomainBlockResize, (virDomainPtr d, const char *disk, unsigned long long size, unsigned f), (d, disk, size, f))
 
 /* ---- harness ---- */
 
