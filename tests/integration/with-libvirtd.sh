@@ -14,10 +14,13 @@
 #   WITH_LIBVIRTD_HOST_NETNS  path of the outer network namespace, to check
 #                       that nothing shows up there: nsenter --net=PATH ip link
 # Set WITH_LIBVIRTD_KEEP=1 to keep the scratch directory (logs) afterwards.
+# COMMAND starts with SIGINT ignored (unshare's doing); on Ctrl-C, SIGTERM or
+# SIGHUP it gets SIGTERM, then the daemons are stopped.
 #
 # Nothing leaks out: networks/bridges/taps live in the private netns, mounts in
 # the private mount ns, and every daemon/qemu/dnsmasq in the private PID ns, so
 # the kernel kills what is left when the namespace's init (this script) exits.
+# shellcheck disable=SC2317 # trap handlers look unreachable to shellcheck
 set -euo pipefail
 
 me=with-libvirtd
@@ -44,16 +47,16 @@ if [ "${1-}" = --inner ]; then
 	# stop_daemons: domains first (so libvirtd tears down taps cleanly), then
 	# the daemons by pid file; whatever is left dies with this PID namespace.
 	stop_daemons() {
-		local f pid i
+		local f pid
 		# NAME.pid are qemu/dnsmasq; driver.pid are libvirtd's own driver locks.
 		for f in /run/libvirt/qemu/*.pid /run/libvirt/network/*.pid; do
 			[ "${f##*/}" != driver.pid ] || continue
-			pid=$(cat "$f" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null || true
+			if pid=$(cat "$f" 2>/dev/null); then kill -TERM "$pid" 2>/dev/null || true; fi
 		done
 		for f in /run/libvirtd.pid /run/virtlogd.pid; do
 			pid=$(cat "$f" 2>/dev/null) || continue
 			kill -TERM "$pid" 2>/dev/null || continue
-			for i in $(seq 50); do
+			for _ in $(seq 50); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.1
 			done
@@ -63,7 +66,7 @@ if [ "${1-}" = --inner ]; then
 	on_signal() {
 		trap - TERM HUP
 		echo "$me: interrupted, stopping COMMAND and daemons" >&2
-		[ -n "$cmd_pid" ] && kill -TERM "$cmd_pid" 2>/dev/null
+		if [ -n "$cmd_pid" ]; then kill -TERM "$cmd_pid" 2>/dev/null || true; fi
 		stop_daemons
 		exit "$1"
 	}
@@ -114,7 +117,7 @@ if [ "${1-}" = --inner ]; then
 	LIBVIRT_LOG_OUTPUTS="3:file:$work/log/libvirtd.log" libvirtd -d {netns_fd}<&-
 
 	# The daemon probes QEMU on first start (no capability cache): a few seconds.
-	up= deadline=$((SECONDS + 20))
+	up='' deadline=$((SECONDS + 20))
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		if virsh -q -c qemu:///system version >/dev/null 2>&1; then up=1; break; fi
 		sleep 0.2
@@ -178,7 +181,7 @@ cleanup() {
 signalled=
 forward() {
 	signalled=$1
-	[ -n "$inner" ] && kill -TERM "$inner" 2>/dev/null || true
+	if [ -n "$inner" ]; then kill -TERM "$inner" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'forward 130' INT
@@ -188,7 +191,7 @@ trap 'forward 129' HUP
 # --kill-child: if unshare itself dies, the inner PID 1 gets SIGTERM and
 # cleans up; if PID 1 dies, the kernel kills everything in the namespace.
 unshare --mount --net --pid --fork --mount-proc --propagation private \
-	--kill-child=SIGTERM -- "$BASH" "$0" --inner "$work" "$netns_fd" "$@" &
+	--kill-child=SIGTERM -- "$BASH" "$(readlink -f "$0")" --inner "$work" "$netns_fd" "$@" &
 ushare=$!
 for _ in $(seq 50); do
 	inner=$(cat "/proc/$ushare/task/$ushare/children" 2>/dev/null || true)
@@ -196,6 +199,8 @@ for _ in $(seq 50); do
 	[ -n "$inner" ] && break
 	sleep 0.02
 done
+# A signal that came before we knew the inner pid.
+[ -z "$signalled" ] || forward "$signalled"
 rc=0
 # `wait` returns early when a trapped signal arrives; keep waiting for the end.
 while :; do
@@ -205,7 +210,7 @@ done
 # If unshare itself was killed, PID 1 is still cleaning up: let it finish
 # before its scratch directory goes.
 for _ in $(seq 150); do
-	[ -n "$inner" ] && kill -0 "$inner" 2>/dev/null || break
+	if [ -z "$inner" ] || ! kill -0 "$inner" 2>/dev/null; then break; fi
 	sleep 0.1
 done
 [ -z "$signalled" ] || rc=$signalled
