@@ -542,8 +542,9 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                         if (env->libvirt_version && env->libvirt_version < PF_LIBVIRT_PASST) {
                                 unsigned long v = env->libvirt_version;
                                 fail(c, pf_loc_set(i->binding_loc) ? i->binding_loc : i->loc,
-                                     "the masquerade binding needs passt, which libvirt %lu.%lu.%lu on this host cannot "
-                                     "use (9.1 or later can); use slirp, or attach interface '%s' with network: or host:",
+                                     "the masquerade binding needs passt, which libvirt %lu.%lu.%lu on this host does not "
+                                     "accept (Debian 12 builds it without passt); use slirp, or attach interface '%s' "
+                                     "with network: or host:",
                                      v / 1000000, v / 1000 % 1000, v % 1000, name);
                                 return NULL;
                         }

@@ -29,8 +29,9 @@ typedef struct pf_render_env {
         /* The PCI address of host network interface `ifname` (sriov with host.interface). */
         bool (*host_pci)(void *ud, const char *ifname, pf_pci *ret);
         void *ud;                       /* passed to the three callbacks; they may be NULL */
-        /* libvirt's version (major * 1000000 + minor * 1000 + micro), 0 when unknown. 9.0.0
-         * rejects <backend type='passt'/> (libvirt issue 462), so masquerade needs 9.1. */
+        /* libvirt's version (major * 1000000 + minor * 1000 + micro), 0 when unknown. Debian 12's
+         * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so
+         * masquerade is refused below 9.1. */
         unsigned long libvirt_version;
 } pf_render_env;
 
