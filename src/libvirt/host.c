@@ -273,7 +273,6 @@ static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **e
                 *err = pf_xasprintf("cannot list storage pools: %s", lv_reason());
                 return -1;
         }
-        int ret = 0;
         for (int i = 0; i < n; i++) {
                 virStoragePoolPtr p = pools[i];
                 const char *name = virStoragePoolGetName(p);
@@ -331,7 +330,7 @@ static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **e
         for (int i = 0; i < n; i++)
                 virStoragePoolFree(pools[i]);
         free(pools);
-        return ret;
+        return 0;
 }
 
 static char *network_xml(virNetworkPtr net) {
