@@ -205,7 +205,7 @@ cat >"$tmp/changed.xml" <<'EOF'
     <name>web1</name>
     <uuid>4b3f0a4e-1d1c-4c4e-9d6a-2f5b2f0c0d01</uuid>
     <metadata>
-      <podform:vm xmlns:podform='https://podform.dev/xmlns/1' config='vms.yaml' hash='0'>
+      <podform:vm xmlns:podform='https://podform.dev/xmlns/1' name='web1' config='vms.yaml' hash='0'>
         <podform:interface name='pxe' mac='52:54:00:00:96:41'/>
         <podform:disk name='root' pool='vms' volume='web1-root'/>
         <podform:disk name='old' pool='vms' volume='web1-old'/>
@@ -224,7 +224,7 @@ cat >"$tmp/changed.xml" <<'EOF'
   <domain type='qemu'>
     <name>old-vm</name>
     <uuid>4b3f0a4e-1d1c-4c4e-9d6a-2f5b2f0c0d02</uuid>
-    <metadata><podform:vm xmlns:podform='https://podform.dev/xmlns/1' config='vms.yaml' hash='0'/></metadata>
+    <metadata><podform:vm xmlns:podform='https://podform.dev/xmlns/1' name='old-vm' config='vms.yaml' hash='0'/></metadata>
     <memory unit='KiB'>262144</memory>
     <vcpu>1</vcpu>
     <os><type arch='x86_64'>hvm</type></os>
@@ -240,18 +240,18 @@ plan changed 2 "$tmp/changed.xml" &&
                 and change("volume", "vms/web1-root", "capacity")["old"] == str(4 << 30)
                 and by[("vm", "web1")]["landing"] == "restart" and not by[("vm", "web1")]["restart"]
                 and change("vm", "web1", "disk[vms/web1-old]")["new"] is None
-                and {(o["kind"], o["name"]) for o in p["orphans"]} == {("vm", "old-vm"), ("volume", "vms/web1-old")}
+                and {(o["kind"], o["name"]) for o in p["orphans"]} == {("vm", "old-vm")}
                 and s["delete"] == 0'
 
-# 3. The same with --prune and --allow-restart: deletions (a running VM, a volume with its
-# size) and a VM restarted now.
+# 3. The same with --prune and --allow-restart: a running VM deleted, a VM restarted now. The
+# volumes are not podform's: on the test driver nothing records them (the ownership record of a
+# test:// host lives in the process), so prune leaves them; test_plan covers volume deletions.
 plan prune 2 "$tmp/changed.xml" --prune --allow-restart &&
         check prune 'by[("vm", "web1")]["restart"] and by[("vm", "old-vm")]["op"] == "delete"
-                and by[("vm", "old-vm")]["disruptive"] and by[("volume", "vms/web1-old")]["size"] == 2 << 30
-                and not p["orphans"] and [a["op"] for a in acts][-2:] == ["delete", "delete"]'
+                and by[("vm", "old-vm")]["disruptive"] and ("volume", "vms/web1-old") not in by
+                and not p["orphans"] and [a["op"] for a in acts][-1:] == ["delete"]'
 
-# 4. Nothing declared but the Host: podform's own VMs and their volumes are deleted, VMs first,
-# and each volume waits for the VM that uses it.
+# 4. Nothing declared but the Host: podform's own VMs are deleted, and nothing else.
 cat >"$tmp/host-only.yaml" <<'EOF'
 apiVersion: podform/v1
 kind: Host
@@ -260,11 +260,11 @@ spec: {defaultStoragePool: vms}
 EOF
 files=(-f "$tmp/host-only.yaml")
 plan host-only 2 "$tmp/changed.xml" --prune &&
-        check host-only 'all(a["op"] == "delete" for a in acts) and by[("volume", "vms/web1-root")]["depends_on"] == [by[("vm", "web1")]["index"]]'
+        check host-only 'all(a["op"] == "delete" for a in acts) and {k for k in by} == {("vm", "web1"), ("vm", "old-vm")}'
 
 # 5. An empty plan: exit 0 with --detailed-exitcode, empty lists.
 plan empty 0 "$src/tests/data/hosts/kvm01.xml" &&
-        check empty 'acts == [] and p["orphans"] == [] and s == {"create": 0, "change": 0, "delete": 0, "disruptive": 0}'
+        check empty 'acts == [] and p["orphans"] == [] and p["pending_restart"] == [] and s == {"create": 0, "change": 0, "delete": 0, "disruptive": 0}'
 
 # 6. The schema rejects what podform does not print.
 if [ -s "$tmp/example.json" ]; then

@@ -59,7 +59,7 @@ static void lower(char *s) {
                 *s = (char) tolower((unsigned char) *s);
 }
 
-enum { V = 256 };       /* longest value we read: names, paths, addresses */
+enum { V = 4096 };      /* longest value we read: names, paths (PATH_MAX), addresses */
 
 /* ---- network ---- */
 
@@ -86,7 +86,7 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
         snprintf(mode_buf, sizeof(mode_buf), "%s", mode);
         pf_field_add(b, PF_LAND_RECREATE, 0, mode_buf, "forward");
 
-        char devs[1024] = "";
+        char devs[8192] = "";
         for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next)
                 if (is(c, "interface")) {
                         size_t len = strlen(devs);
@@ -160,11 +160,26 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
 
 /* ---- storage ---- */
 
+/* A path as libvirt stores it: no repeated or trailing slashes. */
+static void clean_path(char *p) {
+        char *out = p;
+        for (const char *in = p; *in; in++)
+                if (!(*in == '/' && out > p && out[-1] == '/'))
+                        *out++ = *in;
+        while (out > p + 1 && out[-1] == '/')
+                out--;
+        *out = '\0';
+}
+
+/* A pool is never moved or retyped: its volumes would vanish from libvirt's view and the VMs
+ * would get new, empty disks. */
 void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
         char v[V];
-        pf_field_add(b, PF_LAND_RECREATE, 0, attr(root, "type", v, sizeof(v)), "type");
-        pf_field_add(b, PF_LAND_RECREATE, 0, text(child(child(root, "target"), "path"), v, sizeof(v)), "path");
+        pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, attr(root, "type", v, sizeof(v)), "type");
+        text(child(child(root, "target"), "path"), v, sizeof(v));
+        clean_path(v);
+        pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, v, "path");
 }
 
 static unsigned long long scale(const char *unit) {
@@ -270,7 +285,7 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
         }
         if (*attr(child(nic, "boot"), "order", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].boot", name);
-        char ports[1024] = "";
+        char ports[16384] = "";
         for (xmlNodePtr c = nic->children; c; c = c->next)
                 if (is(c, "portForward")) {
                         attr(c, "proto", v, sizeof(v));
@@ -283,7 +298,8 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
                 }
         if (*ports)
                 pf_field_add(b, PF_LAND_RESTART, flags, ports, "iface[%s].ports", name);
-        if (!strcmp(type, "network") && !(flags & PF_FIELD_SPARSE))
+        /* someone else's NIC uses the network all the same: prune must see it */
+        if (!strcmp(type, "network"))
                 pf_need_add(b, PF_R_NETWORK, src);
 }
 
@@ -331,7 +347,7 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
                                    scale(*attr(mem, "unit", u, sizeof(u)) ? u : "KiB");
         snprintf(v, sizeof(v), "%llu KiB", bytes / 1024);
         pf_field_add(b, PF_LAND_RESTART, 0, v, "memory");
-        char boot[V] = "";
+        char boot[256] = "";
         for (xmlNodePtr c = os ? os->children : NULL; c; c = c->next)
                 if (is(c, "boot")) {
                         size_t len = strlen(boot);

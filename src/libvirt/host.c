@@ -374,6 +374,16 @@ static int observe_networks(pf_lv_host *h, pf_objset *have, pf_fields *fb, char 
         return 0;
 }
 
+/* Whether podform created this domain: its metadata names it (a copy made with virt-clone
+ * carries the metadata of its original, under another name). */
+static bool created_as(xmlDocPtr doc, const char *name) {
+        xmlNodePtr md = pf_lv_domain_metadata(doc);
+        xmlChar *recorded = md ? xmlGetProp(md, BAD_CAST "name") : NULL;
+        bool same = recorded && !strcmp((const char *) recorded, name);
+        xmlFree(recorded);
+        return same;
+}
+
 /* Domains are listed first and read later: their interface names may come from the desired
  * definition (a domain declared but not created by podform). */
 static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
@@ -388,15 +398,16 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
                 char uuid[VIR_UUID_STRING_BUFLEN];
                 char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
                 xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
-                int active = virDomainIsActive(dom), autostart = 0, persistent = virDomainIsPersistent(dom);
-                if (doc && persistent == 1 && virDomainGetUUIDString(dom, uuid) == 0 && active >= 0 &&
+                /* transient domains too: they use networks and volumes, CPUs and memory */
+                int active = virDomainIsActive(dom), autostart = 0;
+                if (doc && virDomainGetUUIDString(dom, uuid) == 0 && active >= 0 &&
                     virDomainGetAutostart(dom, &autostart) == 0) {
                         const char *name = virDomainGetName(dom);
                         pf_obj *o = pf_objset_add(have, PF_R_DOMAIN, name);
                         o->xml = pf_arena_strdup(&have->arena, xml);
                         o->uuid = pf_arena_strdup(&have->arena, uuid);
                         o->active = active;
-                        o->owned = pf_lv_domain_metadata(doc) != NULL;
+                        o->owned = created_as(doc, name);
                         keep_doc(h, PF_R_DOMAIN, name, TAKE_PTR(doc), autostart);
                         if (active) {
                                 char *run = virDomainGetXMLDesc(dom, 0);
@@ -412,6 +423,14 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
         return 0;
 }
 
+/* QEMU runs memory rounded up to whole MiB; the persistent definition keeps what was asked. */
+static bool same_memory(const pf_field *a, const pf_field *b) {
+        if (strcmp(a->key, "memory"))
+                return false;
+        unsigned long long x = strtoull(a->value, NULL, 10), y = strtoull(b->value, NULL, 10);
+        return (x + 1023) / 1024 == (y + 1023) / 1024;
+}
+
 /* Whether the running definition matches the persistent one on what lands at restart: a
  * difference is a change applied to the definition that waits for the next boot. */
 static bool same_boot_fields(const pf_fields *persistent, const pf_fields *running) {
@@ -422,7 +441,7 @@ static bool same_boot_fields(const pf_fields *persistent, const pf_fields *runni
                 bool found = false;
                 for (size_t j = 0; j < running->n && !found; j++)
                         if (!strcmp(running->v[j].key, p->key)) {
-                                if (strcmp(running->v[j].value, p->value))
+                                if (strcmp(running->v[j].value, p->value) && !same_memory(p, &running->v[j]))
                                         return false;
                                 found = true;
                         }
@@ -457,28 +476,6 @@ static void read_domains(pf_lv_host *h, pf_objset *have, const pf_objset *want, 
                 pf_field_add(fb, PF_LAND_LIVE, PF_FIELD_STOPS, o->active ? "yes" : "no", "running");
                 pf_field_add(fb, PF_LAND_LIVE, 0, ld->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(fb, o);
-        }
-}
-
-/* A volume is podform's when a podform domain records it. */
-static void own_volumes(pf_objset *have, pf_lv_host *h) {
-        pf_objset_index(have);
-        for (size_t i = 0; i < h->n_docs; i++) {
-                xmlNodePtr md = pf_lv_domain_metadata(h->docs[i].doc);
-                for (xmlNodePtr c = md ? md->children : NULL; c; c = c->next) {
-                        if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "disk"))
-                                continue;
-                        xmlChar *pool = xmlGetProp(c, BAD_CAST "pool"), *vol = xmlGetProp(c, BAD_CAST "volume");
-                        if (pool && vol) {
-                                char name[512];
-                                snprintf(name, sizeof(name), "%s/%s", (char *) pool, (char *) vol);
-                                pf_obj *o = (pf_obj *) pf_objset_find(have, PF_R_VOLUME, name);
-                                if (o)
-                                        o->owned = true;
-                        }
-                        xmlFree(pool);
-                        xmlFree(vol);
-                }
         }
 }
 
@@ -552,7 +549,6 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                 pf_fields_free(&fb);
                 return -1;
         }
-        own_volumes(have, h);
         pf_objset_index(have);
 
         /* desired: the renderer needs the live MACs of owned domains, which need their fields */
@@ -863,19 +859,7 @@ static int pool_change(pf_lv_host *h, const pf_action *a, char **err) {
         }
         int r = 0;
         bool active = a->have->active;
-        if (needs_redefine(a, PF_LAND_RECREATE)) {
-                _cleanup_free_ char *xml = with_uuid(a->want->xml, a->have->uuid);
-                virStoragePoolPtr np = NULL;
-                if (active && MUTATE(h, virStoragePoolDestroy(p)) < 0)
-                        *err = lv_error("cannot stop storage pool", a->name), r = -1;
-                else if (!(np = MUTATE(h, virStoragePoolDefineXML(h->conn, xml, 0))))
-                        *err = lv_error("cannot redefine storage pool", a->name), r = -1;
-                else if (MUTATE(h, virStoragePoolBuild(np, 0)) < 0)
-                        *err = lv_error("cannot build storage pool", a->name), r = -1;
-                if (np)
-                        virStoragePoolFree(np);
-                active = false;
-        }
+        /* type and path never change (plan errors): only the state does */
         if (r == 0 && a->want->active && !active && MUTATE(h, virStoragePoolCreate(p, 0)) < 0)
                 *err = lv_error("cannot start storage pool", a->name), r = -1;
         if (r == 0 && !a->want->active && active && MUTATE(h, virStoragePoolDestroy(p)) < 0)
@@ -1062,33 +1046,35 @@ static char *node_xml(xmlDocPtr doc, xmlNodePtr n) {
 }
 
 /* DHCP hosts and ranges change in place, through virNetworkUpdate: dnsmasq reloads, guests
- * keep their link. */
+ * keep their link. Every old entry goes first, then the new ones are added: an entry that
+ * moves its address, name or MAC to another would collide with it otherwise, and libvirt's
+ * MODIFY picks the first entry matching any of the three, which may be the wrong one. */
 static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *a, char **err) {
         xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
         unsigned flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG | (a->have->active ? VIR_NETWORK_UPDATE_AFFECT_LIVE : 0);
         int r = 0;
-        for (size_t i = 0; i < a->changes.n && r == 0 && want && have; i++) {
-                const pf_change *c = &a->changes.v[i];
-                if (!strstr(c->key, ".dhcp.host[") && !strstr(c->key, ".dhcp.range["))
-                        continue;
-                int wi = 0, hi = 0;
-                bool is_host = false;
-                xmlNodePtr wn = c->new_value ? find_dhcp_entry(want, c->key, &wi, &is_host) : NULL;
-                xmlNodePtr hn = c->old_value ? find_dhcp_entry(have, c->key, &hi, &is_host) : NULL;
-                int section = is_host ? VIR_NETWORK_SECTION_IP_DHCP_HOST : VIR_NETWORK_SECTION_IP_DHCP_RANGE;
-                if (hn && (!wn || !is_host)) {
-                        _cleanup_free_ char *x = node_xml(have, hn);
-                        if (MUTATE(h, virNetworkUpdate(n, VIR_NETWORK_UPDATE_COMMAND_DELETE, section, hi, x, flags)) < 0)
+        for (int adding = 0; adding < 2 && r == 0 && want && have; adding++) {
+                for (size_t i = 0; i < a->changes.n && r == 0; i++) {
+                        const pf_change *c = &a->changes.v[i];
+                        if (!strstr(c->key, ".dhcp.host[") && !strstr(c->key, ".dhcp.range["))
+                                continue;
+                        if (!(adding ? c->new_value : c->old_value))
+                                continue;
+                        int index = 0;
+                        bool is_host = false;
+                        xmlDocPtr doc = adding ? want : have;
+                        xmlNodePtr entry = find_dhcp_entry(doc, c->key, &index, &is_host);
+                        if (!entry)
+                                continue;
+                        _cleanup_free_ char *x = node_xml(doc, entry);
+                        int section = is_host ? VIR_NETWORK_SECTION_IP_DHCP_HOST : VIR_NETWORK_SECTION_IP_DHCP_RANGE;
+                        unsigned cmd = adding ? VIR_NETWORK_UPDATE_COMMAND_ADD_LAST : VIR_NETWORK_UPDATE_COMMAND_DELETE;
+                        if (MUTATE(h, virNetworkUpdate(n, cmd, section, index, x, flags)) < 0) {
+                                *err = pf_xasprintf("cannot %s %s of network %s in place: %s", adding ? "add" : "remove",
+                                                    c->key, a->name, lv_reason());
                                 r = -1;
+                        }
                 }
-                if (r == 0 && wn) {
-                        _cleanup_free_ char *x = node_xml(want, wn);
-                        unsigned cmd = hn && is_host ? VIR_NETWORK_UPDATE_COMMAND_MODIFY : VIR_NETWORK_UPDATE_COMMAND_ADD_LAST;
-                        if (MUTATE(h, virNetworkUpdate(n, cmd, section, wi, x, flags)) < 0)
-                                r = -1;
-                }
-                if (r < 0)
-                        *err = pf_xasprintf("cannot update %s of network %s in place: %s", c->key, a->name, lv_reason());
         }
         xmlFreeDoc(want);
         xmlFreeDoc(have);

@@ -310,7 +310,8 @@ xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format f
         xmlDocPtr doc = new_doc("volume", &root);
         text_child(root, "name", name);
         char buf[24];
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) capacity);
+        /* whole KiB, as qemu-img creates it: else the live size reads larger than declared */
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) ((capacity + 1023) / 1024 * 1024));
         xmlNodePtr cap = text_child(root, "capacity", buf);
         prop(cap, "unit", "bytes");
         /* thin: without it libvirt preallocates raw volumes in full */
@@ -694,6 +695,8 @@ static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, u
         xmlNodePtr pvm = child(md, "vm");
         xmlNsPtr ns = xml_check(xmlNewNs(pvm, BAD_CAST PF_XMLNS, BAD_CAST PF_XMLNS_PREFIX));
         xmlSetNs(pvm, ns);
+        /* the name it was created under: a copy (virt-clone copies metadata) is not podform's */
+        prop(pvm, "name", vm->meta.name);
         prop(pvm, "config", vm->meta.loc.src && vm->meta.loc.src->path ? vm->meta.loc.src->path : "");
         char buf[24];
         snprintf(buf, sizeof(buf), "%016llx", (unsigned long long) hash);

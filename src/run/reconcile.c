@@ -74,8 +74,9 @@ static void later_release(const pf_model *m, pf_diags *d) {
 }
 
 static bool ask(const pf_run_opts *o, size_t n) {
-        fprintf(o->out, "Delete the %zu object%s marked for deletion above? Type 'yes' to go on: ", n, n == 1 ? "" : "s");
-        fflush(o->out);
+        /* on stderr: the prompt must show even with -q */
+        fprintf(o->err, "Delete the %zu object%s marked for deletion above? Type 'yes' to go on: ", n, n == 1 ? "" : "s");
+        fflush(o->err);
         char line[64];
         if (!fgets(line, sizeof(line), stdin))
                 return false;
@@ -129,7 +130,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         unsigned long calls_before = pf_lv_mutations(h);
         pf_diags d = { 0 };
         later_release(&scoped, &d);
-        stage s;
+        stage s = { 0 };
         int ret = build_plan(h, &env, &po, &s, &d, o->err);
         if (ret == 0 && d.n_errors) {
                 fflush(o->out);
@@ -178,8 +179,15 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
 
         /* Verify: observe again; whatever still differs did not take effect. */
         pf_diags vd = { 0 };
-        stage v;
+        stage v = { 0 };
         int vr = build_plan(h, &env, &po, &v, &vd, o->err);
+        if (vd.n_errors) {      /* the host as it is now cannot be planned again: say why */
+                fputs("Verify: planning again against the host as it is now fails:\n", o->out);
+                fflush(o->out);
+                pf_diag_sort(&vd);
+                pf_diag_print(&vd, o->err, o->color);
+                vr = -1;
+        }
         pf_diag_free(&vd);
         size_t left = vr == 0 ? v.plan.actions.n : 1;
         if (vr == 0 && left && r.n_failed + r.n_skipped == 0) {

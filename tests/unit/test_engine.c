@@ -155,6 +155,14 @@ static void expect_clean(pf_lv_host *h) {
         run_result_free(&r);
 }
 
+static void expect_clean_with(pf_lv_host *h, const char *yaml) {
+        run_result r = run(h, false, yaml, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("plan after apply is not empty (exit %d):\n%s%s", r.code, r.out, r.err);
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+}
+
 static void apply_ok(pf_lv_host *h, const char *yaml, bool prune) {
         run_result r = run(h, true, yaml, prune);
         if (r.code != PF_EXIT_OK)
@@ -307,8 +315,6 @@ static void test_change_needs_restart(void **state) {
         assert_int_equal(r.code, PF_EXIT_OK);
         run_result_free(&r);
 
-        pf_config c;
-        (void) c;
         r = run(h, false, yaml, false);
         /* only pxe1 declared now: the rest is owned and undeclared, listed as orphans */
         assert_int_equal(r.code, PF_EXIT_CHANGES);
@@ -363,8 +369,9 @@ static void test_dhcp_edit_is_live(void **state) {
         run_result_free(&r);
         r = run_variant(h, true, "Network", "lab", lab_edit, false);
         assert_int_equal(r.code, PF_EXIT_OK);
-        /* three entries: modify one host, add one, replace one range (delete + add) */
-        assert_int_equal(r.calls, 4);
+        /* old entries out first, then the new in: host db2 and the range are replaced (2 + 2),
+         * the new host added (1) */
+        assert_int_equal(r.calls, 5);
         run_result_free(&r);
         _cleanup_free_ char *uuid2 = net_uuid(h, "lab");
         assert_string_equal(uuid, uuid2);
@@ -632,6 +639,129 @@ static void test_masquerade_needs_newer_libvirt(void **state) {
         pf_lv_close(h);
 }
 
+static const char lab_swap_before[] =
+        "apiVersion: podform/v1\nkind: Network\nmetadata: {name: lab}\nspec:\n"
+        "  forward: none\n  bridge: {name: virbr-lab}\n  domain: lab.example\n"
+        "  ips:\n    - address: 10.77.0.1\n      prefix: 24\n      dhcp:\n"
+        "        ranges: [{start: 10.77.0.100, end: 10.77.0.199}]\n"
+        "        hosts: [{mac: \"52:54:00:77:00:20\", ip: 10.77.0.11, name: b},\n"
+        "                {mac: \"52:54:00:77:00:10\", ip: 10.77.0.10, name: db2}]\n";
+static const char lab_swap_after[] =
+        "apiVersion: podform/v1\nkind: Network\nmetadata: {name: lab}\nspec:\n"
+        "  forward: none\n  bridge: {name: virbr-lab}\n  domain: lab.example\n"
+        "  ips:\n    - address: 10.77.0.1\n      prefix: 24\n      dhcp:\n"
+        "        ranges: [{start: 10.77.0.100, end: 10.77.0.199}]\n"
+        "        hosts: [{mac: \"52:54:00:77:00:10\", ip: 10.77.0.11, name: db2},\n"
+        "                {mac: \"52:54:00:77:00:05\", ip: 10.77.0.10, name: c}]\n";
+
+/* Leases that trade addresses: every old entry leaves before a new one comes, so libvirt
+ * never sees two entries with one address, and the network ends exactly as declared. */
+static void test_dhcp_swap_converges(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run_variant(h, true, "Network", "lab", lab_swap_before, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        r = run_variant(h, true, "Network", "lab", lab_swap_after, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("exit %d:\n%s%s", r.code, r.out, r.err);
+        run_result_free(&r);
+        _cleanup_free_ char *x = net_xml(h, "lab");
+        expect_contains(x, "<host mac='52:54:00:77:00:10' name='db2' ip='10.77.0.11'/>");
+        expect_contains(x, "<host mac='52:54:00:77:00:05' name='c' ip='10.77.0.10'/>");
+        assert_null(strstr(x, "52:54:00:77:00:20"));
+        r = run_variant(h, true, "Network", "lab", lab_swap_after, false);
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* A podform network that a hand-made VM uses is not pruned: a plan error names both. */
+static void test_prune_spares_network_in_foreign_use(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        static const char byhand[] =
+                "<domain type='test'><name>byhand</name><memory>131072</memory><os><type>hvm</type></os>"
+                "<devices><interface type='network'><mac address='52:54:00:aa:bb:cc'/><source network='lab'/>"
+                "</interface></devices></domain>";
+        virDomainPtr d = virDomainDefineXML(pf_lv_conn(h), byhand);
+        assert_non_null(d);
+        virDomainFree(d);
+        /* the example without lab, and without db2 which used it */
+        run_result r = run_variant(h, true, "Network", "lab",
+                                   "#only\napiVersion: podform/v1\nkind: Host\nmetadata: {name: kvm02}\n"
+                                   "spec: {defaultStoragePool: vms}\n", true);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "prune would delete network lab, but vm byhand (not podform's) still uses it");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* A copy of a podform VM made by hand (virt-clone copies <metadata>) is not podform's. */
+static void test_clone_is_not_owned(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, NULL, false);
+        char *x = dom_xml(h, "pxe1");
+        char *name = strstr(x, "<name>pxe1</name>"), *uuid = strstr(x, "<uuid>");
+        assert_non_null(name);
+        assert_non_null(uuid);
+        memcpy(name, "<name>pxe9</name>", strlen("<name>pxe9</name>"));
+        char *end = strstr(uuid, "</uuid>");
+        memmove(uuid, end + strlen("</uuid>"), strlen(end + strlen("</uuid>")) + 1);
+        virDomainPtr d = virDomainDefineXML(pf_lv_conn(h), x);
+        free(x);
+        assert_non_null(d);
+        virDomainFree(d);
+        run_result r = run(h, false, NULL, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_null(strstr(r.out, "pxe9"));
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char pool_slashes[] =
+        "apiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: p2}\n"
+        "spec: {type: dir, path: /var/lib/libvirt/images//p2/}\n";
+static const char pool_moved[] =
+        "apiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: p2}\n"
+        "spec: {type: dir, path: /srv/p2}\n";
+
+/* Paths compare as libvirt stores them; a pool is never moved (its volumes would vanish). */
+static void test_pool_path(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, pool_slashes, false);
+        expect_clean_with(h, pool_slashes);
+        run_result r = run(h, true, pool_moved, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "pool p2: path cannot change from /var/lib/libvirt/images/p2 to /srv/p2 without losing its data");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+static const char decimal_disk[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: dec}\nspec:\n  running: false\n"
+        "  domain:\n    type: qemu\n    memory: 1G\n"
+        "    devices:\n      disks: [{name: root, size: 1G}]\n"
+        "      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: maas}]\n";
+
+/* Decimal sizes: the volume is created in whole KiB, as qemu-img does, and reads back equal. */
+static void test_decimal_sizes(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, decimal_disk, false);
+        unsigned long long cap = 0;
+        assert_true(volume_exists(h, "vms", "dec-root", &cap));
+        assert_int_equal(cap, 1000000512ULL);
+        expect_clean_with(h, decimal_disk);
+        pf_lv_close(h);
+}
+
 /* Fault injection: the N-th mutating call of a representative sequence fails, for every N:
  * apply the example from scratch (creations), edit DHCP leases in place and restructure a
  * network, then prune a running VM and its volumes. The failed run reports the failure (exit 3
@@ -725,6 +855,11 @@ int main(void) {
                 cmocka_unit_test(test_masquerade_needs_newer_libvirt),
                 cmocka_unit_test(test_adopted_vm_is_never_pruned),
                 cmocka_unit_test(test_removed_disk_volume_stays_owned),
+                cmocka_unit_test(test_dhcp_swap_converges),
+                cmocka_unit_test(test_prune_spares_network_in_foreign_use),
+                cmocka_unit_test(test_clone_is_not_owned),
+                cmocka_unit_test(test_pool_path),
+                cmocka_unit_test(test_decimal_sizes),
                 cmocka_unit_test(test_every_fault_converges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
