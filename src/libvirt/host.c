@@ -673,27 +673,6 @@ static bool want_yes(const pf_action *a, const char *key) {
         return f && !strcmp(f->value, "yes");
 }
 
-/* The desired definition with the live UUID, so libvirt updates instead of refusing a second
- * object of the same name. */
-static char *with_uuid(const char *xml, const char *uuid) {
-        xmlDocPtr doc = parse_xml(xml);
-        if (!doc)
-                return NULL;
-        xmlNodePtr root = xmlDocGetRootElement(doc);
-        xmlNodePtr name = root->children;
-        while (name && (name->type != XML_ELEMENT_NODE || xmlStrcmp(name->name, BAD_CAST "name")))
-                name = name->next;
-        xmlNodePtr u = xmlNewNode(NULL, BAD_CAST "uuid");
-        xmlNodeSetContent(u, BAD_CAST uuid);
-        if (name)
-                xmlAddNextSibling(name, u);
-        else
-                xmlAddChild(root, u);
-        char *out = pf_xml_dump(doc);
-        xmlFreeDoc(doc);
-        return out;
-}
-
 static bool elem(xmlNodePtr n, const char *name) {
         return n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST name);
 }
@@ -737,71 +716,147 @@ static xmlNodePtr same_device(xmlNodePtr devices, xmlNodePtr dev) {
         return NULL;
 }
 
-/* The definition to send for a domain that exists: the desired one, plus what podform does not
- * own in the live one (devices added by hand or by libvirt: controllers, graphics, a CD-ROM),
- * and the PCI addresses libvirt gave podform's own devices, so no slot moves. */
-static char *merge_domain(const char *want_xml, const char *have_xml, const char *uuid) {
-        _cleanup_free_ char *xml = with_uuid(want_xml, uuid);
-        xmlDocPtr want = xml ? parse_xml(xml) : NULL, have = parse_xml(have_xml);
-        if (!want || !have) {
-                xmlFreeDoc(want);
-                xmlFreeDoc(have);
-                return NULL;
+/* Element helpers for merging: the live definition is the base, podform's parts replace
+ * their live counterparts, and everything else (a UEFI loader, <clock>, <cpu mode>, a title,
+ * other tools' metadata, devices added by hand, the PCI slots libvirt chose) is kept. */
+static void drop_children(xmlNodePtr parent, const char *name) {
+        for (xmlNodePtr c = parent ? parent->children : NULL, next; c; c = next) {
+                next = c->next;
+                if (elem(c, name)) {
+                        xmlUnlinkNode(c);
+                        xmlFreeNode(c);
+                }
         }
-        xmlNodePtr wdev = first_child(xmlDocGetRootElement(want), "devices");
-        xmlNodePtr hdev = first_child(xmlDocGetRootElement(have), "devices");
-        for (xmlNodePtr c = hdev ? hdev->children : NULL; c && wdev; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || elem(c, "serial") || elem(c, "console"))
-                        continue;
-                bool ours_kind = elem(c, "interface") || (elem(c, "disk") && prop_eq(c, "type", "volume"));
-                xmlNodePtr mine = ours_kind ? same_device(wdev, c) : NULL;
-                if (mine) {
+}
+
+/* Replace the live `name` children of `base` with copies of those in `from` (none: removed). */
+static void replace_children(xmlNodePtr base, xmlNodePtr from, const char *name) {
+        drop_children(base, name);
+        for (xmlNodePtr c = from ? from->children : NULL; c; c = c->next)
+                if (elem(c, name))
+                        xmlAddChild(base, xmlCopyNode(c, 1));
+}
+
+static xmlNodePtr ensure_child(xmlNodePtr parent, const char *name) {
+        xmlNodePtr c = first_child(parent, name);
+        return c ? c : xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+}
+
+static void copy_prop(xmlNodePtr to, xmlNodePtr from, const char *name) {
+        xmlChar *v = xmlGetProp(from, BAD_CAST name);
+        if (v)
+                xmlSetProp(to, BAD_CAST name, v);
+        else
+                xmlUnsetProp(to, BAD_CAST name);
+        xmlFree(v);
+}
+
+/* Whether the live device `c` is podform's: declared now (same identity in `wdev`) or recorded
+ * in the live podform metadata (declared once, dropped since). */
+static bool ours(xmlNodePtr c, xmlNodePtr wdev, xmlNodePtr recorded) {
+        if (elem(c, "interface")) {
+                if (same_device(wdev, c))
+                        return true;
+                xmlChar *mac = xmlGetProp(first_child(c, "mac"), BAD_CAST "address");
+                bool found = false;
+                for (xmlNodePtr r = recorded ? recorded->children : NULL; r && mac; r = r->next)
+                        if (elem(r, "interface") && prop_eq(r, "mac", (char *) mac))
+                                found = true;
+                xmlFree(mac);
+                return found;
+        }
+        if (!elem(c, "disk") || !prop_eq(c, "type", "volume"))
+                return false;
+        if (same_device(wdev, c))
+                return true;
+        xmlNodePtr s = first_child(c, "source");
+        bool found = false;
+        for (xmlNodePtr r = recorded ? recorded->children : NULL; r && s; r = r->next)
+                if (elem(r, "disk")) {
+                        xmlChar *pool = xmlGetProp(r, BAD_CAST "pool"), *vol = xmlGetProp(r, BAD_CAST "volume");
+                        if (pool && vol && prop_eq(s, "pool", (char *) pool) && prop_eq(s, "volume", (char *) vol))
+                                found = true;
+                        xmlFree(pool);
+                        xmlFree(vol);
+                }
+        return found;
+}
+
+/* The definition to send for a domain that exists. */
+static char *merge_domain(const char *want_xml, const char *have_xml) {
+        xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
+        char *out = NULL;
+        if (want && have) {
+                xmlNodePtr w = xmlDocGetRootElement(want), h = xmlDocGetRootElement(have);
+                copy_prop(h, w, "type");
+                replace_children(h, w, "memory");
+                drop_children(h, "currentMemory");      /* libvirt sets it to memory */
+                replace_children(h, w, "vcpu");
+                xmlNodePtr hos = ensure_child(h, "os"), wos = first_child(w, "os");
+                replace_children(hos, wos, "type");
+                replace_children(hos, wos, "boot");
+                if (!first_child(h, "features"))
+                        replace_children(h, w, "features");
+                xmlNodePtr wtopo = first_child(first_child(w, "cpu"), "topology");
+                if (wtopo)
+                        replace_children(ensure_child(h, "cpu"), first_child(w, "cpu"), "topology");
+                /* ownership stays as it was: a VM podform did not create gets no mark */
+                xmlNodePtr recorded = pf_lv_domain_metadata(have), mine = pf_lv_domain_metadata(want);
+                xmlNodePtr hmd = recorded ? recorded->parent : NULL;
+                xmlNodePtr keep_recorded = recorded ? xmlCopyNode(recorded, 1) : NULL;
+                if (recorded) {
+                        xmlUnlinkNode(recorded);
+                        xmlFreeNode(recorded);
+                        xmlAddChild(hmd, xmlDocCopyNode(mine, have, 1));
+                }
+                xmlNodePtr wdev = first_child(w, "devices"), hdev = ensure_child(h, "devices");
+                for (xmlNodePtr c = hdev->children, next; c; c = next) {
+                        next = c->next;
+                        if (c->type != XML_ELEMENT_NODE)
+                                continue;
+                        bool replaced = (elem(c, "serial") || elem(c, "console")) && first_child(wdev, (const char *) c->name);
+                        if (!replaced && !ours(c, wdev, keep_recorded))
+                                continue;
+                        /* keep the slot libvirt gave the device, so the guest sees no move */
+                        xmlNodePtr mine_dev = elem(c, "interface") || elem(c, "disk") ? same_device(wdev, c) : NULL;
                         xmlNodePtr addr = first_child(c, "address");
-                        if (addr && !first_child(mine, "address"))
-                                xmlAddChild(mine, xmlCopyNode(addr, 1));
-                        continue;
+                        if (mine_dev && addr && !first_child(mine_dev, "address"))
+                                xmlAddChild(mine_dev, xmlCopyNode(addr, 1));
+                        xmlUnlinkNode(c);
+                        xmlFreeNode(c);
                 }
-                /* an interface podform once had but no longer declares is dropped by the
-                 * definition; one it never had is kept */
-                if (elem(c, "interface") && pf_lv_domain_metadata(have)) {
-                        xmlChar *mac = xmlGetProp(first_child(c, "mac"), BAD_CAST "address");
-                        bool recorded = false;
-                        for (xmlNodePtr r = pf_lv_domain_metadata(have)->children; r && mac; r = r->next)
-                                if (elem(r, "interface") && prop_eq(r, "mac", (char *) mac))
-                                        recorded = true;
-                        xmlFree(mac);
-                        if (recorded)
-                                continue;
-                }
-                if (elem(c, "disk") && prop_eq(c, "type", "volume") && pf_lv_domain_metadata(have)) {
-                        xmlNodePtr s = first_child(c, "source");
-                        bool recorded = false;
-                        for (xmlNodePtr r = pf_lv_domain_metadata(have)->children; r; r = r->next)
-                                if (elem(r, "disk") && s) {
-                                        xmlChar *pool = xmlGetProp(r, BAD_CAST "pool"), *vol = xmlGetProp(r, BAD_CAST "volume");
-                                        if (pool && vol && prop_eq(s, "pool", (char *) pool) && prop_eq(s, "volume", (char *) vol))
-                                                recorded = true;
-                                        xmlFree(pool);
-                                        xmlFree(vol);
-                                }
-                        if (recorded)
-                                continue;
-                }
-                xmlAddChild(wdev, xmlCopyNode(c, 1));
+                for (xmlNodePtr c = wdev ? wdev->children : NULL; c; c = c->next)
+                        if (c->type == XML_ELEMENT_NODE)
+                                xmlAddChild(hdev, xmlDocCopyNode(c, have, 1));
+                xmlFreeNode(keep_recorded);
+                out = pf_xml_dump(have);
         }
-        /* a VM podform did not create stays someone else's: no ownership mark, so prune never
-         * deletes it */
-        xmlNodePtr mine = pf_lv_domain_metadata(want);
-        if (mine && !pf_lv_domain_metadata(have)) {
-                xmlNodePtr md = mine->parent;
-                xmlUnlinkNode(mine);
-                xmlFreeNode(mine);
-                if (!md->children) {
-                        xmlUnlinkNode(md);
-                        xmlFreeNode(md);
-                }
+        xmlFreeDoc(want);
+        xmlFreeDoc(have);
+        return out;
+}
+
+/* The definition to send for a network that exists: the live one with podform's elements
+ * replaced, so what podform does not manage (DNS entries, port groups, the MAC of the
+ * bridge, a bridge name libvirt chose) stays. */
+static char *merge_network(const char *want_xml, const char *have_xml) {
+        xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
+        char *out = NULL;
+        if (want && have) {
+                xmlNodePtr w = xmlDocGetRootElement(want), h = xmlDocGetRootElement(have);
+                replace_children(h, w, "forward");
+                xmlNodePtr hbr = first_child(h, "bridge"), wbr = first_child(w, "bridge");
+                xmlChar *live_name = hbr ? xmlGetProp(hbr, BAD_CAST "name") : NULL;
+                replace_children(h, w, "bridge");
+                hbr = first_child(h, "bridge");
+                if (live_name && wbr && !xmlHasProp(wbr, BAD_CAST "name") && hbr)
+                        xmlSetProp(hbr, BAD_CAST "name", live_name);
+                xmlFree(live_name);
+                replace_children(h, w, "mtu");
+                replace_children(h, w, "domain");
+                replace_children(h, w, "ip");
+                out = pf_xml_dump(have);
         }
-        char *out = pf_xml_dump(want);
         xmlFreeDoc(want);
         xmlFreeDoc(have);
         return out;
@@ -1090,7 +1145,7 @@ static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
         int r = 0;
         bool active = a->have->active;
         if (needs_redefine(a, PF_LAND_RECREATE)) {
-                _cleanup_free_ char *xml = with_uuid(a->want->xml, a->have->uuid);
+                _cleanup_free_ char *xml = merge_network(a->want->xml, a->have->xml);
                 virNetworkPtr nn = NULL;
                 /* stop, then define: an inactive network takes the new definition at once on
                  * every driver (an active one may keep the old one until it restarts) */
@@ -1232,7 +1287,7 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
         if (active && redefine)
                 r = domain_hotplug(h, d, a, err);
         if (r == 0 && redefine) {
-                _cleanup_free_ char *xml = merge_domain(a->want->xml, a->have->xml, a->have->uuid);
+                _cleanup_free_ char *xml = merge_domain(a->want->xml, a->have->xml);
                 virDomainPtr nd = xml ? MUTATE(h, virDomainDefineXML(h->conn, xml)) : NULL;
                 if (!nd)
                         *err = lv_error("cannot redefine VM", a->name), r = -1;

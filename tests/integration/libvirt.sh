@@ -63,11 +63,17 @@ expect "second plan is empty" 0 '^No changes: the host matches the configuration
 expect "second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls\.$' pf apply --yes
 
 # A change that needs a restart is written, flagged, and the VM keeps running.
+# A CD-ROM added by hand to a podform VM is not podform's: it stays through the change.
+cat >"$work/cdrom.xml" <<'XML'
+<disk type='file' device='cdrom'><target dev='sdc' bus='sata'/><readonly/></disk>
+XML
+virsh attach-device db2 "$work/cdrom.xml" --config >/dev/null
 sed -i 's/memory: 1Gi/memory: 768Mi/' "$cfg/host/vms.yaml"
 expect "memory change is planned with !" 2 '^    memory: 1048576 KiB -> 786432 KiB  \[restart\]$' pf plan --detailed-exitcode
 expect "memory change applies" 0 '^Verify: observed the host again' pf apply --yes
 check "new memory in the definition, VM still running" bash -c '
 	virsh dumpxml --inactive db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
+check "the hand-added CD-ROM is still there" bash -c 'grep -q "device=.cdrom." <<<"$(virsh dumpxml --inactive db2)"'
 expect "the plan says db2 waits for a restart" 0 'vm db2 runs an older definition than the one written' pf plan --detailed-exitcode
 expect "--allow-restart restarts it" 0 '^! vm db2 \(restarted now\)$' pf apply --yes --allow-restart --shutdown-timeout 2
 check "db2 runs with the new memory" bash -c '

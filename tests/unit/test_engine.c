@@ -578,6 +578,11 @@ static void test_adopted_vm_is_never_pruned(void **state) {
         _cleanup_free_ char *x = dom_xml(h, "handmade-vm");
         expect_contains(x, "<memory unit='KiB'>1048576</memory>");
         assert_null(strstr(x, "podform.dev"));
+        /* what podform does not manage is kept */
+        expect_contains(x, "<title>made by hand</title>");
+        expect_contains(x, "<on_reboot>destroy</on_reboot>");
+        expect_contains(x, "<source file='/srv/iso/install.iso'/>");
+        expect_contains(x, "<uuid>4b3f0a4e-1d1c-4c4e-9d6a-2f5b2f0c0a02</uuid>");
         r = run_variant(h, true, NULL, NULL, NULL, true);
         assert_int_equal(r.code, PF_EXIT_OK);
         assert_null(strstr(r.out, "handmade"));
@@ -762,6 +767,34 @@ static void test_decimal_sizes(void **state) {
         pf_lv_close(h);
 }
 
+static const char adopt_handmade_net[] =
+        "apiVersion: podform/v1\nkind: Network\nmetadata: {name: handmade}\nspec:\n"
+        "  forward: route\n  bridge: {name: virbr9}\n"
+        "  ips:\n    - address: 192.168.209.1\n      prefix: 24\n      dhcp:\n"
+        "        ranges: [{start: 192.168.209.2, end: 192.168.209.254}]\n";
+
+/* A declared network podform did not create: restructured in place, its DNS entries kept. */
+static void test_adopted_network_keeps_the_rest(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("foreign.xml");
+        _cleanup_free_ char *uuid = net_uuid(h, "handmade");
+        run_result r = run_variant(h, true, NULL, NULL, adopt_handmade_net, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("exit %d:\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "! network handmade (recreate; not created by podform: only declared fields are managed)");
+        run_result_free(&r);
+        _cleanup_free_ char *x = net_xml(h, "handmade"), *uuid2 = net_uuid(h, "handmade");
+        expect_contains(x, "<forward mode='route'/>");
+        expect_contains(x, "<hostname>printer</hostname>");
+        assert_string_equal(uuid, uuid2);
+        /* still not podform's: pruned never */
+        r = run_variant(h, true, NULL, NULL, NULL, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_null(strstr(r.out, "handmade"));
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
 /* Fault injection: the N-th mutating call of a representative sequence fails, for every N:
  * apply the example from scratch (creations), edit DHCP leases in place and restructure a
  * network, then prune a running VM and its volumes. The failed run reports the failure (exit 3
@@ -856,6 +889,7 @@ int main(void) {
                 cmocka_unit_test(test_adopted_vm_is_never_pruned),
                 cmocka_unit_test(test_removed_disk_volume_stays_owned),
                 cmocka_unit_test(test_dhcp_swap_converges),
+                cmocka_unit_test(test_adopted_network_keeps_the_rest),
                 cmocka_unit_test(test_prune_spares_network_in_foreign_use),
                 cmocka_unit_test(test_clone_is_not_owned),
                 cmocka_unit_test(test_pool_path),
