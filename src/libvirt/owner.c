@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@ typedef struct entry { pf_rkind kind; char *name, *uuid; } entry;
 
 struct pf_owner {
         char *path;             /* NULL: memory only */
+        int lock_fd;            /* held for the whole run; -1: none */
         entry *v;
         size_t n;
         bool dirty;
@@ -39,18 +42,54 @@ static pf_rkind kind_of(const char *s) {
         return _PF_R_MAX;
 }
 
+static int mkdir_p(char *dir) {
+        for (char *p = dir + 1; *p; p++)
+                if (*p == '/') {
+                        *p = '\0';
+                        int r = mkdir(dir, 0755);
+                        *p = '/';
+                        if (r < 0 && errno != EEXIST)
+                                return -1;
+                }
+        return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The directory of `path`, created if missing. */
+static int mkdir_p_of(const char *path) {
+        _cleanup_free_ char *dir = pf_xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        return mkdir_p(dir);
+}
+
 pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         pf_owner *o = pf_xcalloc(1, sizeof(*o));
+        o->lock_fd = -1;
         if (!dir)
                 return o;
-        /* one file per connection URI: qemu:///system and qemu:///session own different things */
-        char name[256];
+        /* one file per connection URI (qemu:///system and qemu:///session own different things);
+         * every other byte is written as _XX, so two URIs never share a file */
+        char name[1024];
         size_t n = 0;
-        for (const char *p = uri; *p && n + 1 < sizeof(name); p++)
-                name[n++] = (char) ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ? *p : '_');
+        for (const unsigned char *p = (const unsigned char *) uri; *p && n + 4 < sizeof(name); p++) {
+                if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')
+                        name[n++] = (char) *p;
+                else
+                        n += (size_t) snprintf(name + n, sizeof(name) - n, "_%02x", *p);
+        }
         name[n] = '\0';
-        if (asprintf(&o->path, "%s/libvirt-%s.owned", dir, name) < 0)
-                pf_oom();
+        o->path = pf_xasprintf("%s/libvirt-%s.owned", dir, name);
+        /* one podform run per host at a time (watch and a hand-run apply): the lock is held
+         * until pf_owner_free, so neither loses the other's records */
+        _cleanup_free_ char *lock = pf_xasprintf("%s.lock", o->path);
+        if (mkdir_p_of(o->path) < 0 || (o->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+            flock(o->lock_fd, LOCK_EX) < 0) {
+                *err = pf_xasprintf("cannot lock podform's ownership record %s: %s", lock, strerror(errno));
+                pf_owner_free(o);
+                return NULL;
+        }
         FILE *f = fopen(o->path, "re");
         if (!f) {
                 if (errno == ENOENT)
@@ -89,6 +128,8 @@ void pf_owner_free(pf_owner *o) {
         }
         free(o->v);
         free(o->path);
+        if (o->lock_fd >= 0)
+                close(o->lock_fd);
         free(o);
 }
 
@@ -119,32 +160,16 @@ void pf_owner_drop(pf_owner *o, pf_rkind kind, const char *name) {
         o->dirty = true;
 }
 
-static int mkdir_p(char *dir) {
-        for (char *p = dir + 1; *p; p++)
-                if (*p == '/') {
-                        *p = '\0';
-                        int r = mkdir(dir, 0755);
-                        *p = '/';
-                        if (r < 0 && errno != EEXIST)
-                                return -1;
-                }
-        return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 int pf_owner_save(pf_owner *o, char **err) {
         if (!o->path || !o->dirty)
                 return 0;
-        _cleanup_free_ char *dir = pf_xstrdup(o->path);
-        *strrchr(dir, '/') = '\0';
-        _cleanup_free_ char *tmp = NULL;
-        if (asprintf(&tmp, "%s.tmp", o->path) < 0)
-                pf_oom();
+        _cleanup_free_ char *tmp = pf_xasprintf("%s.tmp", o->path);
         FILE *f = NULL;
-        if (mkdir_p(dir) < 0 || !(f = fopen(tmp, "we"))) {
+        if (mkdir_p_of(o->path) < 0 || !(f = fopen(tmp, "we"))) {
                 *err = pf_xasprintf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
                 return -1;
         }
-        fputs("# podform: libvirt objects podform created (kind, name, uuid). Written by podform.\n", f);
+        fputs("# podform: libvirt objects podform created (kind, name, uuid or volume key). Written by podform.\n", f);
         for (size_t i = 0; i < o->n; i++)
                 fprintf(f, "%s\t%s\t%s\n", pf_rkind_name(o->v[i].kind), o->v[i].name, o->v[i].uuid);
         bool written = fflush(f) == 0 && fsync(fileno(f)) == 0;
