@@ -59,7 +59,20 @@ static void lower(char *s) {
                 *s = (char) tolower((unsigned char) *s);
 }
 
-enum { V = 4096 };      /* longest value we read: names, paths (PATH_MAX), addresses */
+enum { V = 4096 };
+
+/* The `attr` of every `name` child, comma-separated, in document order. */
+static const char *join_children(xmlNodePtr parent, const char *name, const char *attr_name, char *buf, size_t size) {
+        char v[V];
+        size_t len = 0;
+        buf[0] = '\0';
+        for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+                if (is(c, name) && len < size) {
+                        int n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", attr(c, attr_name, v, sizeof(v)));
+                        len += n > 0 ? (size_t) n : 0;
+                }
+        return buf;
+}      /* longest value we read: names, paths (PATH_MAX), addresses */
 
 /* ---- network ---- */
 
@@ -86,13 +99,8 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
         snprintf(mode_buf, sizeof(mode_buf), "%s", mode);
         pf_field_add(b, PF_LAND_RECREATE, 0, mode_buf, "forward");
 
-        char devs[8192] = "";
-        for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next)
-                if (is(c, "interface")) {
-                        size_t len = strlen(devs);
-                        snprintf(devs + len, sizeof(devs) - len, "%s%s", len ? "," : "", attr(c, "dev", v, sizeof(v)));
-                }
-        if (*devs)
+        char devs[8192];
+        if (*join_children(fwd, "interface", "dev", devs, sizeof(devs)))
                 pf_field_add(b, PF_LAND_RECREATE, 0, devs, "forward.interfaces");
         xmlNodePtr port = child(child(fwd, "nat"), "port");
         if (port) {
@@ -347,13 +355,8 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
                                    scale(*attr(mem, "unit", u, sizeof(u)) ? u : "KiB");
         snprintf(v, sizeof(v), "%llu KiB", bytes / 1024);
         pf_field_add(b, PF_LAND_RESTART, 0, v, "memory");
-        char boot[256] = "";
-        for (xmlNodePtr c = os ? os->children : NULL; c; c = c->next)
-                if (is(c, "boot")) {
-                        size_t len = strlen(boot);
-                        snprintf(boot + len, sizeof(boot) - len, "%s%s", len ? "," : "", attr(c, "dev", v, sizeof(v)));
-                }
-        if (*boot)
+        char boot[256];
+        if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
         xmlNodePtr devices = child(root, "devices");
         bool serial = false;
