@@ -62,7 +62,6 @@ typedef struct pf_obj {
                                          * (a change that lands at restart was applied) */
         uint64_t size;                  /* volumes: capacity in bytes (prune listings) */
         pf_loc loc;                     /* desired: where it was declared */
-        const void *decl;               /* desired: the model resource (pf_vm *, ...) */
 } pf_obj;
 
 /* A set of objects of all kinds; memory belongs to `arena`. */

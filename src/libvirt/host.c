@@ -41,7 +41,6 @@ struct pf_lv_host {
         live_doc *docs;         /* live domains, for MACs and device XML */
         size_t n_docs, cap_docs;
         bool docs_sorted;
-        const pf_objset *want;  /* of the last build, for the apply side */
 };
 
 /* Every call that changes the host goes through here, so it can be counted. */
@@ -177,7 +176,7 @@ static const char *canon_machine(void *ud, const char *arch, const char *machine
 
 typedef struct build_ctx {
         pf_lv_host *h;
-        const pf_objset *have;
+        pf_objset *have;
 } build_ctx;
 
 static int cmp_doc(const void *a, const void *b) {
@@ -197,15 +196,24 @@ static const live_doc *find_doc(pf_lv_host *h, pf_rkind kind, const char *name) 
         return h->n_docs ? bsearch(&key, h->docs, h->n_docs, sizeof(*h->docs), cmp_doc) : NULL;
 }
 
+/* The MAC an owned domain's podform metadata records for the interface. */
 static const char *live_mac(void *ud, const char *vm, const char *iface) {
         build_ctx *b = ud;
         const pf_obj *o = pf_objset_find(b->have, PF_R_DOMAIN, vm);
-        if (!o || !o->owned)
-                return NULL;
-        char key[512];
-        snprintf(key, sizeof(key), "iface[%s].mac", iface);
-        const pf_field *f = pf_obj_field(o, key);
-        return f ? f->value : NULL;
+        const live_doc *ld = o && o->owned ? find_doc(b->h, PF_R_DOMAIN, vm) : NULL;
+        xmlNodePtr md = ld ? pf_lv_domain_metadata(ld->doc) : NULL;
+        for (xmlNodePtr c = md ? md->children : NULL; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, BAD_CAST "interface"))
+                        continue;
+                xmlChar *name = xmlGetProp(c, BAD_CAST "name"), *mac = xmlGetProp(c, BAD_CAST "mac");
+                const char *found = name && mac && !strcmp((char *) name, iface)
+                                    ? pf_arena_strdup(&b->have->arena, (char *) mac) : NULL;
+                xmlFree(name);
+                xmlFree(mac);
+                if (found)
+                        return found;
+        }
+        return NULL;
 }
 
 static bool live_network(void *ud, const char *name) {
@@ -524,14 +532,13 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
         }
 }
 
-static size_t add_want(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc, const void *decl) {
+static size_t add_want(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc) {
         size_t idx = want->objs.n;
         pf_obj *o = pf_objset_add(want, kind, name);
         char *xml = pf_xml_dump(doc);
         o->xml = pf_arena_strdup(&want->arena, xml);
         free(xml);
         o->loc = loc;
-        o->decl = decl;
         o->active = true;
         return idx;
 }
@@ -551,7 +558,6 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         }
         pf_objset_index(have);
 
-        /* desired: the renderer needs the live MACs of owned domains, which need their fields */
         build_ctx bctx = { h, have };
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
@@ -559,7 +565,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         for (size_t i = 0; i < m->pools.n; i++) {
                 const pf_pool *p = &m->pools.v[i];
                 xmlDocPtr doc = pf_render_pool(p);
-                size_t idx = add_want(want, PF_R_POOL, p->meta.name, doc, p->meta.name_loc, p);
+                size_t idx = add_want(want, PF_R_POOL, p->meta.name, doc, p->meta.name_loc);
                 pf_lv_pool_fields(doc, &wb);
                 add_state(&wb, 1, p->autostart);
                 pf_fields_finish(&wb, &want->objs.v[idx]);
@@ -568,21 +574,12 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         for (size_t i = 0; i < m->networks.n; i++) {
                 const pf_network *n = &m->networks.v[i];
                 xmlDocPtr doc = pf_render_network(n);
-                size_t idx = add_want(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc, n);
+                size_t idx = add_want(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
                 want->objs.v[idx].active = n->active;
                 pf_lv_network_fields(doc, &wb);
                 add_state(&wb, n->active, n->autostart);
                 pf_fields_finish(&wb, &want->objs.v[idx]);
                 xmlFreeDoc(doc);
-        }
-        /* Owned domains' MACs are read from their metadata before rendering: a first pass over
-         * live domains with no name hints is enough for that. */
-        for (size_t i = 0; i < have->objs.n; i++) {
-                pf_obj *o = &have->objs.v[i];
-                if (o->kind == PF_R_DOMAIN && o->owned) {
-                        pf_lv_domain_fields(find_doc(h, PF_R_DOMAIN, o->name)->doc, NULL, canon_machine, h, &fb);
-                        pf_fields_finish(&fb, o);
-                }
         }
         check_references(m, have, env->host, d);
         pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
@@ -590,7 +587,6 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         if (virConnectGetLibVersion(h->conn, &renv.libvirt_version) < 0)
                 renv.libvirt_version = 0;
         pf_renderer *rd = pf_renderer_new(&renv);
-        xmlDocPtr *vm_docs = pf_xcalloc(m->vms.n + 1, sizeof(*vm_docs));
         for (size_t i = 0; i < m->vms.n; i++) {
                 const pf_vm *vm = &m->vms.v[i];
                 for (size_t k = 0; k < vm->disks.n; k++) {
@@ -603,46 +599,37 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                         char name[512];
                         snprintf(name, sizeof(name), "%s/%s", pool, vol);
                         size_t idx = add_want(want, PF_R_VOLUME, name, doc,
-                                              pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc, vm);
+                                              pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc);
                         pf_lv_volume_fields(doc, pool, &wb);
                         pf_fields_finish(&wb, &want->objs.v[idx]);
                         want->objs.v[idx].size = disk->size;
                         xmlFreeDoc(doc);
                 }
         }
-        size_t first_vm = want->objs.n;
+        /* the desired documents by object index: they name the interfaces of live domains */
+        xmlDocPtr *want_docs = pf_xcalloc(want->objs.n + m->vms.n + 1, sizeof(*want_docs));
         for (size_t i = 0; i < m->vms.n; i++) {
                 const pf_vm *vm = &m->vms.v[i];
                 xmlDocPtr doc = pf_render_domain(rd, vm, d);
                 if (!doc)
                         continue;
-                size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc, vm);
+                size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 pf_lv_domain_fields(doc, NULL, canon_machine, h, &wb);
                 pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
                 pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(&wb, &want->objs.v[idx]);
-                vm_docs[i] = doc;
+                want_docs[idx] = doc;
         }
         pf_renderer_free(rd);
         pf_objset_index(want);
 
-        /* now every live domain, named with the desired documents' help */
-        xmlDocPtr *want_docs = pf_xcalloc(want->objs.n + 1, sizeof(*want_docs));
-        for (size_t i = first_vm, v = 0; i < want->objs.n; i++) {
-                while (!vm_docs[v])
-                        v++;
-                want_docs[i] = vm_docs[v++];
-        }
         read_domains(h, have, want, want_docs, &fb);
-        for (size_t i = 0; i < m->vms.n; i++)
-                xmlFreeDoc(vm_docs[i]);
-        free(vm_docs);
+        for (size_t i = 0; i < want->objs.n; i++)
+                xmlFreeDoc(want_docs[i]);
         free(want_docs);
-        pf_objset_index(have);
         pf_fields_free(&fb);
         pf_fields_free(&wb);
-        h->want = want;
         return 0;
 }
 
@@ -655,14 +642,14 @@ static const pf_change *find_change(const pf_action *a, const char *key) {
         return NULL;
 }
 
-/* Whether any change is of a field that lands by redefinition (not live). */
-static bool needs_redefine(const pf_action *a, pf_landing at_least) {
+/* Whether any change is of a field that lands only by recreating the object. */
+static bool needs_recreate(const pf_action *a) {
         for (size_t i = 0; i < a->changes.n; i++) {
                 const char *key = a->changes.v[i].key;
                 const pf_field *f = pf_obj_field(a->want, key);
                 if (!f)
                         f = pf_obj_field(a->have, key);
-                if (f && f->landing >= at_least)
+                if (f && f->landing == PF_LAND_RECREATE)
                         return true;
         }
         return false;
@@ -1144,7 +1131,7 @@ static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
         }
         int r = 0;
         bool active = a->have->active;
-        if (needs_redefine(a, PF_LAND_RECREATE)) {
+        if (needs_recreate(a)) {
                 _cleanup_free_ char *xml = merge_network(a->want->xml, a->have->xml);
                 virNetworkPtr nn = NULL;
                 /* stop, then define: an inactive network takes the new definition at once on
