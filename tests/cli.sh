@@ -42,7 +42,7 @@ check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podfo
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
 check "apply with pod networks" 1 'the pod network \(spec 3\.1\) is resolved in a later release' -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
-check "apply with links" 1 'Bridge resources \(host links, managed over netlink\) are reconciled in a later release' -- "$podform" plan -f "$src/examples/maas-pod" --connect "$testhost"
+check "links on NICs this host lacks" 1 "port 'eno1' of Bridge br-pxe is not a link on this host" -- "$podform" plan -f "$src/examples/maas-pod" --connect "$testhost"
 check "capacity of the default test host" 1 'does not fit' -- "$podform" plan "${example[@]}" --connect test:///default
 check "bad URI" 1 'cannot connect to libvirt at nope:///x' -- "$podform" plan "${example[@]}" --connect nope:///x
 check "plan bad output" 1 "--output takes" -- "$podform" plan --output xml

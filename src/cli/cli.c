@@ -133,6 +133,14 @@ static int run_reconcile(const command *cmd, options *o) {
                 pf_config_free(&c);
                 return PF_EXIT_ERROR;
         }
+        pf_nl_host *nl = pf_nl_open(state_dir(), &err);
+        if (!nl) {
+                fprintf(stderr, "podform: %s\n", err);
+                free(err);
+                pf_lv_close(h);
+                pf_config_free(&c);
+                return PF_EXIT_ERROR;
+        }
         bool apply = !strcmp(cmd->name, "apply");
         pf_run_opts ro = {
                 .apply = apply, .dry_run = o->dry_run, .prune = o->prune, .yes = o->yes,
@@ -146,15 +154,17 @@ static int run_reconcile(const command *cmd, options *o) {
                 ro.out = devnull = fopen("/dev/null", "we");
         if (!ro.out) {
                 fprintf(stderr, "podform: cannot open /dev/null\n");
+                pf_nl_close(nl);
                 pf_lv_close(h);
                 pf_config_free(&c);
                 return PF_EXIT_ERROR;
         }
         if (!o->quiet && !ro.json)
                 printf("podform %s: host %s, %s\n", cmd->name, host_name, uri);
-        r = pf_reconcile(&c, h, &ro);
+        r = pf_reconcile(&c, h, nl, &ro);
         if (devnull)
                 fclose(devnull);
+        pf_nl_close(nl);
         pf_lv_close(h);
         pf_config_free(&c);
         return r;

@@ -155,8 +155,11 @@ static void check_bridge(pf_diags *diags, const pf_bridge *b) {
                         char a[PF_QUOTE_MAX];
                         pf_error(diags, p->loc, "bridge %s cannot be a port of itself", q(a, p->name));
                 }
-        if (b->forward_delay && pf_loc_set(b->forward_delay_loc) && b->stp && b->forward_delay < 2)
-                pf_error(diags, b->forward_delay_loc, "with stp: true the kernel needs forwardDelay from 2 to 30 seconds");
+        /* the kernel refuses a delay below 2 s while STP runs (and a bridge without STP
+         * forwards at once, which is why podform's default is 0 then, 15 with STP) */
+        if (pf_loc_set(b->forward_delay_loc) && b->stp && b->forward_delay < 2)
+                pf_error(diags, b->forward_delay_loc, "with stp: true the kernel needs forwardDelay from 2 to 30 seconds; "
+                         "set it to 2 or more, or leave it out for the kernel's 15");
 }
 
 static void check_macvlan(pf_diags *diags, const pf_macvlan *m) {

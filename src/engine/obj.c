@@ -162,9 +162,30 @@ const pf_field *pf_obj_field(const pf_obj *o, const char *key) {
 
 const char *pf_rkind_name(pf_rkind k) {
         static const char *const names[_PF_R_MAX] = {
+                [PF_R_BRIDGE] = "bridge", [PF_R_MACVLAN] = "macvlan", [PF_R_MACVTAP] = "macvtap",
                 [PF_R_POOL] = "pool", [PF_R_VOLUME] = "volume", [PF_R_NETWORK] = "network", [PF_R_DOMAIN] = "vm",
         };
         return (unsigned) k < _PF_R_MAX ? names[k] : "?";
+}
+
+void pf_need_link(pf_fields *b, const char *ifname) {
+        for (pf_rkind k = PF_R_BRIDGE; pf_rkind_is_link(k); k++)
+                pf_need_add(b, k, ifname);
+}
+
+void pf_objset_mark_used(pf_objset *s) {
+        for (size_t i = 0; i < s->objs.n; i++) {
+                const pf_obj *user = &s->objs.v[i];
+                if (!user->active || pf_rkind_is_link(user->kind))
+                        continue;
+                for (size_t r = 0; r < user->needs.n; r++) {
+                        if (!pf_rkind_is_link(user->needs.v[r].kind))
+                                continue;
+                        pf_obj *link = (pf_obj *) pf_objset_find(s, user->needs.v[r].kind, user->needs.v[r].name);
+                        if (link)
+                                link->active = true;
+                }
+        }
 }
 
 const char *pf_landing_name(pf_landing l) {

@@ -15,8 +15,15 @@
 #include "util/arena.h"
 #include "util/diag.h"
 
-/* Creation order; deletion runs the other way. Links (netlink) will come first. */
-typedef enum pf_rkind { PF_R_POOL, PF_R_VOLUME, PF_R_NETWORK, PF_R_DOMAIN, _PF_R_MAX } pf_rkind;
+/* Creation order; deletion runs the other way. Host links come first, since libvirt networks
+ * and domains sit on them; bridges before macvlans and macvtaps, which may sit on a bridge. */
+typedef enum pf_rkind {
+        PF_R_BRIDGE, PF_R_MACVLAN, PF_R_MACVTAP,        /* netlink */
+        PF_R_POOL, PF_R_VOLUME, PF_R_NETWORK, PF_R_DOMAIN,      /* libvirt */
+        _PF_R_MAX
+} pf_rkind;
+
+static inline bool pf_rkind_is_link(pf_rkind k) { return k <= PF_R_MACVTAP; }
 
 /* How a change lands (spec section 5), least disruptive first. */
 typedef enum pf_landing {
@@ -56,7 +63,8 @@ typedef struct pf_obj {
         PF_LIST(pf_ref) needs;          /* must exist before this one, and outlive it */
         const char *xml;                /* desired: the definition to send; live: the persistent one */
         const char *uuid;               /* live */
-        bool active;                    /* live: running / active; desired: should be */
+        bool active;                    /* live: running / active (a link: a running VM or an active
+                                         * network uses it); desired: should be */
         bool owned;                     /* live: podform created it */
         bool stale;                     /* live: runs an older definition than its persistent one
                                          * (a change that lands at restart was applied) */
@@ -96,10 +104,16 @@ void pf_fields_init(pf_fields *b, pf_arena *arena);
 void pf_field_add(pf_fields *b, pf_landing landing, unsigned flags, const char *value, const char *key_fmt, ...)
         __attribute__((format(printf, 5, 6)));
 void pf_need_add(pf_fields *b, pf_rkind kind, const char *name);
+/* pf_need_link: a need on the host link `ifname`, whatever its kind (links share one namespace,
+ * and a NIC that is no resource matches none). */
+void pf_need_link(pf_fields *b, const char *ifname);
 /* pf_fields_finish: moves what was collected into o (arena memory) and resets the builder. */
 void pf_fields_finish(pf_fields *b, pf_obj *o);
 void pf_fields_free(pf_fields *b);
 
 const pf_field *pf_obj_field(const pf_obj *o, const char *key);
-const char *pf_rkind_name(pf_rkind k);          /* "pool", "volume", "network", "vm" */
+const char *pf_rkind_name(pf_rkind k);          /* "bridge", "macvlan", "macvtap", "pool", "volume", "network", "vm" */
+/* pf_objset_mark_used: a live link counts as active while an active object in s needs it, so a
+ * change that recreates it is marked disruptive only then. s must be indexed. */
+void pf_objset_mark_used(pf_objset *s);
 const char *pf_landing_name(pf_landing l);      /* "live", "restart", "recreate" */

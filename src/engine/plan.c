@@ -46,8 +46,9 @@ static pf_landing landing_of(const pf_field *f, const pf_obj *want, const pf_obj
                 if (len && (!has_group(want, f->key, len) || !has_group(have, f->key, len)))
                         l = PF_LAND_LIVE;
         }
-        /* nothing runs on an inactive object: a new definition disrupts nobody */
-        if (!have->active)
+        /* nothing runs on an inactive object: a new definition disrupts nobody (a link is still
+         * deleted and created again, which the plan must say; it disrupts nobody all the same) */
+        if (!have->active && !pf_rkind_is_link(have->kind))
                 l = PF_LAND_LIVE;
         return l;
 }
@@ -243,7 +244,8 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                                 a->landing = ch.v[i].landing;
                 if (stale && a->landing < PF_LAND_RESTART)
                         a->landing = PF_LAND_RESTART;
-                a->disruptive = a->landing != PF_LAND_LIVE;
+                /* a link recreated while nothing uses it disrupts nobody */
+                a->disruptive = a->landing != PF_LAND_LIVE && (h->active || !pf_rkind_is_link(h->kind));
                 for (size_t i = 0; i < ch.n; i++) {     /* stopping a running VM or an active network */
                         const pf_field *f = pf_obj_field(w, ch.v[i].key);
                         if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && h->active)

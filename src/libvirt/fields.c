@@ -108,9 +108,16 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
                 pf_field_add(b, PF_LAND_RECREATE, 0, key, "nat.ports");
         }
 
+        /* forward devices are host links the network sits on */
+        for (xmlNodePtr i = fwd ? fwd->children : NULL; i; i = i->next)
+                if (is(i, "interface") && *attr(i, "dev", v, sizeof(v)))
+                        pf_need_link(b, v);
         xmlNodePtr br = child(root, "bridge");
-        if (br && *attr(br, "name", v, sizeof(v)))
+        if (br && *attr(br, "name", v, sizeof(v))) {
                 pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_SPARSE, v, "bridge");
+                if (!strcmp(mode_buf, "bridge"))
+                        pf_need_link(b, v);
+        }
         bool own_bridge = !strcmp(mode_buf, "nat") || !strcmp(mode_buf, "route") || !strcmp(mode_buf, "open") ||
                           !strcmp(mode_buf, "none");
         if (own_bridge) {
@@ -306,9 +313,13 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
                 }
         if (*ports)
                 pf_field_add(b, PF_LAND_RESTART, flags, ports, "iface[%s].ports", name);
-        /* someone else's NIC uses the network all the same: prune must see it */
+        /* someone else's NIC uses the network or link all the same: prune must see it */
         if (!strcmp(type, "network"))
                 pf_need_add(b, PF_R_NETWORK, src);
+        else if (!strcmp(type, "bridge") || !strcmp(type, "ethernet"))
+                pf_need_link(b, src);
+        else if (!strcmp(type, "direct"))
+                pf_need_link(b, attr(s, "dev", v, sizeof(v)));
 }
 
 static void disk_fields(xmlNodePtr disk, pf_fields *b) {

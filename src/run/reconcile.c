@@ -60,19 +60,6 @@ static void scope_model(pf_arena *a, const pf_model *in, const char *host_name, 
 #undef SCOPE
 }
 
-/* Host links are the next stage (netlink); refusing them beats a VM that cannot start. */
-static void later_release(const pf_model *m, pf_diags *d) {
-#define LATER(list, what)                                                                       \
-        for (size_t i = 0; i < m->list.n; i++)                                                 \
-                pf_error(d, m->list.v[i].meta.kind_loc, "%s resources (host links, managed over netlink) are " \
-                         "reconciled in a later release; for now create %s by hand and refer to it as a host " \
-                         "interface (host: {interface: NAME})", what, m->list.v[i].meta.name)
-        LATER(bridges, "Bridge");
-        LATER(macvtaps, "Macvtap");
-        LATER(macvlans, "Macvlan");
-#undef LATER
-}
-
 static bool ask(const pf_run_opts *o, size_t n) {
         /* on stderr: the prompt must show even with -q */
         fprintf(o->err, "Delete the %zu object%s marked for deletion above? Type 'yes' to go on: ", n, n == 1 ? "" : "s");
@@ -95,16 +82,19 @@ static void stage_free(stage *s) {
         pf_objset_free(&s->have);
 }
 
-/* observe + render + capacity + plan; errors in d. */
-static int build_plan(pf_lv_host *h, const pf_lv_env *env, const pf_plan_opts *po, stage *s, pf_diags *d, FILE *err) {
+/* observe (netlink, then libvirt) + render + capacity + plan; errors in d. */
+static int build_plan(pf_lv_host *h, pf_nl_host *nl, const pf_lv_env *env, const pf_plan_opts *po, stage *s,
+                      pf_diags *d, FILE *err) {
         pf_objset_init(&s->want);
         pf_objset_init(&s->have);
         char *e = NULL;
-        if (pf_lv_build(h, env, &s->want, &s->have, d, &e) < 0) {
+        pf_nl_env nenv = { .model = env->model, .host = env->host };
+        if (pf_nl_build(nl, &nenv, &s->want, &s->have, d, &e) < 0 || pf_lv_build(h, env, &s->want, &s->have, d, &e) < 0) {
                 fprintf(err, "podform: %s\n", e);
                 free(e);
                 return -1;
         }
+        pf_objset_mark_used(&s->have);
         pf_capacity cap = { .host = env->host };
         if (pf_lv_node(h, &cap.host_cpus, &cap.host_memory_kib, &e) < 0) {
                 fprintf(err, "podform: %s\n", e);
@@ -116,7 +106,7 @@ static int build_plan(pf_lv_host *h, const pf_lv_env *env, const pf_plan_opts *p
         return 0;
 }
 
-int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
+int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         pf_model scoped;
         scope_model(&c->arena, &c->model, o->host_name, &scoped);
         pf_host defaults = { 0 };
@@ -124,14 +114,14 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         const pf_host *host = find_host(c, o->host_name);
         if (!host)
                 host = &defaults;
-        pf_lv_env env = { .model = &scoped, .host = host, .host_name = o->host_name };
+        pf_lv_env env = { .model = &scoped, .host = host, .host_name = o->host_name, .host_link = pf_nl_link_known,
+                          .link_ud = nl };
         pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
 
-        unsigned long calls_before = pf_lv_mutations(h);
+        unsigned long calls_before = pf_lv_mutations(h), nl_before = pf_nl_mutations(nl);
         pf_diags d = { 0 };
-        later_release(&scoped, &d);
         stage s = { 0 };
-        int ret = build_plan(h, &env, &po, &s, &d, o->err);
+        int ret = build_plan(h, nl, &env, &po, &s, &d, o->err);
         if (ret == 0 && d.n_errors) {
                 fflush(o->out);
                 pf_diag_sort(&d);
@@ -145,6 +135,9 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
                 return PF_EXIT_ERROR;
         }
 
+        if (o->verbose && !o->json)
+                fprintf(o->out, "Observed the host: %lu netlink requests (each one round trip; dumps included).\n",
+                        pf_nl_round_trips(nl));
         if (o->json)
                 pf_plan_print_json(&s.plan, o->out, o->host_name, pf_lv_uri(h));
         else if (!o->quiet || !pf_plan_empty(&s.plan))
@@ -152,7 +145,8 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         if (!o->apply || o->dry_run || pf_plan_empty(&s.plan)) {
                 bool changes = !pf_plan_empty(&s.plan);
                 if (o->apply && !changes && !o->json)
-                        fprintf(o->out, "Applied nothing: %lu mutating libvirt calls.\n", pf_lv_mutations(h) - calls_before);
+                        fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
+                                pf_lv_mutations(h) - calls_before, pf_nl_mutations(nl) - nl_before);
                 stage_free(&s);
                 return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
         }
@@ -166,11 +160,14 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         }
 
         fputs("Applying:\n", o->out);
-        const pf_driver *drv = pf_lv_driver(h);
-        const pf_driver *drivers[_PF_R_MAX] = { drv, drv, drv, drv };
+        const pf_driver *lv = pf_lv_driver(h), *links = pf_nl_driver(nl);
+        const pf_driver *drivers[_PF_R_MAX] = {
+                [PF_R_BRIDGE] = links, [PF_R_MACVLAN] = links, [PF_R_MACVTAP] = links,
+                [PF_R_POOL] = lv, [PF_R_VOLUME] = lv, [PF_R_NETWORK] = lv, [PF_R_DOMAIN] = lv,
+        };
         pf_apply_result r = pf_apply_plan(&s.plan, drivers, o->out, o->color);
         char *e = NULL;
-        if (pf_lv_save(h, &e) < 0) {
+        if (pf_lv_save(h, &e) < 0 || pf_nl_save(nl, &e) < 0) {
                 fprintf(o->err, "podform: %s\n", e);
                 free(e);
                 r.n_failed++;
@@ -180,7 +177,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o) {
         /* Verify: observe again; whatever still differs did not take effect. */
         pf_diags vd = { 0 };
         stage v = { 0 };
-        int vr = build_plan(h, &env, &po, &v, &vd, o->err);
+        int vr = build_plan(h, nl, &env, &po, &v, &vd, o->err);
         if (vd.n_errors) {      /* the host as it is now cannot be planned again: say why */
                 fputs("Verify: planning again against the host as it is now fails:\n", o->out);
                 fflush(o->out);

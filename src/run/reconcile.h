@@ -7,6 +7,7 @@
 
 #include "config/load.h"
 #include "libvirt/host.h"
+#include "netlink/links.h"
 
 typedef struct pf_run_opts {
         bool apply;                     /* false: plan only */
@@ -23,5 +24,6 @@ typedef struct pf_run_opts {
 const char *pf_scope_host(const pf_config *c, const char *cli_host);
 const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *cli_uri);
 
-/* pf_reconcile: returns the exit code of spec section 5. */
-int pf_reconcile(pf_config *c, pf_lv_host *h, const pf_run_opts *o);
+/* pf_reconcile: `nl` observes and changes the host links of the caller's network namespace.
+ * Returns the exit code of spec section 5. */
+int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o);

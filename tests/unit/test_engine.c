@@ -68,6 +68,16 @@ WRAP(int, -1, virDomainBlockResize, (virDomainPtr d, const char *disk, unsigned 
 
 /* ---- harness ---- */
 
+/* The links of the test's own network namespace: observed, never changed (no test here
+ * declares one; tests/unit/test_links.c and tests/integration/links.sh do). */
+static pf_nl_host *test_links(void) {
+        static pf_nl_host *links;
+        char *err = NULL;
+        if (!links && !(links = pf_nl_open(NULL, &err)))
+                fail_msg("%s", err);
+        return links;
+}
+
 static const char *host_uri(const char *file) {
         static char uri[1024];
         snprintf(uri, sizeof(uri), "test://%s/tests/data/hosts/%s", SRCDIR, file);
@@ -127,7 +137,7 @@ static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, 
         pf_run_opts o = { .apply = apply, .prune = prune, .yes = true, .detailed_exitcode = true,
                           .host_name = pf_scope_host(&c, NULL), .out = out, .err = err };
         unsigned long before = pf_lv_mutations(h);
-        r.code = pf_reconcile(&c, h, &o);
+        r.code = pf_reconcile(&c, h, test_links(), &o);
         r.calls = pf_lv_mutations(h) - before;
         fclose(out);
         fclose(err);
@@ -181,7 +191,7 @@ static void test_apply_then_nothing(void **state) {
         assert_int_equal(r.code, PF_EXIT_OK);
         assert_int_equal(r.calls, 0);
         expect_contains(r.out, "No changes: the host matches the configuration.");
-        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls.");
+        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes.");
         run_result_free(&r);
         pf_lv_close(h);
 }
