@@ -600,6 +600,25 @@ bool pf_nl_link_known(void *ud, const char *ifname) {
         return link_by_name(h, ifname) || (h->model && declared_link(h->model, ifname));
 }
 
+/* The declared Bridge that lists `port`, or NULL. */
+static const char *declared_bridge_of(const pf_model *m, const char *port) {
+        for (size_t i = 0; i < m->bridges.n; i++)
+                for (size_t k = 0; k < m->bridges.v[i].ports.n; k++)
+                        if (!strcmp(m->bridges.v[i].ports.v[k].name, port))
+                                return m->bridges.v[i].meta.name;
+        return NULL;
+}
+
+/* The bridge `ifname` is (or is declared to become) a port of, or NULL. */
+static const char *port_of(const pf_nl_host *h, const char *ifname) {
+        const char *declared = declared_bridge_of(h->model, ifname);
+        if (declared)
+                return declared;
+        /* a port podform enslaved and no longer declares is released before links are created */
+        const live_link *l = link_by_name(h, ifname), *master = l && l->master ? link_by_index(h, l->master) : NULL;
+        return master && !strcmp(master->kind, "bridge") && !port_recorded(h, master->name, ifname) ? master->name : NULL;
+}
+
 static void check_exists(const pf_nl_host *h, pf_diags *d, pf_loc at, const char *what, const char *ifname, const char *fix) {
         if (!pf_nl_link_known((void *) h, ifname))
                 pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a Bridge, Macvtap or Macvlan; %s",
@@ -623,9 +642,18 @@ static void add_decl(pf_nl_host *h, const decl *x, pf_objset *want, pf_objset *h
                 check_exists(h, d, x->mv->parent_loc, "parent", x->mv->parent, "create it, declare it, or fix the name");
                 if (!strcmp(x->mv->parent, meta->name))
                         pf_error(d, x->mv->parent_loc, "%s %s cannot sit on itself", kind_title(x->kind), meta->name);
+                /* a bridge port hands its frames to the bridge: the kernel refuses a macvlan on it */
+                const char *bridge = port_of(h, x->mv->parent);
+                if (bridge)
+                        pf_error(d, x->mv->parent_loc, "parent '%s' is a port of bridge %s, and the kernel puts no macvlan "
+                                 "or macvtap on a bridge port; use parent: %s", x->mv->parent, bridge, bridge);
         }
         for (size_t i = 0; x->br && i < x->br->ports.n; i++) {
                 const pf_name *p = &x->br->ports.v[i];
+                const char *other = declared_bridge_of(h->model, p->name);
+                if (other && strcmp(other, meta->name) != 0)
+                        pf_error(d, p->loc, "port '%s' is also declared on Bridge %s; a link is a port of one bridge at a "
+                                 "time, so podform would move it back and forth", p->name, other);
                 const live_link *pl = link_by_name(h, p->name);
                 if (!pl)
                         pf_error(d, p->loc, "port '%s' of Bridge %s is not a link on this host; ports are existing links "
@@ -663,6 +691,15 @@ static void add_decl(pf_nl_host *h, const decl *x, pf_objset *want, pf_objset *h
         const pf_field *hm = pf_obj_field(o, "mode");
         if (wm && hm && strcmp(wm->value, hm->value) && (!strcmp(wm->value, "passthru") || !strcmp(hm->value, "passthru")))
                 wm->landing = PF_LAND_RECREATE;
+        /* recreating someone else's link would make it podform's: that is theirs to decide */
+        const pf_obj *wo = &want->objs.v[wi];
+        for (size_t i = 0; !mine && i < wo->fields.n; i++) {
+                const pf_field *wf = &wo->fields.v[i], *hf = pf_obj_field(o, wf->key);
+                if (wf->landing == PF_LAND_RECREATE && hf && strcmp(wf->value, hf->value) != 0)
+                        pf_error(d, meta->name_loc, "%s %s is not podform's, and changing its %s from %s to %s means "
+                                 "deleting and creating it; delete it by hand (podform then creates it as its own) or "
+                                 "keep %s", kind_title(x->kind), meta->name, wf->key, hf->value, wf->value, hf->value);
+        }
 }
 
 static void add_live(pf_nl_host *h, live_link *l, pf_objset *have) {
