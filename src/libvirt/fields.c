@@ -271,6 +271,10 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
         }
         xmlNodePtr s = child(nic, "source");
         src[0] = '\0';
+        /* a running NIC on a libvirt network shows the network's own type (forward: bridge gives
+         * <interface type='bridge'><source network='N' bridge='B'/>): it is on network N all the same */
+        if (*attr(s, "network", v, sizeof(v)))
+                snprintf(type, sizeof(type), "network");
         if (!strcmp(type, "network"))
                 snprintf(src, sizeof(src), "%s", attr(s, "network", v, sizeof(v)));
         else if (!strcmp(type, "bridge"))
