@@ -679,6 +679,7 @@ static void add_decl(pf_nl_host *h, const decl *x, pf_objset *want, pf_objset *h
                 return;
         }
         l->claimed = true;
+        pf_fields_free(&b);
         pf_fields_init(&b, &have->arena);
         live_spec(h, l, x, &have->arena, &s);
         link_fields(&s, mask, &b);
@@ -855,7 +856,7 @@ static void put_linkinfo(pf_nl_host *h, struct nl_msg *msg, const decl *x, unsig
         if (mask & (M_STP | M_DELAY | M_MODE)) {
                 struct nlattr *data = nla_nest_start(msg, IFLA_INFO_DATA);
                 if (x->br) {
-                        /* the kernel sets the delay before STP, so a valid pair never trips its STP range */
+                        /* the kernel sets the delay before STP (turning STP off goes first, alone) */
                         if (mask & M_DELAY)
                                 put_ok(nla_put_u32(msg, IFLA_BR_FORWARD_DELAY, bridge_delay(x->br) * 100));
                         if (mask & M_STP)
@@ -1016,6 +1017,14 @@ static int create_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
                 put_common(msg, x, M_MTU);
                 r = change(h, msg, "setting its MTU", a, err);
         }
+        /* a passthru macvtap is created with its parent's MAC, whatever the request said (the
+         * parent then takes the new one too, until the macvtap goes) */
+        if (r == 0 && (mask & M_MAC) && x->mv && pf_loc_set(x->mv->mac_address_loc) &&
+            decl_mode(h, x->mv) == PF_MACVLAN_PASSTHRU) {
+                msg = link_msg(RTM_NEWLINK, 0, self, 0, 0);
+                put_common(msg, x, M_MAC);
+                r = change(h, msg, "setting its MAC address", a, err);
+        }
         return r;
 }
 
@@ -1049,6 +1058,15 @@ static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         for (size_t i = 0; i < sizeof(simple) / sizeof(*simple); i++)
                 if (find_change(a, simple[i].key))
                         mask |= simple[i].bit;
+        if ((mask & M_STP) && x->br && !x->br->stp) {
+                /* the kernel applies the delay before the STP state, whatever the order in the
+                 * request: a delay below STP's range must wait until STP is off */
+                struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
+                put_linkinfo(h, msg, x, M_STP);
+                if (change(h, msg, "turning STP off", a, err) < 0)
+                        return -1;
+                mask &= ~M_STP;
+        }
         if (mask) {
                 bool up = decl_up(x);
                 struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, (mask & M_STATE) && up ? IFF_UP : 0,
