@@ -757,8 +757,10 @@ int pf_nl_build(pf_nl_host *h, const pf_nl_env *env, pf_objset *want, pf_objset 
         for (size_t i = 0; i < h->n_ports; i++) {
                 const live_link *br = link_by_name(h, h->ports[i].bridge), *p = link_by_name(h, h->ports[i].port);
                 if (!br || !p || p->master != br->ifindex) {
-                        port_forget(h, h->ports[i].bridge, h->ports[i].port);
-                        i--;
+                        free(h->ports[i].bridge);
+                        free(h->ports[i].port);
+                        h->ports[i--] = h->ports[--h->n_ports];
+                        h->ports_dirty = true;
                 }
         }
         return 0;
@@ -906,17 +908,29 @@ static int addr_change(pf_nl_host *h, int type, int ifindex, const char *cidr, c
         return change(h, msg, what, a, err);
 }
 
-static int set_master(pf_nl_host *h, const char *bridge, int bridge_index, const char *port, const pf_action *a, char **err) {
-        int pi = ifindex_of(h, port, "port", a, err);
-        if (pi < 0)
+static int set_master(pf_nl_host *h, const char *bridge, int bridge_index, const char *port, bool enslave,
+                      const pf_action *a, char **err) {
+        live_link pl;
+        if (get_link(h, port, &pl) < 0) {
+                if (!enslave) {         /* gone, so released */
+                        port_forget(h, bridge, port);
+                        return 0;
+                }
+                *err = pf_xasprintf("%s %s: port '%s' is not a link on this host", pf_rkind_name(a->kind), a->name, port);
                 return -1;
-        struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, pi, 0, 0);
-        put_ok(nla_put_u32(msg, IFLA_MASTER, (uint32_t) bridge_index));
+        }
+        if (!enslave && pl.master != bridge_index) {
+                /* another bridge took it earlier in this apply (or someone did): not ours to release */
+                port_forget(h, bridge, port);
+                return 0;
+        }
+        struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, pl.ifindex, 0, 0);
+        put_ok(nla_put_u32(msg, IFLA_MASTER, enslave ? (uint32_t) bridge_index : 0));
         char what[64];
-        snprintf(what, sizeof(what), "%s port %s", bridge_index ? "enslaving" : "releasing", port);
+        snprintf(what, sizeof(what), "%s port %s", enslave ? "enslaving" : "releasing", port);
         if (change(h, msg, what, a, err) < 0)
                 return -1;
-        if (bridge_index)
+        if (enslave)
                 port_record(h, bridge, port);
         else
                 port_forget(h, bridge, port);
@@ -950,11 +964,11 @@ static int sync_lists(pf_nl_host *h, const decl *x, int ifindex, const char *key
         bool ports = !strcmp(key, "ports");
         for (size_t i = 0; r == 0 && i < before.n; i++)
                 if (!has_item(&after, before.v[i]))
-                        r = ports ? set_master(h, a->name, 0, before.v[i], a, err)
+                        r = ports ? set_master(h, a->name, ifindex, before.v[i], false, a, err)
                                   : addr_change(h, RTM_DELADDR, ifindex, before.v[i], a, err);
         for (size_t i = 0; r == 0 && i < after.n; i++)
                 if (!has_item(&before, after.v[i]))
-                        r = ports ? set_master(h, a->name, ifindex, after.v[i], a, err)
+                        r = ports ? set_master(h, a->name, ifindex, after.v[i], true, a, err)
                                   : addr_change(h, RTM_NEWADDR, ifindex, after.v[i], a, err);
         (void) x;
         free(before.buf);
@@ -1035,6 +1049,23 @@ static const pf_change *find_change(const pf_action *a, const char *key) {
         return NULL;
 }
 
+/* The address dump again, into the observed links (their addresses only). */
+static int reobserve_addrs(pf_nl_host *h, char **err, const pf_action *a) {
+        for (size_t i = 0; i < h->n_links; i++) {
+                for (size_t k = 0; k < h->links[i].n_addrs; k++)
+                        free(h->links[i].addrs[k]);
+                h->links[i].n_addrs = 0;
+        }
+        struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+        char *why = NULL;
+        if (dump(h, RTM_GETADDR, &ifa, sizeof(ifa), on_addr, &why) < 0) {
+                *err = pf_xasprintf("%s %s: %s", pf_rkind_name(a->kind), a->name, why);
+                free(why);
+                return -1;
+        }
+        return 0;
+}
+
 static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **err) {
         const live_link *l = link_by_name(h, a->name);
         if (!l) {
@@ -1079,11 +1110,27 @@ static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         }
         for (size_t i = 0; i < a->changes.n; i++) {
                 const pf_change *c = &a->changes.v[i];
-                if ((!strcmp(c->key, "addresses") || !strcmp(c->key, "ports")) &&
-                    sync_lists(h, x, ifindex, c->key, c->old_value, c->new_value, a, err) < 0)
+                if (!strcmp(c->key, "ports") && sync_lists(h, x, ifindex, c->key, c->old_value, c->new_value, a, err) < 0)
                         return -1;
         }
-        return 0;
+        const pf_change *addrs = find_change(a, "addresses");
+        if (!(mask & M_STATE))
+                return addrs ? sync_lists(h, x, ifindex, "addresses", addrs->old_value, addrs->new_value, a, err) : 0;
+        /* a link going down loses its IPv6 addresses (keep_addr_on_down is off by default):
+         * compare with what it has now */
+        if (!addrs && !(decl_mask(x, !owned(l)) & M_ADDRS))
+                return 0;
+        if (reobserve_addrs(h, err, a) < 0)
+                return -1;
+        link_spec want;
+        pf_arena scratch = { 0 };
+        decl_spec(h, x, &scratch, &want);
+        l = link_by_name(h, a->name);
+        const char *now = l && l->n_addrs ? join(&scratch, (const char **) l->addrs, l->n_addrs) : NULL;
+        const char *target = want.n_addrs ? join(&scratch, want.addrs, want.n_addrs) : NULL;
+        int r = sync_lists(h, x, ifindex, "addresses", now, target, a, err);
+        pf_arena_free(&scratch);
+        return r;
 }
 
 static int apply_action(void *ctx, const pf_action *a, char **err) {
