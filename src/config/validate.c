@@ -560,6 +560,25 @@ static void check_macs(pf_diags *diags, const pf_model *m) {
         free(v);
 }
 
+/* A macvtap passes only frames for its own MAC: the guest's NIC must have the same one. */
+static void check_macvtap_mac(pf_diags *diags, const pf_vm *vm, const pf_vm_net *n, const pf_macvlan *t) {
+        const pf_iface *i = find_iface(vm, n->name ? n->name : "");
+        if (!i)
+                return;
+        char a[PF_QUOTE_MAX], w[512], m1[64], m2[64];
+        bool on_iface = pf_loc_set(i->mac_address_loc), on_link = pf_loc_set(t->mac_address_loc);
+        if (on_iface && on_link && memcmp(i->mac_address.b, t->mac_address.b, 6) != 0)
+                pf_error(diags, i->mac_address_loc, "interface '%s' has MAC %s but its Macvtap %s has %s (at %s); a macvtap "
+                         "passes only frames for its own MAC: make them equal, or give only one (podform copies it)",
+                         i->name, pf_mac_format(&i->mac_address, m1), q(a, t->meta.name), pf_mac_format(&t->mac_address, m2),
+                         where(t->mac_address_loc, w, sizeof(w)));
+        else if (!on_iface && !on_link)
+                pf_diag_add(diags, PF_WARNING, n->macvtap_loc, "neither interface '%s' nor Macvtap %s has a macAddress, so the "
+                            "kernel picks the macvtap's and podform the guest's, and the guest receives no unicast frames; "
+                            "give one of them a macAddress (podform copies it to the other)", i->name ? i->name : "?",
+                            q(a, t->meta.name));
+}
+
 static void check_macvtap_refs(pf_diags *diags, const pf_model *m) {
         char a[PF_QUOTE_MAX], w[512];
         const char **names = pf_xcalloc(m->macvtaps.n + 1, sizeof(*names));
@@ -595,6 +614,7 @@ static void check_macvtap_refs(pf_diags *diags, const pf_model *m) {
                                  q(a, n->macvtap), where(users[found], w, sizeof(w)));
                 } else {
                         users[found] = n->macvtap_loc;
+                        check_macvtap_mac(diags, vm, n, &m->macvtaps.v[found]);
                 }
         }
         free(users);

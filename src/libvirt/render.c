@@ -198,6 +198,12 @@ static bool fixed_mac(const pf_render_env *env, const pf_vm *vm, const pf_iface 
                 *ret = i->mac_address;
                 return true;
         }
+        /* on a Macvtap resource: its MAC, the only one its frames reach the guest with */
+        const pf_macvlan *t = env->model ? pf_iface_macvtap(env->model, vm, i) : NULL;
+        if (t && pf_loc_set(t->mac_address_loc)) {
+                *ret = t->mac_address;
+                return true;
+        }
         if (env->live_mac && vm->meta.name && i->name) {
                 const char *s = env->live_mac(env->ud, vm->meta.name, i->name);
                 if (s && !pf_parse_mac(s, ret))

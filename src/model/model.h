@@ -269,3 +269,11 @@ typedef struct pf_model {
 /* pf_meta_compatible: whether two resources can meet on one host (either is unscoped, or both
  * name the same host). Duplicate names and references are only checked between such pairs. */
 bool pf_meta_compatible(const pf_meta *a, const pf_meta *b);
+
+/* pf_macvtap_mac: the MAC a Macvtap resource and the VM interface on it share: the Macvtap's
+ * macAddress, else that of the interface that uses it (a macvtap passes only frames for its
+ * own MAC, so the two must be one). NULL when neither declares one. `user_ret` (may be NULL)
+ * receives the interface on the Macvtap, if any. */
+const pf_mac *pf_macvtap_mac(const pf_model *m, const pf_macvlan *macvtap, const pf_iface **user_ret);
+/* pf_iface_macvtap: the Macvtap resource interface `i` of `vm` sits on, or NULL. */
+const pf_macvlan *pf_iface_macvtap(const pf_model *m, const pf_vm *vm, const pf_iface *i);

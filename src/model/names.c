@@ -62,3 +62,40 @@ int pf_enum_lookup(const pf_enum *e, const char *s) {
 bool pf_meta_compatible(const pf_meta *a, const pf_meta *b) {
         return !a->host || !b->host || strcmp(a->host, b->host) == 0;
 }
+
+const pf_macvlan *pf_iface_macvtap(const pf_model *m, const pf_vm *vm, const pf_iface *i) {
+        if (!i->name)
+                return NULL;
+        for (size_t x = 0; x < vm->networks.n; x++) {
+                const pf_vm_net *n = &vm->networks.v[x];
+                if (n->backend != PF_BACKEND_MACVTAP || !n->macvtap || !n->name || strcmp(n->name, i->name) != 0)
+                        continue;
+                for (size_t t = 0; t < m->macvtaps.n; t++)
+                        if (m->macvtaps.v[t].meta.name && !strcmp(m->macvtaps.v[t].meta.name, n->macvtap) &&
+                            pf_meta_compatible(&m->macvtaps.v[t].meta, &vm->meta))
+                                return &m->macvtaps.v[t];
+        }
+        return NULL;
+}
+
+const pf_mac *pf_macvtap_mac(const pf_model *m, const pf_macvlan *macvtap, const pf_iface **user_ret) {
+        const pf_iface *user = NULL;
+        for (size_t v = 0; v < m->vms.n && !user && macvtap->meta.name; v++) {
+                const pf_vm *vm = &m->vms.v[v];
+                if (!pf_meta_compatible(&macvtap->meta, &vm->meta))
+                        continue;
+                for (size_t x = 0; x < vm->networks.n && !user; x++) {
+                        const pf_vm_net *n = &vm->networks.v[x];
+                        if (n->backend != PF_BACKEND_MACVTAP || !n->macvtap || !n->name || strcmp(n->macvtap, macvtap->meta.name))
+                                continue;
+                        for (size_t k = 0; k < vm->interfaces.n && !user; k++)
+                                if (vm->interfaces.v[k].name && !strcmp(vm->interfaces.v[k].name, n->name))
+                                        user = &vm->interfaces.v[k];
+                }
+        }
+        if (user_ret)
+                *user_ret = user;
+        if (pf_loc_set(macvtap->mac_address_loc))
+                return &macvtap->mac_address;
+        return user && pf_loc_set(user->mac_address_loc) ? &user->mac_address : NULL;
+}

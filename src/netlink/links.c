@@ -473,7 +473,18 @@ typedef struct decl {
         pf_rkind kind;
         const pf_bridge *br;
         const pf_macvlan *mv;
+        const pf_mac *mac;      /* declared, or a Macvtap's from the VM interface on it */
 } decl;
+
+static void decl_fill(const pf_nl_host *h, decl *x, pf_rkind kind, const pf_bridge *br, const pf_macvlan *mv) {
+        *x = (decl) { kind, br, mv, NULL };
+        if (br && pf_loc_set(br->mac_address_loc))
+                x->mac = &br->mac_address;
+        else if (mv && kind == PF_R_MACVTAP)
+                x->mac = pf_macvtap_mac(h->model, mv, NULL);
+        else if (mv && pf_loc_set(mv->mac_address_loc))
+                x->mac = &mv->mac_address;
+}
 
 static const pf_meta *decl_meta(const decl *x) { return x->br ? &x->br->meta : &x->mv->meta; }
 
@@ -506,7 +517,7 @@ static unsigned decl_mask(const decl *x, bool adopted) {
                 if (!adopted || pf_loc_set(v->mode_loc)) m |= M_MODE;
                 if (!adopted || pf_loc_set(v->state_loc)) m |= M_STATE;
                 if (x->kind == PF_R_MACVLAN && (!adopted || pf_loc_set(v->addresses_loc))) m |= M_ADDRS;
-                if (pf_loc_set(v->mac_address_loc)) m |= M_MAC;
+                if (pf_loc_set(v->mac_address_loc) || (x->kind == PF_R_MACVTAP && x->mac)) m |= M_MAC;
         }
         return m;
 }
@@ -535,8 +546,7 @@ static void decl_spec(const pf_nl_host *h, const decl *x, pf_arena *a, link_spec
                 s->parent = v->parent;
                 s->mode = macvlan_modes[decl_mode(h, v)];
                 s->up = v->state == PF_LINK_UP;
-                if (pf_loc_set(v->mac_address_loc))
-                        mac = &v->mac_address;
+                mac = x->mac;
                 addrs = v->addresses.v;
                 n_addrs = v->addresses.n;
         }
@@ -625,7 +635,9 @@ static void check_exists(const pf_nl_host *h, pf_diags *d, pf_loc at, const char
                          what, ifname, fix);
 }
 
-static void add_decl(pf_nl_host *h, const decl *x, pf_objset *want, pf_objset *have, pf_diags *d) {
+static void add_decl(pf_nl_host *h, decl *x, pf_rkind kind, const pf_bridge *br, const pf_macvlan *mv,
+                     pf_objset *want, pf_objset *have, pf_diags *d) {
+        decl_fill(h, x, kind, br, mv);
         const pf_meta *meta = decl_meta(x);
         live_link *l = link_by_name(h, meta->name);
         pf_rkind live_kind;
@@ -743,13 +755,13 @@ int pf_nl_build(pf_nl_host *h, const pf_nl_env *env, pf_objset *want, pf_objset 
         const pf_model *m = env->model;
         for (size_t i = 0; i < m->bridges.n; i++)
                 if (!m->bridges.v[i].meta.load_failed)
-                        add_decl(h, &(decl) { PF_R_BRIDGE, &m->bridges.v[i], NULL }, want, have, d);
+                        add_decl(h, &(decl) { 0 }, PF_R_BRIDGE, &m->bridges.v[i], NULL, want, have, d);
         for (size_t i = 0; i < m->macvlans.n; i++)
                 if (!m->macvlans.v[i].meta.load_failed)
-                        add_decl(h, &(decl) { PF_R_MACVLAN, NULL, &m->macvlans.v[i] }, want, have, d);
+                        add_decl(h, &(decl) { 0 }, PF_R_MACVLAN, NULL, &m->macvlans.v[i], want, have, d);
         for (size_t i = 0; i < m->macvtaps.n; i++)
                 if (!m->macvtaps.v[i].meta.load_failed)
-                        add_decl(h, &(decl) { PF_R_MACVTAP, NULL, &m->macvtaps.v[i] }, want, have, d);
+                        add_decl(h, &(decl) { 0 }, PF_R_MACVTAP, NULL, &m->macvtaps.v[i], want, have, d);
         for (size_t i = 0; i < h->n_links; i++)
                 add_live(h, &h->links[i], have);
         check_networks(h, m, d);
@@ -836,19 +848,23 @@ static int ifindex_of(pf_nl_host *h, const char *name, const char *role, const p
 
 static const decl *find_decl(pf_nl_host *h, pf_rkind kind, const char *name, decl *ret) {
         const pf_model *m = h->model;
-        *ret = (decl) { kind, NULL, NULL };
+        const pf_bridge *br = NULL;
+        const pf_macvlan *mv = NULL;
         if (kind == PF_R_BRIDGE) {
                 for (size_t i = 0; i < m->bridges.n; i++)
                         if (!strcmp(m->bridges.v[i].meta.name, name))
-                                ret->br = &m->bridges.v[i];
+                                br = &m->bridges.v[i];
         } else {
                 const pf_macvlan *v = kind == PF_R_MACVLAN ? m->macvlans.v : m->macvtaps.v;
                 size_t n = kind == PF_R_MACVLAN ? m->macvlans.n : m->macvtaps.n;
                 for (size_t i = 0; i < n; i++)
                         if (!strcmp(v[i].meta.name, name))
-                                ret->mv = &v[i];
+                                mv = &v[i];
         }
-        return ret->br || ret->mv ? ret : NULL;
+        if (!br && !mv)
+                return NULL;
+        decl_fill(h, ret, kind, br, mv);
+        return ret;
 }
 
 /* IFLA_LINKINFO with the kind-specific settings in `mask`. */
@@ -873,8 +889,7 @@ static void put_linkinfo(pf_nl_host *h, struct nl_msg *msg, const decl *x, unsig
 
 static void put_common(struct nl_msg *msg, const decl *x, unsigned mask) {
         unsigned mtu = x->br ? x->br->mtu : 0;
-        const pf_mac *mac = x->br ? (pf_loc_set(x->br->mac_address_loc) ? &x->br->mac_address : NULL)
-                                  : (pf_loc_set(x->mv->mac_address_loc) ? &x->mv->mac_address : NULL);
+        const pf_mac *mac = x->mac;
         if ((mask & M_MTU) && mtu)
                 put_ok(nla_put_u32(msg, IFLA_MTU, mtu));
         if ((mask & M_MAC) && mac)
@@ -1033,7 +1048,7 @@ static int create_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         }
         /* a passthru macvtap is created with its parent's MAC, whatever the request said (the
          * parent then takes the new one too, until the macvtap goes) */
-        if (r == 0 && (mask & M_MAC) && x->mv && pf_loc_set(x->mv->mac_address_loc) &&
+        if (r == 0 && (mask & M_MAC) && x->mv && x->mac &&
             decl_mode(h, x->mv) == PF_MACVLAN_PASSTHRU) {
                 msg = link_msg(RTM_NEWLINK, 0, self, 0, 0);
                 put_common(msg, x, M_MAC);

@@ -903,6 +903,34 @@ static void test_mac_live(void **state) {
         fx_free(f);
 }
 
+static void test_mac_macvtap(void **state) {
+        (void) state;
+        /* An interface on a Macvtap resource takes the Macvtap's MAC: a macvtap passes only
+         * frames for its own MAC. Even a live MAC recorded earlier gives way to it. */
+        static const char yaml[] =
+                "apiVersion: podform/v1\nkind: Macvtap\nmetadata: {name: mvt0}\n"
+                "spec: {parent: eno2, macAddress: \"52:54:00:1e:00:02\"}\n---\n"
+                "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: a}\n"
+                "spec:\n  domain:\n    memory: 1Gi\n    devices:\n"
+                "      interfaces: [{name: tap, macvtap: {}}, {name: eth0, bridge: {}}]\n"
+                "  networks: [{name: tap, macvtap: mvt0}, {name: eth0, network: lab}]\n";
+        env_data live = { .live_mac_vm = "a", .live_mac_iface = "tap", .live_mac = "52:54:00:aa:bb:cc" };
+        fixture *f = fx_new(yaml, &live, NULL);
+        assert_string_equal(iface_mac(f, "a", "tap"), "52:54:00:1e:00:02");
+        pf_mac m;
+        pf_derive_mac("kvm01", "a", "eth0", 0, &m);
+        assert_string_equal(iface_mac(f, "a", "eth0"), mac_str(&m));
+        /* and the Macvtap shares it with the interface, whichever declares it */
+        const pf_model *model = &f->c.model;
+        const pf_iface *user = NULL;
+        const pf_mac *shared = pf_macvtap_mac(model, &model->macvtaps.v[0], &user);
+        assert_non_null(shared);
+        assert_non_null(user);
+        assert_string_equal(user->name, "tap");
+        assert_string_equal(mac_str(shared), "52:54:00:1e:00:02");
+        fx_free(f);
+}
+
 static int u64_cmp(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
         return x < y ? -1 : x > y;
@@ -1136,7 +1164,7 @@ int main(void) {
                 cmocka_unit_test(test_domain_interfaces), cmocka_unit_test(test_domain_devices),
                 cmocka_unit_test(test_domain_boot_order), cmocka_unit_test(test_domain_examples),
                 cmocka_unit_test(test_schema_rejects),
-                cmocka_unit_test(test_mac_stable), cmocka_unit_test(test_mac_live),
+                cmocka_unit_test(test_mac_stable), cmocka_unit_test(test_mac_live), cmocka_unit_test(test_mac_macvtap),
                 cmocka_unit_test(test_mac_collisions), cmocka_unit_test(test_mac_many),
                 cmocka_unit_test(test_error_pod), cmocka_unit_test(test_error_misc),
                 cmocka_unit_test(test_error_all_at_once),
