@@ -133,7 +133,8 @@ static int run_reconcile(const command *cmd, options *o) {
                 pf_config_free(&c);
                 return PF_EXIT_ERROR;
         }
-        pf_nl_host *nl = pf_nl_open(state_dir(), &err);
+        bool changes_host = !strcmp(cmd->name, "apply") && !o->dry_run;
+        pf_nl_host *nl = pf_nl_open(state_dir(), !changes_host, &err);
         if (!nl) {
                 fprintf(stderr, "podform: %s\n", err);
                 free(err);

@@ -206,7 +206,8 @@ static char *nl_reason(const pf_nl_host *h, int nlerr) {
         return pf_xstrdup(nl_geterror(nlerr));
 }
 
-/* One dump request; every message goes to `cb`. */
+/* One dump request; every message goes to `cb`. -NLE_DUMP_INTR (the table changed while the
+ * kernel was sending it) comes back as is, without *err, for the caller to read again. */
 static int dump(pf_nl_host *h, int type, void *hdr, size_t hdr_len, nl_recvmsg_msg_cb_t cb, char **err) {
         h->round_trips++;
         h->last_errno = 0;
@@ -215,26 +216,57 @@ static int dump(pf_nl_host *h, int type, void *hdr, size_t hdr_len, nl_recvmsg_m
         if (r >= 0)
                 r = nl_recvmsgs_default(h->sk);
         nl_socket_modify_cb(h->sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-        if (r < 0) {
+        if (r < 0 && r != -NLE_DUMP_INTR) {
                 _cleanup_free_ char *why = nl_reason(h, r);
                 *err = pf_xasprintf("cannot list the host's %s over netlink: %s", type == RTM_GETLINK ? "links" : "addresses", why);
-                return -1;
         }
-        return 0;
+        return r < 0 ? r : 0;
+}
+
+/* A busy host (IPv6 addresses settling on new links, say) interrupts dumps now and then. */
+#define DUMP_TRIES 5
+
+static void clear_addrs(pf_nl_host *h) {
+        for (size_t i = 0; i < h->n_links; i++) {
+                for (size_t k = 0; k < h->links[i].n_addrs; k++)
+                        free(h->links[i].addrs[k]);
+                h->links[i].n_addrs = 0;
+        }
+}
+
+static int interrupted(char **err) {
+        *err = pf_xasprintf("the host's links kept changing while podform read them (%d tries); run podform again", DUMP_TRIES);
+        return -1;
+}
+
+static int observe_addrs(pf_nl_host *h, char **err) {
+        for (int attempt = 1; attempt <= DUMP_TRIES; attempt++) {
+                clear_addrs(h);
+                struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+                int r = dump(h, RTM_GETADDR, &ifa, sizeof(ifa), on_addr, err);
+                if (r != -NLE_DUMP_INTR)
+                        return r < 0 ? -1 : 0;
+        }
+        return interrupted(err);
 }
 
 static int observe(pf_nl_host *h, char **err) {
-        links_clear(h);
-        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-        if (dump(h, RTM_GETLINK, &ifi, sizeof(ifi), on_link, err) < 0)
-                return -1;
-        qsort(h->links, h->n_links, sizeof(*h->links), cmp_link_name);
-        h->by_index = pf_xreallocarray(NULL, h->n_links ? h->n_links : 1, sizeof(*h->by_index));
-        for (size_t i = 0; i < h->n_links; i++)
-                h->by_index[i] = &h->links[i];
-        qsort(h->by_index, h->n_links, sizeof(*h->by_index), cmp_link_index);
-        struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
-        return dump(h, RTM_GETADDR, &ifa, sizeof(ifa), on_addr, err);
+        for (int attempt = 1; attempt <= DUMP_TRIES; attempt++) {
+                links_clear(h);
+                struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+                int r = dump(h, RTM_GETLINK, &ifi, sizeof(ifi), on_link, err);
+                if (r == -NLE_DUMP_INTR)
+                        continue;
+                if (r < 0)
+                        return -1;
+                qsort(h->links, h->n_links, sizeof(*h->links), cmp_link_name);
+                h->by_index = pf_xreallocarray(NULL, h->n_links ? h->n_links : 1, sizeof(*h->by_index));
+                for (size_t i = 0; i < h->n_links; i++)
+                        h->by_index[i] = &h->links[i];
+                qsort(h->by_index, h->n_links, sizeof(*h->by_index), cmp_link_index);
+                return observe_addrs(h, err);
+        }
+        return interrupted(err);
 }
 
 /* The kernel's reason for a refusal: errno and, with NETLINK_EXT_ACK, its message. */
@@ -320,16 +352,17 @@ static int mkdir_p(const char *path) {
         return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int ports_load(pf_nl_host *h, const char *dir, char **err) {
+static int ports_load(pf_nl_host *h, const char *dir, bool read_only, char **err) {
         /* links live in a network namespace, so does the record (init_net has a fixed inode) */
         struct stat st;
         if (stat("/proc/self/ns/net", &st) < 0)
                 st.st_ino = 0;
         h->ports_path = pf_xasprintf("%s/links-net%lu.ports", dir, (unsigned long) st.st_ino);
         _cleanup_free_ char *lock = pf_xasprintf("%s.lock", h->ports_path);
-        if (mkdir_p(dir) < 0 || (h->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-            flock(h->lock_fd, LOCK_EX) < 0) {
-                *err = pf_xasprintf("cannot lock podform's record of enslaved ports %s: %s", lock, strerror(errno));
+        if (!read_only && (mkdir_p(dir) < 0 || (h->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+                           flock(h->lock_fd, LOCK_EX) < 0)) {
+                *err = pf_xasprintf("cannot lock podform's record of enslaved ports %s: %s (run as root, or set "
+                                    "PODFORM_STATE_DIR to a directory of yours)", lock, strerror(errno));
                 return -1;
         }
         FILE *f = fopen(h->ports_path, "re");
@@ -359,8 +392,8 @@ static int ports_load(pf_nl_host *h, const char *dir, char **err) {
 }
 
 int pf_nl_save(pf_nl_host *h, char **err) {
-        if (!h->ports_path || !h->ports_dirty)
-                return 0;
+        if (!h->ports_path || !h->ports_dirty || h->lock_fd < 0)
+                return 0;       /* memory only, unchanged, or a plan */
         _cleanup_free_ char *tmp = pf_xasprintf("%s.tmp", h->ports_path);
         FILE *f = fopen(tmp, "we");
         if (!f) {
@@ -1066,14 +1099,8 @@ static const pf_change *find_change(const pf_action *a, const char *key) {
 
 /* The address dump again, into the observed links (their addresses only). */
 static int reobserve_addrs(pf_nl_host *h, char **err, const pf_action *a) {
-        for (size_t i = 0; i < h->n_links; i++) {
-                for (size_t k = 0; k < h->links[i].n_addrs; k++)
-                        free(h->links[i].addrs[k]);
-                h->links[i].n_addrs = 0;
-        }
-        struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
         char *why = NULL;
-        if (dump(h, RTM_GETADDR, &ifa, sizeof(ifa), on_addr, &why) < 0) {
+        if (observe_addrs(h, &why) < 0) {
                 *err = pf_xasprintf("%s %s: %s", pf_rkind_name(a->kind), a->name, why);
                 free(why);
                 return -1;
@@ -1164,7 +1191,7 @@ static int apply_action(void *ctx, const pf_action *a, char **err) {
 
 /* ---- the host ---- */
 
-pf_nl_host *pf_nl_open(const char *state_dir, char **err) {
+pf_nl_host *pf_nl_open(const char *state_dir, bool read_only, char **err) {
         pf_nl_host *h = pf_xcalloc(1, sizeof(*h));
         h->lock_fd = -1;
         h->driver = (pf_driver) { "netlink", apply_action, h };
@@ -1182,7 +1209,7 @@ pf_nl_host *pf_nl_open(const char *state_dir, char **err) {
         nl_socket_modify_err_cb(h->sk, NL_CB_CUSTOM, on_error, h);
         /* a dump of a thousand links comes in many parts; let libnl size its buffer to each */
         nl_socket_enable_msg_peek(h->sk);
-        if (state_dir && ports_load(h, state_dir, err) < 0) {
+        if (state_dir && ports_load(h, state_dir, read_only, err) < 0) {
                 pf_nl_close(h);
                 return NULL;
         }

@@ -19,8 +19,9 @@
 typedef struct pf_nl_host pf_nl_host;
 
 /* pf_nl_open: a NETLINK_ROUTE socket in the caller's network namespace. `state_dir` NULL keeps
- * the record of enslaved ports in memory only. */
-pf_nl_host *pf_nl_open(const char *state_dir, char **err);
+ * the record of enslaved ports in memory only. Otherwise the record is read from there and, unless
+ * `read_only` (a plan), locked for the whole run, as the libvirt ownership record is. */
+pf_nl_host *pf_nl_open(const char *state_dir, bool read_only, char **err);
 void pf_nl_close(pf_nl_host *h);
 
 typedef struct pf_nl_env {

@@ -73,7 +73,7 @@ WRAP(int, -1, virDomainBlockResize, (virDomainPtr d, const char *disk, unsigned 
 static pf_nl_host *test_links(void) {
         static pf_nl_host *links;
         char *err = NULL;
-        if (!links && !(links = pf_nl_open(NULL, &err)))
+        if (!links && !(links = pf_nl_open(NULL, false, &err)))
                 fail_msg("%s", err);
         return links;
 }

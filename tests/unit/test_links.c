@@ -444,7 +444,7 @@ static run_result apply(const char *yaml, bool prune) {
         pf_lv_host *lv = pf_lv_open(HOST_URI, NULL, &lo, &e);
         if (!lv)
                 FAIL("%s", e);
-        pf_nl_host *nl = pf_nl_open(state_dir, &e);
+        pf_nl_host *nl = pf_nl_open(state_dir, false, &e);
         if (!nl)
                 FAIL("%s", e);
         run_result r = { 0 };
