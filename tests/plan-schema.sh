@@ -1,8 +1,9 @@
 #!/bin/bash
 # `podform plan --output json` and schemas/plan.schema.json agree: plans with creations, changes
-# of every landing, orphans, deletions and restarts, and an empty plan, all validate; the schema
-# is strict enough to reject what podform never prints. Runs on libvirt's test driver (hosts
-# written under a temporary directory), so it touches nothing.
+# of every landing, orphans, deletions and restarts, host links, and an empty plan, all validate;
+# the schema is strict enough to reject what podform never prints. Runs on libvirt's test driver
+# (hosts written under a temporary directory) and only plans, so it touches nothing: host links
+# are read, never changed.
 set -u
 podform=${top_builddir:-.}/podform
 src=${top_srcdir:-.}
@@ -12,6 +13,8 @@ schema=$src/schemas/plan.schema.json
 pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# plan keeps its record of enslaved ports (and its lock) there, not in /var/lib/podform
+export PODFORM_STATE_DIR=$tmp/state
 
 ok() { echo "ok: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
@@ -266,7 +269,46 @@ plan host-only 2 "$tmp/changed.xml" --prune &&
 plan empty 0 "$src/tests/data/hosts/kvm01.xml" &&
         check empty 'acts == [] and p["orphans"] == [] and p["pending_restart"] == [] and s == {"create": 0, "change": 0, "delete": 0, "disruptive": 0}'
 
-# 6. The schema rejects what podform does not print.
+# 6. Host links: a Bridge without ports, a Macvlan and a Macvtap on `lo`, and a libvirt network
+# on the bridge. plan only reads the links of this network namespace (the names are ones no host
+# has), so this runs unprivileged, and the kernel is never asked to put a macvlan on `lo`.
+cat >"$tmp/links.yaml" <<'EOF'
+apiVersion: podform/v1
+kind: Host
+metadata: {name: kvm01}
+---
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: pfschema-br0}
+spec: {stp: true, addresses: [10.99.0.1/24]}
+---
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: pfschema-mvl0}
+spec: {parent: lo, mode: vepa}
+---
+apiVersion: podform/v1
+kind: Macvtap
+metadata: {name: pfschema-mvt0}
+spec: {parent: lo}
+---
+apiVersion: podform/v1
+kind: Network
+metadata: {name: on-bridge}
+spec: {forward: bridge, bridge: {name: pfschema-br0}}
+EOF
+files=(-f "$tmp/links.yaml")
+plan links 2 "$src/tests/data/hosts/kvm01.xml" &&
+        check links '[a["kind"] for a in acts] == ["bridge", "macvlan", "macvtap", "network"]
+                and all(a["op"] == "create" for a in acts)
+                and change("bridge", "pfschema-br0", "forwardDelay")["new"] == "15"
+                and change("bridge", "pfschema-br0", "stp")["new"] == "true"
+                and change("macvlan", "pfschema-mvl0", "mode")["new"] == "vepa"
+                and change("macvtap", "pfschema-mvt0", "mode")["new"] == "bridge"
+                and change("macvtap", "pfschema-mvt0", "parent")["new"] == "lo"
+                and by[("network", "on-bridge")]["depends_on"] == [0]'
+
+# 7. The schema rejects what podform does not print.
 if [ -s "$tmp/example.json" ]; then
         for what in op kind landing extra missing size version; do
                 "$python" "$tmp/mutate.py" "$tmp/example.json" "$what" >"$tmp/mutated.json"
