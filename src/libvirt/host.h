@@ -28,8 +28,8 @@ typedef struct pf_lv_env {
         const pf_model *model;          /* resources for other hosts already filtered out */
         const pf_host *host;            /* effective Host settings */
         const char *host_name;
-        /* Whether a host link exists or is declared (netlink/links.h); NULL: not checked. */
-        bool (*host_link)(void *link_ud, const char *ifname);
+        /* The kind of a host link, declared or live (netlink/links.h); NULL: not checked. */
+        const char *(*host_link)(void *link_ud, const char *ifname);
         void *link_ud;
 } pf_lv_env;
 

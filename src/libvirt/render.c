@@ -500,18 +500,26 @@ static const pf_vm_net *net_of(const pf_vm *vm, const char *name) {
         return NULL;
 }
 
-/* multus/genie networkName: a libvirt Network (declared for this VM's host, or live), else a
- * bridge of that name. */
-/* A VM on a host link that neither exists nor is declared could never start: a plan error. */
-static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *network) {
+/* A VM on a host link that neither exists nor is declared could never start, nor can libvirt
+ * put a tap on a link that is no bridge: plan errors. */
+static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *network, bool bridge) {
         const pf_render_env *env = c->r->env;
-        if (!env->host_link || env->host_link(env->link_ud, ifname))
-                return true;
-        fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a Bridge, "
-             "Macvtap or Macvlan; create the link, declare it, or fix the name", network ? network : "?", ifname);
-        return false;
+        const char *kind = env->host_link ? env->host_link(env->link_ud, ifname) : "bridge";
+        if (!kind) {
+                fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a "
+                     "Bridge, Macvtap or Macvlan; create the link, declare it, or fix the name", network ? network : "?", ifname);
+                return false;
+        }
+        if (bridge && strcmp(kind, "bridge") != 0) {
+                fail(c, at, "network '%s' attaches with the bridge binding to host link '%s', which is a %s, not a bridge; "
+                     "use the macvtap binding, or a Bridge", network ? network : "?", ifname, kind);
+                return false;
+        }
+        return true;
 }
 
+/* multus/genie networkName: a libvirt Network (declared for this VM's host, or live), else a
+ * bridge of that name. */
 static bool is_libvirt_network(const rctx *c, const char *name) {
         const pf_model *m = c->r->env->model;
         for (size_t x = 0; m && x < m->networks.n; x++) {
@@ -593,7 +601,7 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                 case PF_BACKEND_HOST:
                         if (!n->host_interface)
                                 break;
-                        if (!link_known(c, n->host_interface, n->host_interface_loc, n->name))
+                        if (!link_known(c, n->host_interface, n->host_interface_loc, n->name, true))
                                 return NULL;
                         e = new_iface(devices, "bridge");
                         source_attr(e, "bridge", n->host_interface);
@@ -606,7 +614,7 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                                 e = new_iface(devices, "network");
                                 source_attr(e, "network", n->network_name);
                         } else {
-                                if (!link_known(c, n->network_name, n->network_name_loc, n->name))
+                                if (!link_known(c, n->network_name, n->network_name_loc, n->name, true))
                                         return NULL;
                                 e = new_iface(devices, "bridge");
                                 source_attr(e, "bridge", n->network_name);
@@ -622,7 +630,7 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                 if (n->backend == PF_BACKEND_MACVTAP)
                         goto ethernet;
                 if (n->backend == PF_BACKEND_HOST && n->host_interface) {
-                        if (!link_known(c, n->host_interface, n->host_interface_loc, n->name))
+                        if (!link_known(c, n->host_interface, n->host_interface_loc, n->name, false))
                                 return NULL;
                         e = new_iface(devices, "direct");
                         xmlNodePtr src = source_attr(e, "dev", n->host_interface);

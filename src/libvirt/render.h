@@ -29,9 +29,10 @@ typedef struct pf_render_env {
         /* The PCI address of host network interface `ifname` (sriov with host.interface). */
         bool (*host_pci)(void *ud, const char *ifname, pf_pci *ret);
         void *ud;                       /* passed to the three callbacks; they may be NULL */
-        /* Whether host link `ifname` exists on the host or is declared (Bridge, Macvtap,
-         * Macvlan); NULL: not checked. A VM on a link that is neither could never start. */
-        bool (*host_link)(void *link_ud, const char *ifname);
+        /* The kind of host link `ifname` ("bridge", "macvtap", "veth", ...) as declared, else as
+         * on the host; NULL when it is neither. A VM on such a link could never start. The
+         * callback NULL: not checked. */
+        const char *(*host_link)(void *link_ud, const char *ifname);
         void *link_ud;
         /* libvirt's version (major * 1000000 + minor * 1000 + micro), 0 when unknown. Debian 12's
          * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so

@@ -625,22 +625,26 @@ static void live_spec(const pf_nl_host *h, const live_link *l, const decl *x, pf
 
 /* ---- build ---- */
 
-static bool declared_link(const pf_model *m, const char *name) {
+static const char *declared_kind(const pf_model *m, const char *name) {
         for (size_t i = 0; i < m->bridges.n; i++)
                 if (m->bridges.v[i].meta.name && !strcmp(m->bridges.v[i].meta.name, name))
-                        return true;
+                        return "bridge";
         for (size_t i = 0; i < m->macvtaps.n; i++)
                 if (m->macvtaps.v[i].meta.name && !strcmp(m->macvtaps.v[i].meta.name, name))
-                        return true;
+                        return "macvtap";
         for (size_t i = 0; i < m->macvlans.n; i++)
                 if (m->macvlans.v[i].meta.name && !strcmp(m->macvlans.v[i].meta.name, name))
-                        return true;
-        return false;
+                        return "macvlan";
+        return NULL;
 }
 
-bool pf_nl_link_known(void *ud, const char *ifname) {
+const char *pf_nl_link_kind(void *ud, const char *ifname) {
         const pf_nl_host *h = ud;
-        return link_by_name(h, ifname) || (h->model && declared_link(h->model, ifname));
+        const char *declared = h->model ? declared_kind(h->model, ifname) : NULL;
+        if (declared)
+                return declared;
+        const live_link *l = link_by_name(h, ifname);
+        return !l ? NULL : l->kind[0] ? l->kind : "device";
 }
 
 /* The declared Bridge that lists `port`, or NULL. */
@@ -663,7 +667,7 @@ static const char *port_of(const pf_nl_host *h, const char *ifname) {
 }
 
 static void check_exists(const pf_nl_host *h, pf_diags *d, pf_loc at, const char *what, const char *ifname, const char *fix) {
-        if (!pf_nl_link_known((void *) h, ifname))
+        if (!pf_nl_link_kind((void *) h, ifname))
                 pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a Bridge, Macvtap or Macvlan; %s",
                          what, ifname, fix);
 }
@@ -771,9 +775,14 @@ static void check_networks(const pf_nl_host *h, const pf_model *m, pf_diags *d) 
                                 n->forward == PF_FORWARD_VEPA || n->forward == PF_FORWARD_PASSTHROUGH;
                 if (!on_links)
                         continue;
+                const char *kind = n->bridge_name ? pf_nl_link_kind((void *) h, n->bridge_name) : NULL;
                 if (n->bridge_name)
                         check_exists(h, d, n->bridge_name_loc, "bridge", n->bridge_name,
                                      "forward: bridge attaches to an existing bridge; declare it as a Bridge or fix the name");
+                if (kind && strcmp(kind, "bridge") != 0)
+                        pf_error(d, n->bridge_name_loc, "bridge '%s' of Network %s is a %s, not a bridge; forward: bridge "
+                                 "needs one (declare a Bridge), or use \"interfaces\" for macvtap devices", n->bridge_name,
+                                 n->meta.name, kind);
                 for (size_t x = 0; x < n->interfaces.n; x++)
                         check_exists(h, d, n->interfaces.v[x].loc, "forward interface", n->interfaces.v[x].name,
                                      "create it, declare it, or fix the name");

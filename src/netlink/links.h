@@ -35,9 +35,10 @@ typedef struct pf_nl_env {
  * to d; a netlink failure returns -1 with *err set. */
 int pf_nl_build(pf_nl_host *h, const pf_nl_env *env, pf_objset *want, pf_objset *have, pf_diags *d, char **err);
 
-/* pf_nl_link_known: whether `ifname` is a link on the host or a declared one, as of the last
+/* pf_nl_link_kind: the kind of link `ifname` as declared ("bridge", "macvlan", "macvtap"), else
+ * as on the host ("veth", "device" for a NIC without one), NULL when neither, as of the last
  * pf_nl_build (the render env's host_link callback; `h` is a pf_nl_host). */
-bool pf_nl_link_known(void *h, const char *ifname);
+const char *pf_nl_link_kind(void *h, const char *ifname);
 
 /* The apply side, for PF_R_BRIDGE, PF_R_MACVLAN and PF_R_MACVTAP. */
 const pf_driver *pf_nl_driver(pf_nl_host *h);

@@ -633,7 +633,7 @@ YAML
 }
 
 s7_errors() {
-	nic eno1
+	nic eno1 eno1b
 	ip link add vtaken type veth peer name vtaken-p
 	local f=$cfg/errors.yaml
 	cat >"$f" <<'YAML'
@@ -674,8 +674,26 @@ spec:
         - {name: up, bridge: {}}
   networks:
     - {name: up, host: {interface: br-nope}}
+    - {name: veth, host: {interface: vtaken-p}}
+---
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl-nobridge}
+spec:
+  parent: eno1b
+---
+apiVersion: podform/v1
+kind: Network
+metadata: {name: on-macvlan}
+spec:
+  forward: bridge
+  bridge: {name: mvl-nobridge}
 YAML
-	local before
+	# (the VM's second interface is added to its interfaces list below)
+	sed -i 's/        - {name: up, bridge: {}}/        - {name: up, bridge: {}}\n        - {name: veth, bridge: {}}/' "$f"
+	local before fwd_at
+	fwd_at=$(pos "$f" "bridge: {name: mvl-nobridge}")
+	fwd_at=${fwd_at%:*}:$((${fwd_at#*:} + 15))	# the value, after "bridge: {name: "
 	before=$(snapshot)
 	for cmd in plan apply; do
 		if [ $cmd = plan ]; then
@@ -683,7 +701,7 @@ YAML
 		else
 			run "apply --yes with plan errors exits 1" 1 pf apply --yes
 		fi
-		saw "$cmd: all four errors counted, nothing changed" "podform: 4 errors; nothing was changed"
+		saw "$cmd: all six errors counted, nothing changed" "podform: 6 errors; nothing was changed"
 		sawre "$cmd: a parent that does not exist, at file:line:col" \
 			"(^|/)errors\.yaml:$(pos "$f" eno9): error: parent 'eno9' is neither a link on this host nor declared"
 		sawre "$cmd: a port that does not exist, at file:line:col" \
@@ -692,6 +710,10 @@ YAML
 			"(^|/)errors\.yaml:$(pos "$f" vtaken): error: Bridge vtaken: the name is taken by a veth link"
 		sawre "$cmd: a VM on a host interface that does not exist, at file:line:col" \
 			"(^|/)errors\.yaml:$(pos "$f" br-nope): error: .*'br-nope'"
+		sawre "$cmd: the bridge binding on a link that is no bridge, at file:line:col" \
+			"(^|/)errors\.yaml:$(pos "$f" "vtaken-p}"): error: .*'vtaken-p', which is a veth, not a bridge"
+		sawre "$cmd: forward: bridge on a Macvlan, at file:line:col" \
+			"(^|/)errors\.yaml:$fwd_at: error: bridge 'mvl-nobridge' of Network on-macvlan is a macvlan, not a bridge"
 	done
 	same "plan errors: the kernel's links and addresses are exactly as before" "$before" "$(snapshot)"
 	has "plan errors: br-ok was not created" br-ok exists=no
