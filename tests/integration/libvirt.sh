@@ -12,27 +12,8 @@ fi
 src=${top_srcdir:-$here/../..}
 podform=${top_builddir:-$src}/podform
 work=$WITH_LIBVIRTD_DIR
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; failures=$((failures + 1)); }
-# check NAME COMMAND...: COMMAND must succeed
-check() {
-	local name=$1
-	shift
-	if "$@" >"$work/out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/    /' "$work/out"; fi
-}
-# expect NAME CODE REGEX COMMAND...: exit code and a line of output
-expect() {
-	local name=$1 code=$2 re=$3 rc=0
-	shift 3
-	"$@" >"$work/out" 2>&1 || rc=$?
-	if [ "$rc" = "$code" ] && grep -Eq -- "$re" "$work/out"; then
-		ok "$name"
-	else
-		not_ok "$name (exit $rc, wanted $code and /$re/)"
-		sed 's/^/    /' "$work/out"
-	fi
-}
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 virsh() { command virsh -q -c qemu:///system "$@"; }
 
 # The configuration: the README example, copied so tests can edit it.
