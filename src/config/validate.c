@@ -148,8 +148,45 @@ static void check_unique_names(pf_diags *diags, const pf_name_list *l, const cha
                         }
 }
 
+/* Host addresses of a link: what the kernel keeps as a permanent, global address, once each. */
+static void check_link_addresses(pf_diags *diags, const pf_cidr_item *v, size_t n) {
+        char a[64], w[512];
+        for (size_t i = 0; i < n; i++) {
+                const pf_cidr_item *c = &v[i];
+                const uint8_t *b = c->cidr.ip.addr;
+                const char *what = NULL;
+                if (c->cidr.ip.family == AF_INET6) {
+                        static const uint8_t zero[16];
+                        if (b[0] == 0xff)
+                                what = "a multicast address";
+                        else if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+                                what = "link-local (the kernel makes its own fe80:: address on every link)";
+                        else if (!memcmp(b, zero, 15) && b[15] <= 1)
+                                what = b[15] ? "the loopback address" : "the unspecified address";
+                } else {
+                        if (b[0] >= 224 && b[0] <= 239)
+                                what = "a multicast address";
+                        else if (b[0] == 127)
+                                what = "a loopback address";
+                        else if (!b[0] && !b[1] && !b[2] && !b[3])
+                                what = "the unspecified address";
+                }
+                if (what)
+                        pf_error(diags, c->loc, "%s is %s, not a host address a link can carry", pf_ip_format(&c->cidr.ip, a), what);
+                /* the kernel keys an address by itself: the same one twice (whatever the prefix) is
+                 * refused the second time, and a plan would never match */
+                for (size_t k = 0; k < i; k++)
+                        if (v[k].cidr.ip.family == c->cidr.ip.family && !memcmp(v[k].cidr.ip.addr, b, 16)) {
+                                pf_error(diags, c->loc, "address %s is already given at %s; a link carries an address once",
+                                         pf_ip_format(&c->cidr.ip, a), where(v[k].loc, w, sizeof(w)));
+                                break;
+                        }
+        }
+}
+
 static void check_bridge(pf_diags *diags, const pf_bridge *b) {
         check_unique_names(diags, &b->ports, "port");
+        check_link_addresses(diags, b->addresses.v, b->addresses.n);
         EACH(p, b->ports)
                 if (b->meta.name && p->name && strcmp(p->name, b->meta.name) == 0) {
                         char a[PF_QUOTE_MAX];
@@ -168,6 +205,7 @@ static void check_macvlan(pf_diags *diags, const pf_macvlan *m) {
                 pf_error(diags, m->addresses_loc, "\"addresses\" is only allowed on a Macvlan: a Macvtap belongs to a VM, which configures its own addresses");
         if (m->parent && m->meta.name && strcmp(m->parent, m->meta.name) == 0)
                 pf_error(diags, m->parent_loc, "%s %s cannot be its own parent", pf_kind_enum.names[m->kind], q(a, m->parent));
+        check_link_addresses(diags, m->addresses.v, m->addresses.n);
 }
 
 /* ---- Network ---- */
