@@ -45,6 +45,9 @@ enum {
         PF_FIELD_HOTPLUG = 1 << 3,
         /* "yes"/"no" whether it runs: turning it to "no" stops what uses it (marked !) */
         PF_FIELD_STOPS = 1 << 4,
+        /* changes in place, but cuts off what uses the object until that restarts (a macvtap's
+         * MAC: a running guest keeps the old one): marked ! while the object is in use */
+        PF_FIELD_DISRUPTS = 1 << 5,
 };
 
 typedef struct pf_field {

@@ -250,6 +250,8 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                         const pf_field *f = pf_obj_field(w, ch.v[i].key);
                         if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && h->active)
                                 a->disruptive = true;
+                        if (f && (f->flags & PF_FIELD_DISRUPTS) && h->active)
+                                a->disruptive = true;
                 }
                 a->restart = a->landing == PF_LAND_RESTART && o->allow_restart;
                 set_changes(p, a, &ch);

@@ -584,7 +584,8 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         check_references(m, have, env->host, d);
         pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
                                .live_network = live_network, .host_pci = host_pci, .ud = &bctx,
-                               .host_link = env->host_link, .link_ud = env->link_ud };
+                               .host_link = env->host_link, .link_port_of = env->link_port_of,
+                               .link_ud = env->link_ud };
         if (virConnectGetLibVersion(h->conn, &renv.libvirt_version) < 0)
                 renv.libvirt_version = 0;
         pf_renderer *rd = pf_renderer_new(&renv);

@@ -30,6 +30,7 @@ typedef struct pf_lv_env {
         const char *host_name;
         /* The kind of a host link, declared or live (netlink/links.h); NULL: not checked. */
         const char *(*host_link)(void *link_ud, const char *ifname);
+        const char *(*link_port_of)(void *link_ud, const char *ifname);
         void *link_ud;
 } pf_lv_env;
 

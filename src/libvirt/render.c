@@ -632,6 +632,13 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                 if (n->backend == PF_BACKEND_HOST && n->host_interface) {
                         if (!link_known(c, n->host_interface, n->host_interface_loc, n->name, false))
                                 return NULL;
+                        const char *bridge = c->r->env->link_port_of ? c->r->env->link_port_of(c->r->env->link_ud, n->host_interface) : NULL;
+                        if (bridge) {
+                                fail(c, n->host_interface_loc, "network '%s' puts a macvtap on '%s', a port of bridge %s, "
+                                     "and the kernel puts no macvtap on a bridge port; use host: {interface: %s}",
+                                     n->name ? n->name : "?", n->host_interface, bridge, bridge);
+                                return NULL;
+                        }
                         e = new_iface(devices, "direct");
                         xmlNodePtr src = source_attr(e, "dev", n->host_interface);
                         prop(src, "mode", direct_mode(pf_loc_set(i->macvtap_mode_loc) ? i->macvtap_mode

@@ -33,6 +33,9 @@ typedef struct pf_render_env {
          * on the host; NULL when it is neither. A VM on such a link could never start. The
          * callback NULL: not checked. */
         const char *(*host_link)(void *link_ud, const char *ifname);
+        /* The bridge `ifname` is (or is declared to become) a port of, else NULL: the kernel puts
+         * no macvtap on a bridge port. NULL callback: not checked. */
+        const char *(*link_port_of)(void *link_ud, const char *ifname);
         void *link_ud;
         /* libvirt's version (major * 1000000 + minor * 1000 + micro), 0 when unknown. Debian 12's
          * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so

@@ -182,8 +182,12 @@ static int on_addr(struct nl_msg *msg, void *arg) {
         struct nlattr *tb[IFA_MAX + 1];
         if (nlmsg_parse(nlh, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
                 return NL_OK;
-        /* link-local addresses are the kernel's own, never declared */
+        /* link-local addresses are the kernel's own, never declared; so are those with a
+         * lifetime (SLAAC, privacy addresses, DHCP leases): podform's are permanent */
         if (ifa->ifa_scope != RT_SCOPE_UNIVERSE && ifa->ifa_scope != RT_SCOPE_SITE)
+                return NL_OK;
+        uint32_t flags = tb[IFA_FLAGS] ? nla_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
+        if (!(flags & IFA_F_PERMANENT))
                 return NL_OK;
         struct nlattr *a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
         int family = ifa->ifa_family;
@@ -439,16 +443,17 @@ typedef struct link_spec {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *) a, *(const char *const *) b); }
 
-/* A sorted, comma-separated list, "" when empty. */
+/* A sorted list, items separated by ", " ("" when empty): interface names may contain a comma
+ * but never a space, so the list splits back exactly. */
 static const char *join(pf_arena *a, const char **v, size_t n) {
         qsort(v, n, sizeof(*v), cmp_str);
         size_t len = 1;
         for (size_t i = 0; i < n; i++)
-                len += strlen(v[i]) + 1;
+                len += strlen(v[i]) + 2;
         char *s = pf_arena_alloc(a, len), *p = s;
         *p = '\0';
         for (size_t i = 0; i < n; i++)
-                p += sprintf(p, "%s%s", i ? "," : "", v[i]);
+                p += sprintf(p, "%s%s", i ? ", " : "", v[i]);
         return s;
 }
 
@@ -463,8 +468,10 @@ static void link_fields(const link_spec *s, unsigned mask, pf_fields *b) {
                 snprintf(buf, sizeof(buf), "%u", s->mtu);
                 pf_field_add(b, PF_LAND_LIVE, 0, buf, "mtu");
         }
+        /* a running guest on a macvtap keeps its own MAC until it restarts, and a macvtap
+         * passes only frames for the macvtap's */
         if ((mask & M_MAC) && s->mac)
-                pf_field_add(b, PF_LAND_LIVE, 0, s->mac, "macAddress");
+                pf_field_add(b, PF_LAND_LIVE, !strcmp(s->type, "macvtap") ? PF_FIELD_DISRUPTS : 0, s->mac, "macAddress");
         if (mask & M_STP)
                 pf_field_add(b, PF_LAND_LIVE, 0, s->stp ? "true" : "false", "stp");
         if (mask & M_DELAY) {
@@ -657,13 +664,104 @@ static const char *declared_bridge_of(const pf_model *m, const char *port) {
 }
 
 /* The bridge `ifname` is (or is declared to become) a port of, or NULL. */
-static const char *port_of(const pf_nl_host *h, const char *ifname) {
+const char *pf_nl_port_of(void *ud, const char *ifname) {
+        const pf_nl_host *h = ud;
         const char *declared = declared_bridge_of(h->model, ifname);
         if (declared)
                 return declared;
         /* a port podform enslaved and no longer declares is released before links are created */
         const live_link *l = link_by_name(h, ifname), *master = l && l->master ? link_by_index(h, l->master) : NULL;
         return master && !strcmp(master->kind, "bridge") && !port_recorded(h, master->name, ifname) ? master->name : NULL;
+}
+
+/* The declared parent of a declared Macvtap or Macvlan, or NULL. */
+static const char *declared_parent(const pf_model *m, const char *name) {
+        for (size_t i = 0; i < m->macvlans.n; i++)
+                if (!strcmp(m->macvlans.v[i].meta.name, name))
+                        return m->macvlans.v[i].parent;
+        for (size_t i = 0; i < m->macvtaps.n; i++)
+                if (!strcmp(m->macvtaps.v[i].meta.name, name))
+                        return m->macvtaps.v[i].parent;
+        return NULL;
+}
+
+/* A live macvlan or macvtap on `parent` that is not declared there: someone else's, podform's
+ * to prune, or one that moves to another parent later in the same apply (links of one kind are
+ * created before the next kind is changed). NULL when none. */
+static const live_link *undeclared_child(const pf_nl_host *h, const live_link *parent) {
+        for (size_t i = 0; i < h->n_links; i++) {
+                const live_link *c = &h->links[i];
+                if (c->parent != parent->ifindex || c->parent_elsewhere || (strcmp(c->kind, "macvlan") && strcmp(c->kind, "macvtap")))
+                        continue;
+                const char *dp = declared_parent(h->model, c->name);
+                if (!dp || strcmp(dp, parent->name) != 0)
+                        return c;
+        }
+        return NULL;
+}
+
+/* The kernel puts a macvlan declared on a macvlan or macvtap on that one's parent instead, so
+ * the parent read back would differ from the declared one on every run. */
+static void check_parent_kind(const pf_nl_host *h, const decl *x, pf_diags *d) {
+        const char *parent = x->mv->parent, *kind = pf_nl_link_kind((void *) h, parent);
+        if (!kind || (strcmp(kind, "macvlan") != 0 && strcmp(kind, "macvtap") != 0))
+                return;
+        const char *lower = NULL;
+        for (size_t i = 0; !lower && i < h->model->macvlans.n; i++)
+                if (!strcmp(h->model->macvlans.v[i].meta.name, parent))
+                        lower = h->model->macvlans.v[i].parent;
+        for (size_t i = 0; !lower && i < h->model->macvtaps.n; i++)
+                if (!strcmp(h->model->macvtaps.v[i].meta.name, parent))
+                        lower = h->model->macvtaps.v[i].parent;
+        const live_link *l = lower ? NULL : link_by_name(h, parent);
+        const live_link *ll = l && l->parent && !l->parent_elsewhere ? link_by_index(h, l->parent) : NULL;
+        if (!lower)
+                lower = ll ? ll->name : "its parent";
+        pf_error(d, x->mv->parent_loc, "parent '%s' is a %s; the kernel puts a %s on that one's parent instead: use "
+                 "parent: %s", parent, kind, x->kind == PF_R_MACVLAN ? "macvlan" : "macvtap", lower);
+}
+
+/* passthru gives the parent to one link: the kernel refuses a second one either way round. */
+static void check_passthru(const pf_nl_host *h, const decl *x, pf_diags *d) {
+        const pf_model *m = h->model;
+        const char *name = x->mv->meta.name, *parent = x->mv->parent;
+        bool passthru = decl_mode(h, x->mv) == PF_MACVLAN_PASSTHRU;
+        const char *other = NULL;
+        bool other_passthru = false;
+        const pf_macvlan *lists[2] = { m->macvlans.v, m->macvtaps.v };
+        size_t counts[2] = { m->macvlans.n, m->macvtaps.n };
+        for (size_t k = 0; k < 2; k++)
+                for (size_t i = 0; i < counts[k]; i++) {
+                        const pf_macvlan *o = &lists[k][i];
+                        if (o->meta.load_failed || !o->parent || strcmp(o->parent, parent) != 0 || !strcmp(o->meta.name, name))
+                                continue;
+                        if (!other || decl_mode(h, o) == PF_MACVLAN_PASSTHRU) {
+                                other = o->meta.name;
+                                other_passthru = decl_mode(h, o) == PF_MACVLAN_PASSTHRU;
+                        }
+                }
+        const live_link *pl = link_by_name(h, parent);
+        for (size_t i = 0; pl && i < h->n_links; i++) {
+                const live_link *c = &h->links[i];
+                const char *dp = declared_parent(m, c->name);
+                /* declared on this parent: counted above; declared elsewhere: it is still here when
+                 * this one is created, unless it moves first, which the order does not promise */
+                if (c->parent != pl->ifindex || c->parent_elsewhere || !strcmp(c->name, name) || (dp && !strcmp(dp, parent)) ||
+                    (strcmp(c->kind, "macvlan") != 0 && strcmp(c->kind, "macvtap") != 0))
+                        continue;
+                if (!other || c->macvlan_mode == MACVLAN_MODE_PASSTHRU) {
+                        other = c->name;
+                        other_passthru = c->macvlan_mode == MACVLAN_MODE_PASSTHRU;
+                }
+        }
+        if (passthru && other)
+                pf_error(d, pf_loc_set(x->mv->mode_loc) ? x->mv->mode_loc : x->mv->parent_loc, "mode passthru gives '%s' to "
+                         "one link, but %s sits on it too; the kernel refuses a second link beside passthru (move %s "
+                         "first: apply once without this one, with --prune if %s is podform's and no longer declared)",
+                         parent, other, other, other);
+        else if (!passthru && other_passthru)
+                pf_error(d, x->mv->parent_loc, "'%s' is given to %s in mode passthru, and the kernel puts no other link "
+                         "beside it", parent, other);
 }
 
 static void check_exists(const pf_nl_host *h, pf_diags *d, pf_loc at, const char *what, const char *ifname, const char *fix) {
@@ -692,10 +790,12 @@ static void add_decl(pf_nl_host *h, decl *x, pf_rkind kind, const pf_bridge *br,
                 if (!strcmp(x->mv->parent, meta->name))
                         pf_error(d, x->mv->parent_loc, "%s %s cannot sit on itself", kind_title(x->kind), meta->name);
                 /* a bridge port hands its frames to the bridge: the kernel refuses a macvlan on it */
-                const char *bridge = port_of(h, x->mv->parent);
+                const char *bridge = pf_nl_port_of((void *) h, x->mv->parent);
                 if (bridge)
                         pf_error(d, x->mv->parent_loc, "parent '%s' is a port of bridge %s, and the kernel puts no macvlan "
                                  "or macvtap on a bridge port; use parent: %s", x->mv->parent, bridge, bridge);
+                check_parent_kind(h, x, d);
+                check_passthru(h, x, d);
         }
         for (size_t i = 0; x->br && i < x->br->ports.n; i++) {
                 const pf_name *p = &x->br->ports.v[i];
@@ -710,6 +810,12 @@ static void add_decl(pf_nl_host *h, decl *x, pf_rkind kind, const pf_bridge *br,
                 else if (!strcmp(pl->kind, "bridge"))
                         pf_error(d, p->loc, "port '%s' of Bridge %s is a bridge itself, which the kernel cannot enslave",
                                  p->name, meta->name);
+                const live_link *child = pl ? undeclared_child(h, pl) : NULL;
+                if (child)
+                        pf_error(d, p->loc, "port '%s' of Bridge %s carries %s %s, and the kernel enslaves no link that "
+                                 "has macvlans on it; move %s off %s first: apply once without the port (with --prune if "
+                                 "%s is podform's and no longer declared)", p->name, meta->name, child->kind, child->name,
+                                 child->name, p->name, child->name);
         }
 
         unsigned mask = decl_mask(x, l && !mine);
@@ -783,9 +889,15 @@ static void check_networks(const pf_nl_host *h, const pf_model *m, pf_diags *d) 
                         pf_error(d, n->bridge_name_loc, "bridge '%s' of Network %s is a %s, not a bridge; forward: bridge "
                                  "needs one (declare a Bridge), or use \"interfaces\" for macvtap devices", n->bridge_name,
                                  n->meta.name, kind);
-                for (size_t x = 0; x < n->interfaces.n; x++)
-                        check_exists(h, d, n->interfaces.v[x].loc, "forward interface", n->interfaces.v[x].name,
+                for (size_t x = 0; x < n->interfaces.n; x++) {
+                        const char *dev = n->interfaces.v[x].name, *bridge = pf_nl_port_of((void *) h, dev);
+                        check_exists(h, d, n->interfaces.v[x].loc, "forward interface", dev,
                                      "create it, declare it, or fix the name");
+                        if (bridge)
+                                pf_error(d, n->interfaces.v[x].loc, "forward interface '%s' is a port of bridge %s, and "
+                                         "the kernel puts no macvtap on a bridge port; use forward: bridge with "
+                                         "bridge.name %s instead", dev, bridge, bridge);
+                }
         }
 }
 
@@ -994,14 +1106,26 @@ static int set_master(pf_nl_host *h, const char *bridge, int bridge_index, const
         return 0;
 }
 
-/* The items of a comma-separated field value. */
-typedef struct items { char *buf; const char *v[512]; size_t n; } items;
+/* The items of a list field value (join()). */
+typedef struct items { char *buf; const char **v; size_t n; } items;
 
 static void split(const char *s, items *it) {
         it->n = 0;
         it->buf = pf_xstrdup(s ? s : "");
-        for (char *save, *tok = strtok_r(it->buf, ",", &save); tok && it->n < 512; tok = strtok_r(NULL, ",", &save))
-                it->v[it->n++] = tok;
+        it->v = pf_xreallocarray(NULL, strlen(it->buf) / 2 + 2, sizeof(*it->v));
+        for (char *p = it->buf; *p;) {
+                char *sep = strstr(p, ", ");
+                it->v[it->n++] = p;
+                if (!sep)
+                        break;
+                *sep = '\0';
+                p = sep + 2;
+        }
+}
+
+static void items_free(items *it) {
+        free(it->buf);
+        free(it->v);
 }
 
 static bool has_item(const items *it, const char *s) {
@@ -1011,25 +1135,43 @@ static bool has_item(const items *it, const char *s) {
         return false;
 }
 
+static int reobserve_addrs(pf_nl_host *h, char **err, const pf_action *a);
+
+static bool has_addr(const live_link *l, const char *cidr) {
+        for (size_t i = 0; l && i < l->n_addrs; i++)
+                if (!strcmp(l->addrs[i], cidr))
+                        return true;
+        return false;
+}
+
 /* Addresses and ports: from the old list to the new one, removals first. */
-static int sync_lists(pf_nl_host *h, const decl *x, int ifindex, const char *key, const char *old_value,
-                      const char *new_value, const pf_action *a, char **err) {
+static int sync_lists(pf_nl_host *h, int ifindex, const char *key, const char *old_value, const char *new_value,
+                      const pf_action *a, char **err) {
         items before, after;
         split(old_value, &before);
         split(new_value, &after);
         int r = 0;
-        bool ports = !strcmp(key, "ports");
+        bool ports = !strcmp(key, "ports"), removed = false;
         for (size_t i = 0; r == 0 && i < before.n; i++)
-                if (!has_item(&after, before.v[i]))
+                if (!has_item(&after, before.v[i])) {
                         r = ports ? set_master(h, a->name, ifindex, before.v[i], false, a, err)
                                   : addr_change(h, RTM_DELADDR, ifindex, before.v[i], a, err);
+                        removed = true;
+                }
+        /* removing an IPv4 primary takes its subnet's secondaries along (promote_secondaries
+         * is off by default): what to add is judged on what the link has now */
+        const live_link *l = NULL;
+        bool fresh = r == 0 && removed && !ports && reobserve_addrs(h, err, a) == 0;
+        if (r == 0 && removed && !ports && !fresh)
+                r = -1;
+        if (fresh)
+                l = link_by_name(h, a->name);
         for (size_t i = 0; r == 0 && i < after.n; i++)
-                if (!has_item(&before, after.v[i]))
+                if (fresh ? !has_addr(l, after.v[i]) : !has_item(&before, after.v[i]))
                         r = ports ? set_master(h, a->name, ifindex, after.v[i], true, a, err)
                                   : addr_change(h, RTM_NEWADDR, ifindex, after.v[i], a, err);
-        (void) x;
-        free(before.buf);
-        free(after.buf);
+        items_free(&before);
+        items_free(&after);
         return r;
 }
 
@@ -1078,9 +1220,9 @@ static int create_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         const char *ports = s.n_ports ? join(&scratch, s.ports, s.n_ports) : NULL;
         int r = 0;
         if (addrs && (mask & M_ADDRS))
-                r = sync_lists(h, x, self, "addresses", NULL, addrs, a, err);
+                r = sync_lists(h, self, "addresses", NULL, addrs, a, err);
         if (r == 0 && ports)
-                r = sync_lists(h, x, self, "ports", NULL, ports, a, err);
+                r = sync_lists(h, self, "ports", NULL, ports, a, err);
         pf_arena_free(&scratch);
         /* a bridge takes its ports' MTU unless the MTU was set by a change, not at creation */
         if (r == 0 && (mask & M_MTU) && x->br && x->br->mtu) {
@@ -1161,12 +1303,12 @@ static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         }
         for (size_t i = 0; i < a->changes.n; i++) {
                 const pf_change *c = &a->changes.v[i];
-                if (!strcmp(c->key, "ports") && sync_lists(h, x, ifindex, c->key, c->old_value, c->new_value, a, err) < 0)
+                if (!strcmp(c->key, "ports") && sync_lists(h, ifindex, c->key, c->old_value, c->new_value, a, err) < 0)
                         return -1;
         }
         const pf_change *addrs = find_change(a, "addresses");
         if (!(mask & M_STATE))
-                return addrs ? sync_lists(h, x, ifindex, "addresses", addrs->old_value, addrs->new_value, a, err) : 0;
+                return addrs ? sync_lists(h, ifindex, "addresses", addrs->old_value, addrs->new_value, a, err) : 0;
         /* a link going down loses its IPv6 addresses (keep_addr_on_down is off by default):
          * compare with what it has now */
         if (!addrs && !(decl_mask(x, !owned(l)) & M_ADDRS))
@@ -1179,17 +1321,47 @@ static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         l = link_by_name(h, a->name);
         const char *now = l && l->n_addrs ? join(&scratch, (const char **) l->addrs, l->n_addrs) : NULL;
         const char *target = want.n_addrs ? join(&scratch, want.addrs, want.n_addrs) : NULL;
-        int r = sync_lists(h, x, ifindex, "addresses", now, target, a, err);
+        int r = sync_lists(h, ifindex, "addresses", now, target, a, err);
         pf_arena_free(&scratch);
         return r;
 }
 
+/* Deleting a bridge releases all its ports: refuse while it holds one podform did not enslave
+ * (a container's veth, a tap someone added). The VMs deleted earlier in the plan have taken
+ * their taps along by now, so this looks at the host as it is at this point. */
+static int prune_link(pf_nl_host *h, const pf_action *a, char **err) {
+        if (a->kind == PF_R_BRIDGE) {
+                char *why = NULL;
+                if (observe(h, &why) < 0) {
+                        *err = pf_xasprintf("%s %s: %s", pf_rkind_name(a->kind), a->name, why);
+                        free(why);
+                        return -1;
+                }
+        }
+        const live_link *l = link_by_name(h, a->name);
+        if (!l)
+                return 0;       /* gone already */
+        if (a->kind == PF_R_BRIDGE) {
+                size_t len = 0;
+                char foreign[512] = "";
+                for (size_t i = 0; i < h->n_links; i++) {
+                        const live_link *p = &h->links[i];
+                        if (p->master == l->ifindex && !port_recorded(h, l->name, p->name) && len + strlen(p->name) + 3 < sizeof(foreign))
+                                len += (size_t) snprintf(foreign + len, sizeof(foreign) - len, "%s%s", len ? ", " : "", p->name);
+                }
+                if (len) {
+                        *err = pf_xasprintf("bridge %s: not deleted: it holds ports podform did not enslave (%s); release "
+                                            "them or declare the bridge again", a->name, foreign);
+                        return -1;
+                }
+        }
+        return delete_link(h, l->ifindex, a, err);
+}
+
 static int apply_action(void *ctx, const pf_action *a, char **err) {
         pf_nl_host *h = ctx;
-        if (a->op == PF_OP_DELETE) {
-                const live_link *l = link_by_name(h, a->name);
-                return l ? delete_link(h, l->ifindex, a, err) : 0;
-        }
+        if (a->op == PF_OP_DELETE)
+                return prune_link(h, a, err);
         decl x;
         if (!find_decl(h, a->kind, a->name, &x)) {
                 *err = pf_xasprintf("%s %s: no declaration (internal error)", pf_rkind_name(a->kind), a->name);

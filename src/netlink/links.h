@@ -39,6 +39,9 @@ int pf_nl_build(pf_nl_host *h, const pf_nl_env *env, pf_objset *want, pf_objset 
  * as on the host ("veth", "device" for a NIC without one), NULL when neither, as of the last
  * pf_nl_build (the render env's host_link callback; `h` is a pf_nl_host). */
 const char *pf_nl_link_kind(void *h, const char *ifname);
+/* pf_nl_port_of: the bridge `ifname` is a port of (declared, else live and not one podform
+ * enslaved and will release), NULL when none. Same timing and `h` as pf_nl_link_kind. */
+const char *pf_nl_port_of(void *h, const char *ifname);
 
 /* The apply side, for PF_R_BRIDGE, PF_R_MACVLAN and PF_R_MACVTAP. */
 const pf_driver *pf_nl_driver(pf_nl_host *h);

@@ -252,7 +252,7 @@ s2_drift() {
 	run "drift: plan --detailed-exitcode exits 2" 2 pf plan --detailed-exitcode
 	saw "drift: the plan lists every change" \
 		"~ bridge br-pxe (live)" \
-		"    addresses: 10.20.0.5/24,10.99.0.1/24,fd00:20::5/64 -> 10.20.0.5/24,fd00:20::5/64  [live]" \
+		"    addresses: 10.20.0.5/24, 10.99.0.1/24, fd00:20::5/64 -> 10.20.0.5/24, fd00:20::5/64  [live]" \
 		"    mtu: 1300 -> 1400  [live]" \
 		"    ports: (none) -> eno1  [live]" \
 		"~ bridge br-stp (live)" \
@@ -434,7 +434,7 @@ YAML
 
 	sed -i 's/ports: \[eno1\]/ports: [eno1, eno3]/' "$cfg/links.yaml"
 	run "add eno3: plan exits 2" 2 pf plan --detailed-exitcode
-	saw "add eno3: planned" "~ bridge br-pxe (live)" "    ports: eno1 -> eno1,eno3  [live]"
+	saw "add eno3: planned" "~ bridge br-pxe (live)" "    ports: eno1 -> eno1, eno3  [live]"
 	never "add eno3: the hand-enslaved vx is not in the plan" 'vx'
 	run "add eno3: apply" 0 pf apply --yes
 	has "eno3 is enslaved" eno3 master=br-pxe
@@ -443,7 +443,7 @@ YAML
 
 	sed -i 's/ports: \[eno1, eno3\]/ports: [eno3]/' "$cfg/links.yaml"
 	run "drop eno1: plan exits 2" 2 pf plan --detailed-exitcode
-	saw "drop eno1: planned" "    ports: eno1,eno3 -> eno3  [live]"
+	saw "drop eno1: planned" "    ports: eno1, eno3 -> eno3  [live]"
 	never "drop eno1: vx is not in the plan" 'vx'
 	run "drop eno1: apply" 0 pf apply --yes
 	has "eno1 is released (podform enslaved it)" eno1 master=
@@ -492,7 +492,7 @@ YAML
 		ok "a port released by hand: plan is clean under valgrind # SKIP no valgrind"
 	fi
 	run "a port released by hand: plan exits 2" 2 pf plan --detailed-exitcode
-	saw "a port released by hand: planned" "    ports: eno3 -> eno1,eno3  [live]"
+	saw "a port released by hand: planned" "    ports: eno3 -> eno1, eno3  [live]"
 	run "a port released by hand: apply" 0 pf apply --yes
 	has "eno1 is enslaved again" eno1 master=br-pxe
 
@@ -506,11 +506,29 @@ spec:
   ports: [eno3]
 YAML
 	run "a port moves to another bridge: plan exits 2" 2 pf plan --detailed-exitcode
-	saw "a port moves: planned" "+ bridge br-a" "~ bridge br-pxe (live)" "    ports: eno1,eno3 -> eno1  [live]"
+	saw "a port moves: planned" "+ bridge br-a" "~ bridge br-pxe (live)" "    ports: eno1, eno3 -> eno1  [live]"
 	run "a port moves: one apply converges" 0 pf apply --yes
 	has "eno3 is a port of br-a" eno3 master=br-a
 	has "eno1 stays on br-pxe" eno1 master=br-pxe
 	has "vx stays on br-pxe" vx master=br-pxe
+
+	# a port whose name has a comma (the kernel allows it; lists are joined with ", ")
+	ip link add "eth,1" type veth peer name ethp1
+	sed -i 's/ports: \[eno1\]/ports: [eno1, "eth,1"]/' "$cfg/links.yaml"
+	run "a name with a comma: plan exits 2" 2 pf plan --detailed-exitcode
+	saw "a name with a comma: planned" "~ bridge br-pxe (live)" "    ports: eno1 -> eno1, eth,1  [live]"
+	run "a name with a comma: apply" 0 pf apply --yes
+	saw "a name with a comma: verified" "Verify: observed the host again; no changes remain."
+	has "eth,1 is a port of br-pxe" "eth,1" master=br-pxe
+	has "eno1 stays on br-pxe beside it" eno1 master=br-pxe
+	run "a name with a comma: the next apply" 0 pf apply --yes
+	saw "a name with a comma: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	sed -i 's/ports: \[eno1, "eth,1"\]/ports: [eno1]/' "$cfg/links.yaml"
+	run "a name with a comma, dropped: plan exits 2" 2 pf plan --detailed-exitcode
+	saw "a name with a comma, dropped: planned" "    ports: eno1, eth,1 -> eno1  [live]"
+	run "a name with a comma, dropped: apply" 0 pf apply --yes
+	has "eth,1 is released" "eth,1" exists=yes master=
+	has "eno1 is still a port of br-pxe" eno1 master=br-pxe
 }
 
 s5_adopt() {
@@ -618,11 +636,34 @@ YAML
 	has "br-keep is still there" br-keep kind=bridge
 	has "mvb is still there" mvb kind=macvlan parent=br-keep
 	ip link del mvb
+	# nor is it deleted while it holds a port podform did not enslave (a tap someone added; a
+	# veth where the kernel has no tun): that fails at apply time, the rest is done
+	ip tuntap add tap-x mode tap 2>/dev/null || ip link add tap-x type veth peer name tap-x-p
+	ip link set tap-x master br-keep
+	cat >"$cfg/links.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-new}
+spec: {}
+YAML
+	local refused="  FAILED  - bridge br-keep: bridge br-keep: not deleted: it holds ports podform did not enslave (tap-x); release them or declare the bridge again"
+	run "prune a bridge holding a port added by hand: apply exits 3" 3 pf apply --prune --yes
+	saw "prune a bridge holding a port added by hand: FAILED and why, the rest done" "$refused" \
+		"  done    + bridge br-new" "Apply: 1 done, 1 failed, 0 skipped."
+	has "br-keep is still there, podform's" br-keep kind=bridge alias=podform:Bridge/br-keep
+	has "tap-x is still its port" tap-x master=br-keep
+	has "eno1 is still its port too" eno1 master=br-keep
+	has "br-new is created" br-new kind=bridge alias=podform:Bridge/br-new
+	run "prune it again, nothing else to do: apply exits 1" 1 pf apply --prune --yes
+	saw "prune it again: FAILED again" "$refused" "Apply: 0 done, 1 failed, 0 skipped."
+	has "br-keep is still there, still with tap-x" tap-x master=br-keep
+	ip link set tap-x nomaster
 	# then it goes; its port goes free and leaves the record
 	run "prune a bridge: apply" 0 pf apply --prune --yes
 	saw "prune a bridge: planned" "- bridge br-keep"
 	has "br-keep is deleted" br-keep exists=no
 	has "eno1 is free" eno1 exists=yes master=
+	has "tap-x is untouched" tap-x exists=yes master=
 	if grep -q br-keep "$PODFORM_STATE_DIR"/links-net*.ports 2>/dev/null; then
 		not_ok "br-keep is gone from the record of enslaved ports"
 	else
@@ -722,55 +763,71 @@ YAML
 }
 
 s8_kernel_error() {
-	nic eno2 eno3
-	ip link add mvh link eno2 type macvlan mode bridge
-	ip link add mvh3 link eno3 type macvlan mode bridge
+	nic eno2
+	# a hand-made macvlan, up, with the MAC the Macvtap below asks for: the kernel refuses a
+	# second link up on one parent with the same MAC, which no plan can foresee
+	ip link add mvh link eno2 address 52:54:00:00:00:99 type macvlan mode bridge
+	ip link set mvh up
 	cat >"$cfg/links.yaml" <<'YAML'
 apiVersion: podform/v1
 kind: Macvtap
-metadata: {name: mvp}
+metadata: {name: mvdup}
 spec:
   parent: eno2
-  mode: passthru
+  macAddress: "52:54:00:00:00:99"
 ---
 apiVersion: podform/v1
 kind: Bridge
 metadata: {name: br-ok}
 spec:
   addresses: [10.60.0.1/24]
----
-apiVersion: podform/v1
-kind: Bridge
-metadata: {name: br-x}
-spec:
-  ports: [eno3]
----
-apiVersion: podform/v1
-kind: Macvlan
-metadata: {name: mvx}
-spec:
-  parent: br-x
 YAML
+	cat >"$cfg/vm.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: vm1}
+spec:
+  running: false
+  domain:
+    type: qemu
+    memory: 256Mi
+    cpu: {cores: 1}
+    devices:
+      interfaces:
+        - {name: tap, macvtap: {}}
+  networks:
+    - {name: tap, macvtap: mvdup}
+YAML
+	local mvh before
+	mvh=$(fact mvh ifindex)
 	run "the kernel refuses: apply exits 3" 3 pf apply --yes
-	sawre "the kernel refuses passthru beside another macvlan: FAILED, the name, the step, the kernel's reason" \
-		'^  FAILED  \+ macvtap mvp: macvtap mvp: creating the link: [A-Z][a-z].+$'
-	sawre "the kernel refuses a port that carries a macvlan: FAILED, the name, the step, the kernel's reason" \
-		'^  FAILED  \+ bridge br-x: bridge br-x: enslaving port eno3: [A-Z][a-z].+$'
-	saw "what needs a failed link is skipped, the rest applied" \
-		"  skipped + macvlan mvx: it needs bridge br-x, which was not applied" \
-		"  done    + bridge br-ok" "Apply: 1 done, 2 failed, 1 skipped."
+	saw "the kernel refuses a MAC in use: FAILED, the name, the step, the kernel's reason" \
+		"  FAILED  + macvtap mvdup: macvtap mvdup: creating the link: Address already in use"
+	saw "what needs the failed macvtap is skipped, the rest applied" \
+		"  skipped + vm vm1: it needs macvtap mvdup, which was not applied" \
+		"  done    + bridge br-ok" "Apply: 1 done, 1 failed, 1 skipped."
+	never "the kernel refuses: no claim that the host converged" '^Verify: observed the host again'
 	has "the unrelated bridge is created" br-ok kind=bridge alias=podform:Bridge/br-ok addrs=10.60.0.1/24 up=1
-	has "the refused macvtap is not there" mvp exists=no
-	has "the skipped macvlan is not there" mvx exists=no
-	has "the hand-made macvlan is untouched" mvh kind=macvlan parent=eno2
+	has "the refused macvtap is not there" mvdup exists=no
+	has "the hand-made macvlan is untouched" mvh kind=macvlan parent=eno2 mac=52:54:00:00:00:99 up=1 \
+		ifindex="$mvh" alias=
 
-	# fixed: the next apply resumes and converges
-	sed -i 's/mode: passthru/mode: bridge/; s/ports: \[eno3\]/ports: []/' "$cfg/links.yaml"
+	# fixed (another MAC): the next apply resumes and converges
+	sed -i 's/52:54:00:00:00:99/52:54:00:00:00:98/' "$cfg/links.yaml"
 	run "fixed: apply converges" 0 pf apply --yes
-	saw "fixed: verified" "Verify: observed the host again; no changes remain."
-	has "mvp is a bridge-mode macvtap on eno2" mvp kind=macvtap mode=bridge parent=eno2 alias=podform:Macvtap/mvp
-	has "mvx sits on br-x" mvx kind=macvlan parent=br-x alias=podform:Macvlan/mvx
+	saw "fixed: the macvtap, then the VM, verified" "  done    + macvtap mvdup" "  done    + vm vm1" \
+		"Verify: observed the host again; no changes remain." "Apply: 2 done, 0 failed, 0 skipped."
+	has "mvdup is a macvtap on eno2 with the new MAC, up, podform's" mvdup kind=macvtap parent=eno2 \
+		mac=52:54:00:00:00:98 up=1 alias=podform:Macvtap/mvdup
+	has "the hand-made macvlan is still untouched" mvh mac=52:54:00:00:00:99 up=1 ifindex="$mvh"
+	# the test driver forgets its VMs between runs: each apply creates vm1 again, and only vm1
+	before=$(snapshot)
 	run "fixed: the next apply" 0 pf apply --yes
+	saw "fixed: the next apply plans only the (simulated) VM" "+ vm vm1" "Plan: 1 to create, 0 to change, 0 to delete."
+	never "fixed: the next apply plans no link" '^[-+~!] (bridge|macvlan|macvtap) '
+	same "fixed: the next apply leaves the kernel's links and addresses as they were" "$before" "$(snapshot)"
+	rm "$cfg/vm.yaml"
+	run "fixed: without the VM" 0 pf apply --yes
 	saw "fixed: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
 }
 
@@ -832,7 +889,276 @@ YAML
 	has "mvt-vm1 has the MAC of the VM interface on it" mvt-vm1 kind=macvtap parent=eno2 mac=52:54:00:09:00:09
 }
 
-scenarios=(s1_create s2_drift s3_inplace s4_ports s5_adopt s6_prune s7_errors s8_kernel_error s9_order)
+# What the kernel would refuse halfway through an apply, podform refuses at plan time: one
+# guard a file, so that pos finds each error's place
+s10_plan_guards() {
+	nic eno1 eno2 eno3 eno4 eno5 eno6 eno7
+	ip link add mvh2 link eno2 type macvlan mode bridge
+	ip link add mvp3 link eno3 type macvtap mode passthru
+	ip link add mvh5 link eno5 type macvtap mode bridge
+	ip link add brh type bridge
+	ip link set eno7 master brh
+	local f
+	# passthru beside a hand-made macvlan, and a macvlan beside a hand-made passthru macvtap
+	cat >"$cfg/pt-live.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvtap
+metadata: {name: mvt-pt}
+spec:
+  parent: eno2
+  mode: passthru
+YAML
+	cat >"$cfg/beside-live.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl-beside}
+spec:
+  parent: eno3
+YAML
+	# the same, both declared: each one is refused
+	cat >"$cfg/pt-decl.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl-pt4}
+spec:
+  parent: eno4
+  mode: passthru
+YAML
+	cat >"$cfg/beside-decl.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvtap
+metadata: {name: mvt-br4}
+spec:
+  parent: eno4
+  mode: bridge
+YAML
+	# a port that carries a hand-made macvtap
+	cat >"$cfg/port.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-c}
+spec:
+  ports: [eno5]
+YAML
+	# a macvlan on a macvlan, a macvtap on a macvtap, a macvtap on a declared macvlan
+	cat >"$cfg/on-mvl.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl-on-mvl}
+spec:
+  parent: mvh2
+YAML
+	cat >"$cfg/on-mvt.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvtap
+metadata: {name: mvt-on-mvt}
+spec:
+  parent: mvh5
+YAML
+	cat >"$cfg/lower.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl6}
+spec:
+  parent: eno6
+YAML
+	cat >"$cfg/on-decl.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvtap
+metadata: {name: mvt-on-decl}
+spec:
+  parent: mvl6
+YAML
+	# a VM's macvtap and a Network's forward interfaces on a bridge port (declared or by hand)
+	cat >"$cfg/br-e.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-e}
+spec:
+  ports: [eno1]
+YAML
+	cat >"$cfg/vm.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: vm1}
+spec:
+  running: false
+  domain:
+    type: qemu
+    memory: 256Mi
+    cpu: {cores: 1}
+    devices:
+      interfaces:
+        - {name: t, macvtap: {}}
+  networks:
+    - {name: t, host: {interface: eno1}}
+YAML
+	cat >"$cfg/net-vepa.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Network
+metadata: {name: n-vepa}
+spec:
+  forward: vepa
+  interfaces: [eno1]
+YAML
+	cat >"$cfg/net-br.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Network
+metadata: {name: n-br}
+spec:
+  forward: bridge
+  interfaces: [eno7]
+YAML
+	local before cmd
+	before=$(snapshot)
+	for cmd in plan apply; do
+		if [ $cmd = plan ]; then
+			run "plan guards: plan exits 1" 1 pf plan --detailed-exitcode
+		else
+			run "plan guards: apply --yes exits 1" 1 pf apply --yes
+		fi
+		saw "$cmd: all eleven errors counted, nothing changed" "podform: 11 errors; nothing was changed"
+		f=$cfg/pt-live.yaml
+		sawre "$cmd: passthru beside a hand-made macvlan, at file:line:col" \
+			"(^|/)pt-live\.yaml:$(pos "$f" passthru): error: mode passthru gives 'eno2' to one link, but mvh2 sits on it too; the kernel refuses a second link beside passthru \(move mvh2 first"
+		f=$cfg/beside-live.yaml
+		sawre "$cmd: a macvlan beside a hand-made passthru macvtap, at file:line:col" \
+			"(^|/)beside-live\.yaml:$(pos "$f" eno3): error: 'eno3' is given to mvp3 in mode passthru, and the kernel puts no other link beside it$"
+		f=$cfg/pt-decl.yaml
+		sawre "$cmd: passthru beside a declared macvtap, at file:line:col" \
+			"(^|/)pt-decl\.yaml:$(pos "$f" passthru): error: mode passthru gives 'eno4' to one link, but mvt-br4 sits on it too"
+		f=$cfg/beside-decl.yaml
+		sawre "$cmd: a macvtap beside a declared passthru macvlan, at file:line:col" \
+			"(^|/)beside-decl\.yaml:$(pos "$f" eno4): error: 'eno4' is given to mvl-pt4 in mode passthru"
+		f=$cfg/port.yaml
+		sawre "$cmd: a port that carries a hand-made macvtap, at file:line:col" \
+			"(^|/)port\.yaml:$(pos "$f" eno5): error: port 'eno5' of Bridge br-c carries macvtap mvh5, and the kernel enslaves no link that has macvlans on it; move mvh5 off eno5 first"
+		f=$cfg/on-mvl.yaml
+		sawre "$cmd: a macvlan on a macvlan, at file:line:col, with the parent to use" \
+			"(^|/)on-mvl\.yaml:$(pos "$f" mvh2): error: parent 'mvh2' is a macvlan; the kernel puts a macvlan on that one's parent instead: use parent: eno2$"
+		f=$cfg/on-mvt.yaml
+		sawre "$cmd: a macvtap on a macvtap, at file:line:col, with the parent to use" \
+			"(^|/)on-mvt\.yaml:$(pos "$f" mvh5): error: parent 'mvh5' is a macvtap; the kernel puts a macvtap on that one's parent instead: use parent: eno5$"
+		f=$cfg/on-decl.yaml
+		sawre "$cmd: a macvtap on a declared macvlan, at file:line:col, with the parent to use" \
+			"(^|/)on-decl\.yaml:$(pos "$f" mvl6): error: parent 'mvl6' is a macvlan; the kernel puts a macvtap on that one's parent instead: use parent: eno6$"
+		f=$cfg/vm.yaml
+		sawre "$cmd: a VM's macvtap on a declared bridge port, at file:line:col" \
+			"(^|/)vm\.yaml:$(pos "$f" "eno1}"): error: network 't' puts a macvtap on 'eno1', a port of bridge br-e, and the kernel puts no macvtap on a bridge port; use host: \{interface: br-e\}$"
+		f=$cfg/net-vepa.yaml
+		sawre "$cmd: forward: vepa on a declared bridge port, at file:line:col" \
+			"(^|/)net-vepa\.yaml:$(pos "$f" eno1): error: forward interface 'eno1' is a port of bridge br-e, and the kernel puts no macvtap on a bridge port; use forward: bridge with bridge\.name br-e instead$"
+		f=$cfg/net-br.yaml
+		sawre "$cmd: forward: bridge with interfaces on a hand-made bridge's port, at file:line:col" \
+			"(^|/)net-br\.yaml:$(pos "$f" eno7): error: forward interface 'eno7' is a port of bridge brh, .*bridge\.name brh instead$"
+		never "$cmd: the valid declarations draw no error" '(lower|br-e)\.yaml:'
+	done
+	same "plan guards: the kernel's links and addresses are exactly as before" "$before" "$(snapshot)"
+	has "plan guards: br-c was not created" br-c exists=no
+	has "plan guards: eno5 was not enslaved" eno5 master=
+	has "plan guards: br-e was not created" br-e exists=no
+	has "plan guards: mvl6 was not created" mvl6 exists=no
+	# the valid ones alone plan cleanly: the errors came from the guards
+	(cd "$cfg" && rm pt-live.yaml beside-live.yaml pt-decl.yaml beside-decl.yaml port.yaml on-mvl.yaml on-mvt.yaml \
+		on-decl.yaml vm.yaml net-vepa.yaml net-br.yaml)
+	run "plan guards: the rest plans without errors" 2 pf plan --detailed-exitcode
+	saw "plan guards: the rest is planned" "+ bridge br-e" "+ macvlan mvl6" "Plan: 2 to create, 0 to change, 0 to delete."
+}
+
+# A macvlan that moves to another parent in the same apply is still on the old one when a bridge
+# is set up (bridges come first): enslaving that parent, or putting a passthru link on it, is a
+# plan error telling to move it first, not a half-done apply.
+s12_moving_child() {
+	nic eno5 eno6
+	cat >"$cfg/links.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl}
+spec:
+  parent: eno5
+YAML
+	run "moving: the macvlan on eno5" 0 pf apply --yes
+	local f=$cfg/links.yaml
+	cat >"$f" <<'YAML'
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mvl}
+spec:
+  parent: eno6
+---
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-a}
+spec:
+  ports: [eno5]
+---
+apiVersion: podform/v1
+kind: Macvtap
+metadata: {name: a-pt}
+spec:
+  parent: eno5
+  mode: passthru
+YAML
+	local before
+	before=$(snapshot)
+	run "moving: plan errors, nothing applied" 1 pf apply --yes
+	sawre "moving: the port still carries the macvlan that moves" \
+		"(^|/)links\.yaml:$(pos "$f" "[eno5]" | awk -F: '{print $1 ":" $2 + 1}'): error: port 'eno5' of Bridge br-a carries macvlan mvl, .*move mvl off eno5 first"
+	sawre "moving: passthru beside the macvlan that moves" \
+		"(^|/)links\.yaml:$(pos "$f" "passthru"): error: mode passthru gives 'eno5' to one link, but mvl sits on it too"
+	same "moving: nothing changed" "$before" "$(snapshot)"
+	# done in two steps, as the errors say
+	sed -i '/^---$/,$d' "$f"
+	run "moving: first the macvlan moves" 0 pf apply --yes
+	has "mvl is on eno6" mvl kind=macvlan parent=eno6
+	cat >>"$f" <<'YAML'
+---
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-a}
+spec:
+  ports: [eno5]
+YAML
+	run "moving: then the bridge takes eno5" 0 pf apply --yes
+	has "eno5 is a port of br-a" eno5 master=br-a
+}
+
+# Addresses podform does not own (a lifetime: SLAAC, DHCP) and the kernel's side effects of removals
+s11_addresses() {
+	cat >"$cfg/links.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-x}
+spec:
+  addresses: [10.0.0.5/24, 10.0.0.6/24]
+YAML
+	run "setup: apply" 0 pf apply --yes
+	has "br-x has both addresses" br-x addrs=10.0.0.5/24,10.0.0.6/24
+
+	# an address with a lifetime (a DHCP lease, a SLAAC address) is not podform's
+	ip addr add 10.9.9.9/24 dev br-x valid_lft 300 preferred_lft 300
+	ip addr add fd00:9::9/64 dev br-x valid_lft 300 preferred_lft 300
+	run "addresses with a lifetime: plan --detailed-exitcode exits 0" 0 pf plan --detailed-exitcode
+	saw "addresses with a lifetime: no changes" "No changes: the host matches the configuration."
+	run "addresses with a lifetime: apply" 0 pf apply --yes
+	saw "addresses with a lifetime: apply makes no netlink change" \
+		"Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	has "addresses with a lifetime: they stay" br-x addrs=10.0.0.5/24,10.0.0.6/24,10.9.9.9/24,fd00:9::9/64
+
+	# removing an IPv4 primary takes its subnet's secondaries along (promote_secondaries is off
+	# by default): the one kept must be there after one apply
+	sed -i 's|addresses: \[10.0.0.5/24, 10.0.0.6/24\]|addresses: [10.0.0.6/24]|' "$cfg/links.yaml"
+	run "drop the primary: plan exits 2" 2 pf plan --detailed-exitcode
+	saw "drop the primary: planned" "~ bridge br-x (live)" "    addresses: 10.0.0.5/24, 10.0.0.6/24 -> 10.0.0.6/24  [live]"
+	run "drop the primary: one apply converges" 0 pf apply --yes
+	saw "drop the primary: verified" "Verify: observed the host again; no changes remain."
+	has "drop the primary: 10.0.0.6/24 is there, 10.0.0.5/24 is not, the others stay" br-x \
+		addrs=10.0.0.6/24,10.9.9.9/24,fd00:9::9/64
+	run "drop the primary: the next apply" 0 pf apply --yes
+	saw "drop the primary: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+}
+
+scenarios=(s1_create s2_drift s3_inplace s4_ports s5_adopt s6_prune s7_errors s8_kernel_error s9_order s10_plan_guards s11_addresses s12_moving_child)
 
 # ---- inside a scenario's namespace ----
 if [ "${1-}" = --scenario ]; then

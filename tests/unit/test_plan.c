@@ -259,16 +259,20 @@ static void check_invariants(const pf_plan *p) {
                         if (a->have->stale && a->have->active && a->want->active && max < PF_LAND_RESTART)
                                 max = PF_LAND_RESTART;
                         assert_int_equal(a->landing, max);
-                        /* disruptive: not live, or live but stopping what runs */
+                        /* disruptive: not live (a link: while something uses it), or live but
+                         * stopping or cutting off what runs */
                         bool stops = false;
                         for (size_t c = 0; c < a->changes.n; c++) {
                                 const pf_field *f = pf_obj_field(a->want, a->changes.v[c].key);
                                 if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && a->have->active)
                                         stops = true;
+                                if (f && (f->flags & PF_FIELD_DISRUPTS) && a->have->active)
+                                        stops = true;
                         }
-                        assert_int_equal(a->disruptive, a->landing != PF_LAND_LIVE || stops);
+                        bool link = pf_rkind_is_link(a->kind);
+                        assert_int_equal(a->disruptive, (a->landing != PF_LAND_LIVE && (a->have->active || !link)) || stops);
                         assert_int_equal(a->adopted, !a->have->owned);
-                        if (!a->have->active)
+                        if (!a->have->active && !link)
                                 assert_int_equal(a->landing, PF_LAND_LIVE);
                         break;
                 }
@@ -1007,6 +1011,93 @@ static void test_prune_keeps_what_foreign_objects_use(void **state) {
         assert_int_equal(P.orphans.n, 1);
 }
 
+/* Links come before everything libvirt puts on them and go after it: bridges, then macvlans
+ * and macvtaps (which may sit on a bridge), then pools, volumes, networks, VMs; deletions in
+ * reverse. */
+static void test_links_order(void **state) {
+        (void) state;
+        obj(&W, PF_R_DOMAIN, "vm", true, false);
+        need(PF_R_MACVTAP, "mvt0");
+        need(PF_R_BRIDGE, "br0");
+        obj(&W, PF_R_NETWORK, "net", true, false);
+        need(PF_R_BRIDGE, "br0");
+        obj(&W, PF_R_MACVTAP, "mvt0", true, false);
+        fld("type", "macvtap", PF_LAND_RECREATE, 0);
+        obj(&W, PF_R_MACVLAN, "a-shim", true, false);
+        fld("type", "macvlan", PF_LAND_RECREATE, 0);
+        need(PF_R_BRIDGE, "br0");
+        obj(&W, PF_R_BRIDGE, "br0", true, false);
+        fld("type", "bridge", PF_LAND_RECREATE, 0);
+        obj(&W, PF_R_POOL, "pool", true, false);
+        /* owned, undeclared: pruned after the VM that used them */
+        obj(&H, PF_R_DOMAIN, "old-vm", false, true);
+        need(PF_R_BRIDGE, "old-br");
+        need(PF_R_MACVTAP, "old-mvt");
+        obj(&H, PF_R_BRIDGE, "old-br", false, true);
+        obj(&H, PF_R_MACVTAP, "old-mvt", false, true);
+        plan(true, false);
+        assert_int_equal(D.n_errors, 0);
+        size_t br = act_index(PF_OP_CREATE, PF_R_BRIDGE, "br0"), shim = act_index(PF_OP_CREATE, PF_R_MACVLAN, "a-shim"),
+               mvt = act_index(PF_OP_CREATE, PF_R_MACVTAP, "mvt0"), pool = act_index(PF_OP_CREATE, PF_R_POOL, "pool"),
+               net = act_index(PF_OP_CREATE, PF_R_NETWORK, "net"), vm = act_index(PF_OP_CREATE, PF_R_DOMAIN, "vm");
+        assert_true(br < shim && shim < mvt && mvt < pool && pool < net && net < vm);
+        size_t dvm = act_index(PF_OP_DELETE, PF_R_DOMAIN, "old-vm"), dmvt = act_index(PF_OP_DELETE, PF_R_MACVTAP, "old-mvt"),
+               dbr = act_index(PF_OP_DELETE, PF_R_BRIDGE, "old-br");
+        assert_true(vm < dvm && dvm < dmvt && dmvt < dbr);
+        /* a VM waits for the links it uses; the shim for its bridge; deletions for the VM */
+        const pf_action *a = &P.actions.v[vm];
+        bool on_mvt = false, on_br = false;
+        for (size_t i = 0; i < a->deps.n; i++) {
+                on_mvt |= a->deps.v[i] == mvt;
+                on_br |= a->deps.v[i] == br;
+        }
+        assert_true(on_mvt && on_br);
+        assert_int_equal(P.actions.v[shim].deps.n, 1);
+        assert_int_equal(P.actions.v[shim].deps.v[0], br);
+        assert_int_equal(P.actions.v[dbr].deps.n, 1);
+        assert_int_equal(P.actions.v[dbr].deps.v[0], dvm);
+}
+
+/* A link recreated (new parent) disrupts only while something uses it; so does a macvtap's
+ * new MAC, which lands in place but leaves a running guest on its old one. */
+static void test_link_disruption_follows_use(void **state) {
+        (void) state;
+        const char *names[] = { "idle", "used" };
+        for (int k = 0; k < 2; k++) {
+                obj(&W, PF_R_MACVTAP, names[k], true, false);
+                fld("parent", "eno3", PF_LAND_RECREATE, 0);
+                obj(&H, PF_R_MACVTAP, names[k], false, true);
+                fld("parent", "eno2", PF_LAND_RECREATE, 0);
+        }
+        char mac_names[2][16] = { "mac-idle", "mac-used" };
+        for (int k = 0; k < 2; k++) {
+                obj(&W, PF_R_MACVTAP, mac_names[k], true, false);
+                fld("macAddress", "52:54:00:00:00:02", PF_LAND_LIVE, PF_FIELD_DISRUPTS);
+                obj(&H, PF_R_MACVTAP, mac_names[k], false, true);
+                fld("macAddress", "52:54:00:00:00:01", PF_LAND_LIVE, PF_FIELD_DISRUPTS);
+        }
+        obj(&H, PF_R_DOMAIN, "vm", true, false);
+        need(PF_R_MACVTAP, "used");
+        need(PF_R_MACVTAP, "mac-used");
+        obj(&W, PF_R_DOMAIN, "vm", true, false);
+        need(PF_R_MACVTAP, "used");
+        need(PF_R_MACVTAP, "mac-used");
+        seal();
+        pf_objset_mark_used(&H);
+        plan(false, false);
+        const pf_action *idle = act(PF_OP_CHANGE, PF_R_MACVTAP, "idle"), *used = act(PF_OP_CHANGE, PF_R_MACVTAP, "used");
+        assert_int_equal(idle->landing, PF_LAND_RECREATE);      /* the plan says how it lands... */
+        assert_false(idle->disruptive);                         /* ...and that it disrupts nobody */
+        assert_int_equal(used->landing, PF_LAND_RECREATE);
+        assert_true(used->disruptive);
+        const pf_action *mi = act(PF_OP_CHANGE, PF_R_MACVTAP, "mac-idle"), *mu = act(PF_OP_CHANGE, PF_R_MACVTAP, "mac-used");
+        assert_int_equal(mi->landing, PF_LAND_LIVE);
+        assert_false(mi->disruptive);
+        assert_int_equal(mu->landing, PF_LAND_LIVE);
+        assert_true(mu->disruptive);
+        assert_int_equal(P.n_disruptive, 2);
+}
+
 /* Stopping a running VM is live (an API call) but disruptive; starting one is not. */
 static void test_stopping_is_disruptive(void **state) {
         (void) state;
@@ -1716,6 +1807,8 @@ int main(void) {
                 T(test_delete_waits_for_change_of_user),
                 T(test_prune_keeps_what_is_used),
                 T(test_stopping_is_disruptive),
+                T(test_links_order),
+                T(test_link_disruption_follows_use),
                 T(test_stale_vm),
                 T(test_volume_kept_while_running_vm_uses_it),
                 T(test_prune_keeps_what_foreign_objects_use),
