@@ -133,8 +133,9 @@ static int run_reconcile(const command *cmd, options *o) {
                 pf_config_free(&c);
                 return PF_EXIT_ERROR;
         }
-        bool changes_host = !strcmp(cmd->name, "apply") && !o->dry_run;
-        pf_nl_host *nl = pf_nl_open(state_dir(), !changes_host, &err);
+        bool apply = !strcmp(cmd->name, "apply");
+        /* plan and --dry-run only read the record of enslaved ports: no lock, no write access */
+        pf_nl_host *nl = pf_nl_open(state_dir(), !apply || o->dry_run, &err);
         if (!nl) {
                 fprintf(stderr, "podform: %s\n", err);
                 free(err);
@@ -142,7 +143,6 @@ static int run_reconcile(const command *cmd, options *o) {
                 pf_config_free(&c);
                 return PF_EXIT_ERROR;
         }
-        bool apply = !strcmp(cmd->name, "apply");
         pf_run_opts ro = {
                 .apply = apply, .dry_run = o->dry_run, .prune = o->prune, .yes = o->yes,
                 .allow_restart = o->allow_restart, .detailed_exitcode = o->detailed_exitcode,

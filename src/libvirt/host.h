@@ -28,15 +28,16 @@ typedef struct pf_lv_env {
         const pf_model *model;          /* resources for other hosts already filtered out */
         const pf_host *host;            /* effective Host settings */
         const char *host_name;
-        /* The kind of a host link, declared or live (netlink/links.h); NULL: not checked. */
+        /* What rendering asks of host links (netlink/links.h; see pf_render_env); NULL: not
+         * checked. */
         const char *(*host_link)(void *link_ud, const char *ifname);
         const char *(*link_port_of)(void *link_ud, const char *ifname);
         void *link_ud;
 } pf_lv_env;
 
 /* pf_lv_build: observe every pool, volume, network and domain into `have`, and render every
- * declared one into `want` (both indexed, with whatever they already held: host links). Rendering errors go to d; a libvirt failure
- * returns -1 with *err set. */
+ * declared one into `want` (both indexed, with the host links they already hold). Rendering
+ * errors go to d; a libvirt failure returns -1 with *err set. */
 int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset *have, pf_diags *d, char **err);
 
 /* The host's size, for the capacity check. */

@@ -632,7 +632,7 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                 if (n->backend == PF_BACKEND_HOST && n->host_interface) {
                         if (!link_known(c, n->host_interface, n->host_interface_loc, n->name, false))
                                 return NULL;
-                        const char *bridge = c->r->env->link_port_of ? c->r->env->link_port_of(c->r->env->link_ud, n->host_interface) : NULL;
+                        const char *bridge = env->link_port_of ? env->link_port_of(env->link_ud, n->host_interface) : NULL;
                         if (bridge) {
                                 fail(c, n->host_interface_loc, "network '%s' puts a macvtap on '%s', a port of bridge %s, "
                                      "and the kernel puts no macvtap on a bridge port; use host: {interface: %s}",
