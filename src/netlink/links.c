@@ -743,11 +743,13 @@ static void check_passthru(const pf_nl_host *h, const decl *x, pf_diags *d) {
         const live_link *pl = link_by_name(h, parent);
         for (size_t i = 0; pl && i < h->n_links; i++) {
                 const live_link *c = &h->links[i];
-                const char *dp = declared_parent(m, c->name);
+                if (c->parent != pl->ifindex || c->parent_elsewhere || !strcmp(c->name, name) ||
+                    (strcmp(c->kind, "macvlan") != 0 && strcmp(c->kind, "macvtap") != 0))
+                        continue;
                 /* declared on this parent: counted above; declared elsewhere: it is still here when
                  * this one is created, unless it moves first, which the order does not promise */
-                if (c->parent != pl->ifindex || c->parent_elsewhere || !strcmp(c->name, name) || (dp && !strcmp(dp, parent)) ||
-                    (strcmp(c->kind, "macvlan") != 0 && strcmp(c->kind, "macvtap") != 0))
+                const char *dp = declared_parent(m, c->name);
+                if (dp && !strcmp(dp, parent))
                         continue;
                 if (!other || c->macvlan_mode == MACVLAN_MODE_PASSTHRU) {
                         other = c->name;

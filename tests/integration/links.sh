@@ -146,7 +146,20 @@ nic() {
 	done
 }
 # snapshot: every link and address of the namespace, for before/after comparisons
-snapshot() { ip -j link show; ip -j addr show; }
+# (what the kernel changes on its own is left out: operational state, carrier, and the
+# link-local and temporary addresses IPv6 brings up a moment after a link goes up)
+snapshot() {
+	{ ip -j link show; ip -j addr show; } | python3 -c '
+import json, sys
+for line in sys.stdin:
+    for l in json.loads(line):
+        l.pop("operstate", None)
+        l["flags"] = ["UP"] if "UP" in l.get("flags", []) else []
+        if "addr_info" in l:
+            l["addr_info"] = [{"local": a["local"], "prefixlen": a["prefixlen"]} for a in l["addr_info"]
+                              if a.get("scope") != "link" and not a.get("dynamic")]
+        print(json.dumps(l, sort_keys=True))'
+}
 # pos FILE TEXT: LINE:COL of the first occurrence of TEXT in FILE (computed here, not by podform)
 pos() { awk -v t="$2" 'i = index($0, t) { print NR ":" i; exit }' "$1"; }
 
