@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/statefile.h"
 #include "util/xalloc.h"
 
 typedef struct entry { pf_rkind kind; char *name, *uuid; } entry;
@@ -42,28 +40,6 @@ static pf_rkind kind_of(const char *s) {
         return _PF_R_MAX;
 }
 
-static int mkdir_p(char *dir) {
-        for (char *p = dir + 1; *p; p++)
-                if (*p == '/') {
-                        *p = '\0';
-                        int r = mkdir(dir, 0755);
-                        *p = '/';
-                        if (r < 0 && errno != EEXIST)
-                                return -1;
-                }
-        return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* The directory of `path`, created if missing. */
-static int mkdir_p_of(const char *path) {
-        _cleanup_free_ char *dir = pf_xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-                return 0;
-        *slash = '\0';
-        return mkdir_p(dir);
-}
-
 pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         pf_owner *o = pf_xcalloc(1, sizeof(*o));
         o->lock_fd = -1;
@@ -84,8 +60,7 @@ pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         /* one podform run per host at a time (watch and a hand-run apply): the lock is held
          * until pf_owner_free, so neither loses the other's records */
         _cleanup_free_ char *lock = pf_xasprintf("%s.lock", o->path);
-        if (mkdir_p_of(o->path) < 0 || (o->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-            flock(o->lock_fd, LOCK_EX) < 0) {
+        if ((o->lock_fd = pf_lock_path(lock)) < 0) {
                 *err = pf_xasprintf("cannot lock podform's ownership record %s: %s", lock, strerror(errno));
                 pf_owner_free(o);
                 return NULL;
@@ -163,20 +138,16 @@ void pf_owner_drop(pf_owner *o, pf_rkind kind, const char *name) {
 int pf_owner_save(pf_owner *o, char **err) {
         if (!o->path || !o->dirty)
                 return 0;
-        _cleanup_free_ char *tmp = pf_xasprintf("%s.tmp", o->path);
-        FILE *f = NULL;
-        if (mkdir_p_of(o->path) < 0 || !(f = fopen(tmp, "we"))) {
+        FILE *f = pf_record_begin(o->path);
+        if (!f) {
                 *err = pf_xasprintf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
                 return -1;
         }
         fputs("# podform: libvirt objects podform created (kind, name, uuid or volume key). Written by podform.\n", f);
         for (size_t i = 0; i < o->n; i++)
                 fprintf(f, "%s\t%s\t%s\n", pf_rkind_name(o->v[i].kind), o->v[i].name, o->v[i].uuid);
-        bool written = fflush(f) == 0 && fsync(fileno(f)) == 0;
-        written = fclose(f) == 0 && written;
-        if (!written || rename(tmp, o->path) < 0) {
+        if (pf_record_commit(f, o->path) < 0) {
                 *err = pf_xasprintf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));
-                unlink(tmp);
                 return -1;
         }
         o->dirty = false;

@@ -9,11 +9,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +27,7 @@
 
 #include "config/values.h"
 #include "model/names.h"
+#include "util/statefile.h"
 #include "util/xalloc.h"
 
 #ifndef SOL_NETLINK
@@ -344,18 +343,6 @@ static void port_forget(pf_nl_host *h, const char *bridge, const char *port) {
                 }
 }
 
-static int mkdir_p(const char *path) {
-        _cleanup_free_ char *dir = pf_xstrdup(path);
-        for (char *p = dir + 1; *p; p++)
-                if (*p == '/') {
-                        *p = '\0';
-                        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                                return -1;
-                        *p = '/';
-                }
-        return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int ports_load(pf_nl_host *h, const char *dir, bool read_only, char **err) {
         /* links live in a network namespace, so does the record (init_net has a fixed inode) */
         struct stat st;
@@ -363,8 +350,7 @@ static int ports_load(pf_nl_host *h, const char *dir, bool read_only, char **err
                 st.st_ino = 0;
         h->ports_path = pf_xasprintf("%s/links-net%lu.ports", dir, (unsigned long) st.st_ino);
         _cleanup_free_ char *lock = pf_xasprintf("%s.lock", h->ports_path);
-        if (!read_only && (mkdir_p(dir) < 0 || (h->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
-                           flock(h->lock_fd, LOCK_EX) < 0)) {
+        if (!read_only && (h->lock_fd = pf_lock_path(lock)) < 0) {
                 *err = pf_xasprintf("cannot lock podform's record of enslaved ports %s: %s (run as root, or set "
                                     "PODFORM_STATE_DIR to a directory of yours)", lock, strerror(errno));
                 return -1;
@@ -398,8 +384,7 @@ static int ports_load(pf_nl_host *h, const char *dir, bool read_only, char **err
 int pf_nl_save(pf_nl_host *h, char **err) {
         if (!h->ports_path || !h->ports_dirty || h->lock_fd < 0)
                 return 0;       /* memory only, unchanged, or a plan */
-        _cleanup_free_ char *tmp = pf_xasprintf("%s.tmp", h->ports_path);
-        FILE *f = fopen(tmp, "we");
+        FILE *f = pf_record_begin(h->ports_path);
         if (!f) {
                 *err = pf_xasprintf("cannot write podform's record of enslaved ports %s: %s", h->ports_path, strerror(errno));
                 return -1;
@@ -407,11 +392,8 @@ int pf_nl_save(pf_nl_host *h, char **err) {
         fputs("# podform: ports podform enslaved to a bridge (bridge, port); only these are ever released.\n", f);
         for (size_t i = 0; i < h->n_ports; i++)
                 fprintf(f, "%s\t%s\n", h->ports[i].bridge, h->ports[i].port);
-        bool written = fflush(f) == 0 && fsync(fileno(f)) == 0;
-        written = fclose(f) == 0 && written;
-        if (!written || rename(tmp, h->ports_path) < 0) {
+        if (pf_record_commit(f, h->ports_path) < 0) {
                 *err = pf_xasprintf("cannot write podform's record of enslaved ports %s: %s", h->ports_path, strerror(errno));
-                unlink(tmp);
                 return -1;
         }
         h->ports_dirty = false;
