@@ -1,7 +1,7 @@
 /* links.h: the netlink driver for host links (spec section 2: Bridge, Macvtap, Macvlan). With
  * libvirt/host.c, the only code that changes the host; it never shells out.
  *
- *   pf_nl_host *h = pf_nl_open(state_dir, &err);
+ *   pf_nl_host *h = pf_nl_open(state_dir, read_only, &err);
  *   pf_nl_build(h, &env, want, have, diags, &err)   one link dump and one address dump
  *   plan (engine/plan.h), then apply with pf_nl_driver(h) for the link kinds
  *   pf_nl_save(h, &err); pf_nl_close(h);

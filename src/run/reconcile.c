@@ -145,6 +145,15 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
                 pf_plan_print_text(&s.plan, o->out, o->color, o->verbose);
         if (!o->apply || o->dry_run || pf_plan_empty(&s.plan)) {
                 bool changes = !pf_plan_empty(&s.plan);
+                /* observing may have forgotten ports released by hand: an apply records that
+                 * even when nothing else changes (a plan only reads the record) */
+                char *e = NULL;
+                if (o->apply && !o->dry_run && pf_nl_save(nl, &e) < 0) {
+                        fprintf(o->err, "podform: %s\n", e);
+                        free(e);
+                        stage_free(&s);
+                        return PF_EXIT_ERROR;
+                }
                 if (o->apply && !changes && !o->json)
                         fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
                                 pf_lv_mutations(h) - calls_before, pf_nl_mutations(nl) - nl_before);

@@ -1037,12 +1037,15 @@ static void test_links_order(void **state) {
         obj(&H, PF_R_MACVTAP, "old-mvt", false, true);
         plan(true, false);
         assert_int_equal(D.n_errors, 0);
-        size_t br = act_index(PF_OP_CREATE, PF_R_BRIDGE, "br0"), shim = act_index(PF_OP_CREATE, PF_R_MACVLAN, "a-shim"),
-               mvt = act_index(PF_OP_CREATE, PF_R_MACVTAP, "mvt0"), pool = act_index(PF_OP_CREATE, PF_R_POOL, "pool"),
-               net = act_index(PF_OP_CREATE, PF_R_NETWORK, "net"), vm = act_index(PF_OP_CREATE, PF_R_DOMAIN, "vm");
+        /* act() fails the test when an action is missing, so every index below is real */
+#define AT(op, kind, name) ((size_t) (act(op, kind, name) - P.actions.v))
+        size_t br = AT(PF_OP_CREATE, PF_R_BRIDGE, "br0"), shim = AT(PF_OP_CREATE, PF_R_MACVLAN, "a-shim"),
+               mvt = AT(PF_OP_CREATE, PF_R_MACVTAP, "mvt0"), pool = AT(PF_OP_CREATE, PF_R_POOL, "pool"),
+               net = AT(PF_OP_CREATE, PF_R_NETWORK, "net"), vm = AT(PF_OP_CREATE, PF_R_DOMAIN, "vm");
         assert_true(br < shim && shim < mvt && mvt < pool && pool < net && net < vm);
-        size_t dvm = act_index(PF_OP_DELETE, PF_R_DOMAIN, "old-vm"), dmvt = act_index(PF_OP_DELETE, PF_R_MACVTAP, "old-mvt"),
-               dbr = act_index(PF_OP_DELETE, PF_R_BRIDGE, "old-br");
+        size_t dvm = AT(PF_OP_DELETE, PF_R_DOMAIN, "old-vm"), dmvt = AT(PF_OP_DELETE, PF_R_MACVTAP, "old-mvt"),
+               dbr = AT(PF_OP_DELETE, PF_R_BRIDGE, "old-br");
+#undef AT
         assert_true(vm < dvm && dvm < dmvt && dmvt < dbr);
         /* a VM waits for the links it uses; the shim for its bridge; deletions for the VM */
         const pf_action *a = &P.actions.v[vm];

@@ -929,6 +929,34 @@ static void test_mac_macvtap(void **state) {
         assert_string_equal(user->name, "tap");
         assert_string_equal(mac_str(shared), "52:54:00:1e:00:02");
         fx_free(f);
+
+        /* the other way round: the interface declares it, the Macvtap takes it */
+        static const char yaml2[] =
+                "apiVersion: podform/v1\nkind: Macvtap\nmetadata: {name: mvt0}\nspec: {parent: eno2}\n---\n"
+                "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: a}\n"
+                "spec:\n  domain:\n    memory: 1Gi\n    devices:\n"
+                "      interfaces: [{name: tap, macvtap: {}, macAddress: \"52:54:00:1e:00:07\"}]\n"
+                "  networks: [{name: tap, macvtap: mvt0}]\n";
+        f = fx_new(yaml2, NULL, NULL);
+        assert_string_equal(iface_mac(f, "a", "tap"), "52:54:00:1e:00:07");
+        model = &f->c.model;
+        shared = pf_macvtap_mac(model, &model->macvtaps.v[0], &user);
+        assert_non_null(shared);
+        assert_ptr_equal(shared, &model->vms.v[0].interfaces.v[0].mac_address);
+        assert_string_equal(mac_str(shared), "52:54:00:1e:00:07");
+        /* and neither declaring one: nothing to share */
+        static const char yaml3[] =
+                "apiVersion: podform/v1\nkind: Macvtap\nmetadata: {name: mvt0}\nspec: {parent: eno2}\n---\n"
+                "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: a}\n"
+                "spec:\n  domain:\n    memory: 1Gi\n    devices:\n"
+                "      interfaces: [{name: tap, macvtap: {}}]\n"
+                "  networks: [{name: tap, macvtap: mvt0}]\n";
+        fx_free(f);
+        f = fx_new(yaml3, NULL, NULL);
+        model = &f->c.model;
+        assert_null(pf_macvtap_mac(model, &model->macvtaps.v[0], &user));
+        assert_non_null(user);
+        fx_free(f);
 }
 
 static int u64_cmp(const void *a, const void *b) {
