@@ -148,8 +148,8 @@ def count_links(kind):
 def settle(limit=60.0):
     """Waits until no IPv6 address is tentative (duplicate address detection running on the links
     apply brought up); returns the seconds waited. Addresses that change during a dump make the
-    kernel flag it as interrupted, which podform does not retry yet: the plan must see a host at
-    rest."""
+    kernel flag it as interrupted, and podform reads it again (up to 5 times): the plan sees a host
+    at rest, so that its timings and round trips stay steady."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit:
         out = subprocess.run(["ip", "-6", "-o", "addr", "show", "tentative"], stdout=subprocess.PIPE,
