@@ -176,7 +176,7 @@ static void check_link_addresses(pf_diags *diags, const pf_cidr_item *v, size_t 
                 /* the kernel keys an address by itself: the same one twice (whatever the prefix) is
                  * refused the second time, and a plan would never match */
                 for (size_t k = 0; k < i; k++)
-                        if (v[k].cidr.ip.family == c->cidr.ip.family && !memcmp(v[k].cidr.ip.addr, b, 16)) {
+                        if (!pf_ip_cmp(&v[k].cidr.ip, &c->cidr.ip)) {
                                 pf_error(diags, c->loc, "address %s is already given at %s; a link carries an address once",
                                          pf_ip_format(&c->cidr.ip, a), where(v[k].loc, w, sizeof(w)));
                                 break;

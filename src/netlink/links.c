@@ -253,7 +253,8 @@ static int observe_addrs(pf_nl_host *h, char **err) {
         return interrupted(err);
 }
 
-static int observe(pf_nl_host *h, char **err) {
+/* The link dump alone, indexed by name and by ifindex; addresses are left empty. */
+static int observe_links(pf_nl_host *h, char **err) {
         for (int attempt = 1; attempt <= DUMP_TRIES; attempt++) {
                 links_clear(h);
                 struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
@@ -267,9 +268,13 @@ static int observe(pf_nl_host *h, char **err) {
                 for (size_t i = 0; i < h->n_links; i++)
                         h->by_index[i] = &h->links[i];
                 qsort(h->by_index, h->n_links, sizeof(*h->by_index), cmp_link_index);
-                return observe_addrs(h, err);
+                return 0;
         }
         return interrupted(err);
+}
+
+static int observe(pf_nl_host *h, char **err) {
+        return observe_links(h, err) < 0 ? -1 : observe_addrs(h, err);
 }
 
 /* The kernel's reason for a refusal: errno and, with NETLINK_EXT_ACK, its message. */
@@ -293,8 +298,9 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg) {
 
 /* ---- ownership ---- */
 
+/* The resource kind as the configuration spells it ("Bridge"). */
 static const char *kind_title(pf_rkind k) {
-        return k == PF_R_BRIDGE ? "Bridge" : k == PF_R_MACVLAN ? "Macvlan" : "Macvtap";
+        return pf_kind_enum.names[k == PF_R_BRIDGE ? PF_KIND_BRIDGE : k == PF_R_MACVLAN ? PF_KIND_MACVLAN : PF_KIND_MACVTAP];
 }
 
 /* "podform:<Kind>/<name>" on a link of that name: podform created it. */
@@ -474,10 +480,7 @@ static void link_fields(const link_spec *s, unsigned mask, pf_fields *b) {
                 pf_need_link(b, s->parent);
 }
 
-static const char *const macvlan_modes[] = {
-        [PF_MACVLAN_PRIVATE] = "private", [PF_MACVLAN_VEPA] = "vepa", [PF_MACVLAN_BRIDGE] = "bridge",
-        [PF_MACVLAN_PASSTHRU] = "passthru",
-};
+/* the configuration's spelling of a mode is pf_macvlan_mode_enum's */
 static const unsigned macvlan_kernel_modes[] = {
         [PF_MACVLAN_PRIVATE] = MACVLAN_MODE_PRIVATE, [PF_MACVLAN_VEPA] = MACVLAN_MODE_VEPA,
         [PF_MACVLAN_BRIDGE] = MACVLAN_MODE_BRIDGE, [PF_MACVLAN_PASSTHRU] = MACVLAN_MODE_PASSTHRU,
@@ -486,7 +489,7 @@ static const unsigned macvlan_kernel_modes[] = {
 static const char *kernel_mode_name(unsigned m) {
         for (size_t i = 0; i < sizeof(macvlan_kernel_modes) / sizeof(*macvlan_kernel_modes); i++)
                 if (macvlan_kernel_modes[i] == m)
-                        return macvlan_modes[i];
+                        return pf_enum_name(&pf_macvlan_mode_enum, (int) i);
         return m == MACVLAN_MODE_SOURCE ? "source" : "?";
 }
 
@@ -566,7 +569,7 @@ static void decl_spec(const pf_nl_host *h, const decl *x, pf_arena *a, link_spec
         } else {
                 const pf_macvlan *v = x->mv;
                 s->parent = v->parent;
-                s->mode = macvlan_modes[decl_mode(h, v)];
+                s->mode = pf_enum_name(&pf_macvlan_mode_enum, decl_mode(h, v));
                 s->up = v->state == PF_LINK_UP;
                 mac = x->mac;
                 addrs = v->addresses.v;
@@ -1315,8 +1318,9 @@ static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
  * their taps along by now, so this looks at the host as it is at this point. */
 static int prune_link(pf_nl_host *h, const pf_action *a, char **err) {
         if (a->kind == PF_R_BRIDGE) {
+                /* ports only: what follows reads addresses again where it needs them */
                 char *why = NULL;
-                if (observe(h, &why) < 0) {
+                if (observe_links(h, &why) < 0) {
                         *err = pf_xasprintf("%s %s: %s", pf_rkind_name(a->kind), a->name, why);
                         free(why);
                         return -1;
