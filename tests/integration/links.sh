@@ -490,7 +490,7 @@ YAML
 	ip link set eno1 nomaster
 	# a sanitizer build checks memory itself (and cannot run under valgrind)
 	local checker=() how=
-	if ldd "$podform" 2>/dev/null | grep -q libasan; then
+	if grep -q libasan <<<"$(ldd "$podform" 2>/dev/null)"; then
 		how=ASan
 	elif command -v valgrind >/dev/null; then
 		checker=(valgrind -q --error-exitcode=9) how=valgrind
