@@ -41,7 +41,7 @@ check "plan json, changes pending" 2 '"summary":\{"create":8,"change":0,"delete"
 check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podform" plan "${example[@]}" --connect "$testhost"
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
-check "apply with pod networks" 1 'the pod network \(spec 3\.1\) is resolved in a later release' -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
+check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(spec 3\\.1\\)" -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
 check "links on NICs this host lacks" 1 "port 'eno1' of Bridge br-pxe is not a link on this host" -- "$podform" plan -f "$src/examples/maas-pod" --connect "$testhost"
 check "capacity of the default test host" 1 'does not fit' -- "$podform" plan "${example[@]}" --connect test:///default
 check "bad URI" 1 'cannot connect to libvirt at nope:///x' -- "$podform" plan "${example[@]}" --connect nope:///x

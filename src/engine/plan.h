@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "engine/obj.h"
+#include "resolve/attach.h"
 
 typedef enum pf_op { PF_OP_CREATE, PF_OP_CHANGE, PF_OP_DELETE } pf_op;
 
@@ -61,6 +62,7 @@ static inline bool pf_plan_empty(const pf_plan *p) { return p->actions.n == 0; }
 
 /* Output (spec section 5): text with + ~ - !, or JSON per schemas/plan.schema.json. */
 void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose);
-void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri);
+/* `attach` (may be NULL): where the rules put pod-network and constraints interfaces. */
+void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri, const pf_attach_result *attach);
 /* One line, e.g. "+ network maas" or "! vm web1 (restart)". */
 void pf_action_print_head(const pf_action *a, FILE *f, bool color);

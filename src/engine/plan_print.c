@@ -109,7 +109,7 @@ static void json_str(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri) {
+void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri, const pf_attach_result *attach) {
         static const char *const ops[] = { "create", "change", "delete" };
         fputs("{\"format_version\":1,\"host\":", f);
         json_str(f, host ? host : "");
@@ -159,6 +159,8 @@ void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char 
                 fputs(i ? "," : "", f);
                 json_str(f, p->stale.v[i]->name);
         }
-        fprintf(f, "],\"summary\":{\"create\":%zu,\"change\":%zu,\"delete\":%zu,\"disruptive\":%zu}}\n", p->n_create,
+        fputs("],\"attachments\":", f);
+        pf_attach_print_json(attach, f);
+        fprintf(f, ",\"summary\":{\"create\":%zu,\"change\":%zu,\"delete\":%zu,\"disruptive\":%zu}}\n", p->n_create,
                 p->n_change, p->n_delete, p->n_disruptive);
 }

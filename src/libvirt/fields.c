@@ -373,6 +373,11 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
         char boot[256];
         if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
+        /* the address constraints gave an interface (spec 3.2): a record, so it lands live */
+        xmlNodePtr vm = pf_lv_domain_metadata(doc);
+        for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
+                if (is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
+                        pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);
         xmlNodePtr devices = child(root, "devices");
         bool serial = false;
         for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
@@ -384,5 +389,37 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
                         serial = true;
                         pf_field_add(b, PF_LAND_RESTART, 0, attr(d, "type", v, sizeof(v)), "serial");
                 }
+        }
+}
+
+void pf_lv_domain_nics(xmlDocPtr doc, pf_nic_fn *fn, void *ud) {
+        xmlNodePtr vm = doc ? pf_lv_domain_metadata(doc) : NULL;
+        xmlNodePtr devices = vm ? child(xmlDocGetRootElement(doc), "devices") : NULL;
+        char name[V], mac[V], ip[V], m[V], type[V], src[V];
+        for (xmlNodePtr r = vm ? vm->children : NULL; r; r = r->next) {
+                if (!is(r, "interface") || !*attr(r, "name", name, sizeof(name)))
+                        continue;
+                attr(r, "mac", mac, sizeof(mac));
+                lower(mac);
+                attr(r, "ip", ip, sizeof(ip));
+                type[0] = src[0] = '\0';
+                for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
+                        if (!is(d, "interface"))
+                                continue;
+                        attr(child(d, "mac"), "address", m, sizeof(m));
+                        lower(m);
+                        if (strcmp(m, mac))
+                                continue;
+                        xmlNodePtr s = child(d, "source");
+                        attr(d, "type", type, sizeof(type));
+                        if (*attr(s, "network", src, sizeof(src)))
+                                snprintf(type, sizeof(type), "network");
+                        else if (!strcmp(type, "bridge"))
+                                attr(s, "bridge", src, sizeof(src));
+                        else if (!strcmp(type, "direct"))
+                                attr(s, "dev", src, sizeof(src));
+                        break;
+                }
+                fn(ud, name, *type ? type : NULL, *src ? src : NULL, *ip ? ip : NULL);
         }
 }

@@ -22,3 +22,9 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
 /* The podform metadata of a domain document: whether it has any, and its recorded interface
  * MACs and disk volumes. */
 xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc);
+
+/* The interfaces a domain's podform metadata records, with where each is in `doc` (type
+ * "bridge", "direct", "network", ...; NULL when the device is gone) and the address recorded
+ * for it (NULL: none). */
+typedef void pf_nic_fn(void *ud, const char *iface, const char *type, const char *source, const char *ip);
+void pf_lv_domain_nics(xmlDocPtr doc, pf_nic_fn *fn, void *ud);

@@ -532,6 +532,108 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
         }
 }
 
+/* ---- what the rules of spec 3.1 and 3.2 need to know of the host ---- */
+
+static bool elem(xmlNodePtr n, const char *name);
+static xmlNodePtr first_child(xmlNodePtr n, const char *name);
+
+/* A live network as rule (a)/(b) sees it, from its definition. */
+static void network_fact(pf_arena *a, const pf_obj *o, pf_net_fact *f) {
+        *f = (pf_net_fact) { .name = o->name, .active = o->active };
+        xmlDocPtr doc = o->xml ? parse_xml(o->xml) : NULL;
+        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+        if (!root) {
+                xmlFreeDoc(doc);
+                return;
+        }
+        xmlNodePtr fwd = first_child(root, "forward");
+        xmlChar *mode = fwd ? xmlGetProp(fwd, BAD_CAST "mode") : NULL;
+        /* no <forward> is an isolated network; no mode is nat */
+        f->managed = !fwd || !mode || !xmlStrcmp(mode, BAD_CAST "nat") || !xmlStrcmp(mode, BAD_CAST "route") ||
+                     !xmlStrcmp(mode, BAD_CAST "open");
+        xmlFree(mode);
+        xmlChar *br = xmlGetProp(first_child(root, "bridge"), BAD_CAST "name");
+        if (br)
+                f->bridge = pf_arena_strdup(a, (char *) br);
+        xmlFree(br);
+        size_t n = 0;
+        for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next)
+                n += elem(c, "interface");
+        const char **devs = pf_arena_array(a, n + 1, sizeof(*devs));
+        n = 0;
+        for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next) {
+                xmlChar *dev = elem(c, "interface") ? xmlGetProp(c, BAD_CAST "dev") : NULL;
+                if (dev)
+                        devs[n++] = pf_arena_strdup(a, (char *) dev);
+                xmlFree(dev);
+        }
+        f->devs = devs;
+        f->n_devs = n;
+        for (xmlNodePtr c = root->children; c; c = c->next)
+                if (elem(c, "ip") && first_child(c, "dhcp"))
+                        f->dhcp = true;
+        xmlFreeDoc(doc);
+}
+
+typedef struct nic_list {
+        pf_arena *arena;
+        const char *vm;
+        pf_nic_fact *v;
+        size_t n, cap;
+} nic_list;
+
+static void add_nic(void *ud, const char *iface, const char *type, const char *source, const char *ip) {
+        nic_list *l = ud;
+        if (l->n == l->cap)
+                l->v = pf_xreallocarray(l->v, l->cap = l->cap ? 2 * l->cap : 16, sizeof(*l->v));
+        pf_nic_fact *x = &l->v[l->n++];
+        *x = (pf_nic_fact) { .vm = l->vm, .iface = pf_arena_strdup(l->arena, iface),
+                             .type = type ? pf_arena_strdup(l->arena, type) : NULL,
+                             .source = source ? pf_arena_strdup(l->arena, source) : NULL };
+        x->has_ip = ip && !pf_parse_ip(ip, &x->ip);
+}
+
+/* Runs the rules on the observed host; the facts live in have's arena. */
+static void resolve(pf_lv_host *h, const pf_lv_env *env, pf_objset *have, pf_attach_result *ar, pf_diags *d) {
+        size_t n_nets = 0;
+        for (size_t i = 0; i < have->objs.n; i++)
+                n_nets += have->objs.v[i].kind == PF_R_NETWORK;
+        pf_net_fact *nets = pf_xcalloc(n_nets + 1, sizeof(*nets));
+        n_nets = 0;
+        for (size_t i = 0; i < have->objs.n; i++)
+                if (have->objs.v[i].kind == PF_R_NETWORK)
+                        network_fact(&have->arena, &have->objs.v[i], &nets[n_nets++]);
+        nic_list nics = { .arena = &have->arena };
+        for (size_t i = 0; i < h->n_docs; i++) {
+                const pf_obj *o = pf_objset_find(have, PF_R_DOMAIN, h->docs[i].name);
+                if (h->docs[i].kind != PF_R_DOMAIN || !o || !o->owned)
+                        continue;
+                nics.vm = o->name;
+                pf_lv_domain_nics(h->docs[i].doc, add_nic, &nics);
+        }
+        pf_attach_facts facts = { .networks = nets, .n_networks = n_nets, .nics = nics.v, .n_nics = nics.n,
+                                  .link_kind = env->host_link, .link_port_of = env->link_port_of, .ud = env->link_ud };
+        pf_attach_resolve(env->model, env->host, &facts, ar, d);
+        free(nets);
+        free(nics.v);
+}
+
+/* A domain podform did not create carries no podform metadata, so it cannot record a
+ * constraint address: not a difference to fix (the plan's attachments still show it). */
+static void drop_unrecordable(pf_objset *want, const pf_objset *have) {
+        for (size_t i = 0; i < want->objs.n; i++) {
+                pf_obj *w = &want->objs.v[i];
+                const pf_obj *o = w->kind == PF_R_DOMAIN ? pf_objset_find(have, PF_R_DOMAIN, w->name) : NULL;
+                if (!o || o->owned)
+                        continue;
+                size_t k = 0;
+                for (size_t j = 0; j < w->fields.n; j++)
+                        if (strncmp(w->fields.v[j].key, "ip[", 3))
+                                w->fields.v[k++] = w->fields.v[j];
+                w->fields.n = k;
+        }
+}
+
 static size_t add_want(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc) {
         size_t idx = want->objs.n;
         pf_obj *o = pf_objset_add(want, kind, name);
@@ -559,9 +661,13 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         pf_objset_index(have);
 
         build_ctx bctx = { h, have };
+        const pf_model *m = env->model;
+        pf_attach_result local = { 0 };
+        pf_attach_result *ar = env->attach ? env->attach : &local;
+        pf_attach_free(ar);
+        resolve(h, env, have, ar, d);
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
-        const pf_model *m = env->model;
         for (size_t i = 0; i < m->pools.n; i++) {
                 const pf_pool *p = &m->pools.v[i];
                 xmlDocPtr doc = pf_render_pool(p);
@@ -573,7 +679,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         }
         for (size_t i = 0; i < m->networks.n; i++) {
                 const pf_network *n = &m->networks.v[i];
-                xmlDocPtr doc = pf_render_network(n);
+                xmlDocPtr doc = pf_render_network_bootp(n, pf_attach_bootp(ar, n));
                 size_t idx = add_want(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
                 want->objs.v[idx].active = n->active;
                 pf_lv_network_fields(doc, &wb);
@@ -585,7 +691,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
                                .live_network = live_network, .host_pci = host_pci, .ud = &bctx,
                                .host_link = env->host_link, .link_port_of = env->link_port_of,
-                               .link_ud = env->link_ud };
+                               .link_ud = env->link_ud, .attach = ar };
         if (virConnectGetLibVersion(h->conn, &renv.libvirt_version) < 0)
                 renv.libvirt_version = 0;
         pf_renderer *rd = pf_renderer_new(&renv);
@@ -627,11 +733,13 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         pf_objset_index(want);
 
         read_domains(h, have, want, want_docs, &fb);
+        drop_unrecordable(want, have);
         for (size_t i = 0; i < want->objs.n; i++)
                 xmlFreeDoc(want_docs[i]);
         free(want_docs);
         pf_fields_free(&fb);
         pf_fields_free(&wb);
+        pf_attach_free(&local);
         return 0;
 }
 
@@ -1260,6 +1368,47 @@ static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, cha
         return r;
 }
 
+/* Whether a change touches what the podform metadata records and nothing reads from the
+ * device (a constraint address, spec 3.2). */
+static bool records_changed(const pf_action *a) {
+        for (size_t i = 0; i < a->changes.n; i++)
+                if (!strncmp(a->changes.v[i].key, "ip[", 3))
+                        return true;
+        return false;
+}
+
+/* libvirt puts the metadata element in its namespace itself, and refuses one that already
+ * declares it. */
+static void strip_ns(xmlNodePtr n) {
+        for (; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                n->ns = NULL;
+                strip_ns(n->children);
+        }
+}
+
+/* The running VM's copy of the podform metadata, so that it says what the definition says:
+ * the change lands live. */
+static int set_live_record(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
+        xmlDocPtr want = parse_xml(a->want->xml);
+        xmlNodePtr md = want ? pf_lv_domain_metadata(want) : NULL;
+        int r = 0;
+        if (md) {
+                xmlUnlinkNode(md);
+                xmlFreeNode(xmlDocSetRootElement(want, md));    /* the rest of the domain */
+                strip_ns(md);
+                xmlFreeNsList(md->nsDef);
+                md->nsDef = NULL;
+                _cleanup_free_ char *x = node_xml(want, md);
+                if (MUTATE(h, virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, x, PF_XMLNS_PREFIX, PF_XMLNS,
+                                                   VIR_DOMAIN_AFFECT_LIVE)) < 0)
+                        *err = lv_error("cannot record the addresses of running VM", a->name), r = -1;
+        }
+        xmlFreeDoc(want);
+        return r;
+}
+
 static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
         virDomainPtr d = virDomainLookupByName(h->conn, a->name);
         if (!d) {
@@ -1283,6 +1432,8 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
                 else
                         virDomainFree(nd);
         }
+        if (r == 0 && active && a->have->owned && records_changed(a))
+                r = set_live_record(h, d, a, err);
         if (r == 0 && active && (a->restart || !a->want->active)) {
                 if (wait_shutoff(h, d) < 0)
                         *err = lv_error("cannot shut down VM", a->name), r = -1;

@@ -12,6 +12,7 @@
 #include "engine/apply.h"
 #include "engine/obj.h"
 #include "model/model.h"
+#include "resolve/attach.h"
 
 typedef struct pf_lv_host pf_lv_host;
 
@@ -33,11 +34,15 @@ typedef struct pf_lv_env {
         const char *(*host_link)(void *link_ud, const char *ifname);
         const char *(*link_port_of)(void *link_ud, const char *ifname);
         void *link_ud;
+        /* Receives where the rules put pod-network and constraints interfaces (for the plan);
+         * NULL: kept inside. Freed and refilled by every build; the caller frees the last. */
+        pf_attach_result *attach;
 } pf_lv_env;
 
 /* pf_lv_build: observe every pool, volume, network and domain into `have`, and render every
  * declared one into `want` (both indexed, with the host links they already hold). Rendering
- * errors go to d; a libvirt failure returns -1 with *err set. */
+ * errors go to d; a libvirt failure returns -1 with *err set. Between the two, the rules of spec
+ * 3.1, 3.2 and 3.4 (resolve/attach.h) run on what was observed. */
 int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset *have, pf_diags *d, char **err);
 
 /* The host's size, for the capacity check. */

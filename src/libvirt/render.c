@@ -329,7 +329,7 @@ xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format f
 
 /* ---- networks ---- */
 
-static void render_net_ip(xmlNodePtr root, const pf_net_ip *ip) {
+static void render_net_ip(xmlNodePtr root, const pf_net_ip *ip, const pf_bootp *bootp) {
         xmlNodePtr e = child(root, "ip");
         prop_ip(e, "address", &ip->address);
         prop_u(e, "prefix", ip->prefix);
@@ -352,15 +352,19 @@ static void render_net_ip(xmlNodePtr root, const pf_net_ip *ip) {
                 if (h->name)
                         prop(host, "name", h->name);
         }
-        if (ip->bootp_file) {
-                xmlNodePtr bootp = child(dhcp, "bootp");
-                prop(bootp, "file", ip->bootp_file);
-                if (ip->bootp_server)
-                        prop(bootp, "server", ip->bootp_server);
+        const char *file = ip->bootp_file ? ip->bootp_file : bootp ? bootp->file : NULL;
+        const char *server = ip->bootp_file ? ip->bootp_server : bootp ? bootp->server : NULL;
+        if (file) {
+                xmlNodePtr b = child(dhcp, "bootp");
+                prop(b, "file", file);
+                if (server)
+                        prop(b, "server", server);
         }
 }
 
-xmlDocPtr pf_render_network(const pf_network *n) {
+xmlDocPtr pf_render_network(const pf_network *n) { return pf_render_network_bootp(n, NULL); }
+
+xmlDocPtr pf_render_network_bootp(const pf_network *n, const pf_bootp *bootp) {
         xmlNodePtr root;
         xmlDocPtr doc = new_doc("network", &root);
         text_child(root, "name", n->meta.name);
@@ -401,7 +405,7 @@ xmlDocPtr pf_render_network(const pf_network *n) {
         if (n->domain)
                 prop(child(root, "domain"), "name", n->domain);
         for (size_t i = 0; i < n->ips.n; i++)
-                render_net_ip(root, &n->ips.v[i]);
+                render_net_ip(root, &n->ips.v[i], bootp && bootp->ip_index == i ? bootp : NULL);
         return doc;
 }
 
@@ -542,19 +546,46 @@ static xmlNodePtr source_attr(xmlNodePtr iface, const char *name, const char *va
         return src;
 }
 
+/* An interface the rules placed (spec 3.1, 3.2; resolve/attach.h). The resolver reported the
+ * ones it could not place. */
+static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
+        const pf_render_env *env = c->r->env;
+        const pf_attachment *x = pf_attach_find(env->attach, c->vm, i);
+        if (!x) {
+                if (env->attach)
+                        c->n_errors++;
+                else
+                        fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
+                             "interface '%s' is placed by the rules of spec 3.1/3.2, which were not run", i->name ? i->name : "?");
+                return NULL;
+        }
+        xmlNodePtr e;
+        switch (x->target) {
+        case PF_TARGET_NETWORK:
+                e = new_iface(devices, "network");
+                source_attr(e, "network", x->source);
+                return e;
+        case PF_TARGET_BRIDGE:
+                e = new_iface(devices, "bridge");
+                source_attr(e, "bridge", x->source);
+                return e;
+        default:
+                e = new_iface(devices, "direct");
+                prop(source_attr(e, "dev", x->source), "mode", direct_mode(x->mode));
+                return e;
+        }
+}
+
 /* The <interface> of one NIC, or NULL after an error. */
 static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
-        const pf_vm *vm = c->vm;
         const pf_render_env *env = c->r->env;
         const char *name = i->name ? i->name : "?";
         bool pod = i->implicit || n->backend == PF_BACKEND_POD ||
                    (n->backend == PF_BACKEND_MULTUS && n->multus_default);
         xmlNodePtr e;
 
-        if (n->backend == PF_BACKEND_CONSTRAINTS) {
-                fail(c, n->backend_loc, "interface constraints (spec 3.2) are resolved in a later release");
-                return NULL;
-        }
+        if (n->backend == PF_BACKEND_CONSTRAINTS || (pod && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE)))
+                return placed_iface(c, devices, i, n);
         if (pod) {
                 if (i->binding == PF_BINDING_SLIRP) {
                         if (i->ports.n) {
@@ -582,13 +613,6 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                         }
                         return e;
                 }
-                pf_loc at = pf_loc_set(n->backend_loc) ? n->backend_loc
-                          : pf_loc_set(n->loc) ? n->loc
-                          : pf_loc_set(vm->autoattach_pod_interface_loc) ? vm->autoattach_pod_interface_loc
-                          : vm->meta.name_loc;
-                fail(c, at, "the pod network (spec 3.1) is resolved in a later release; attach interface '%s' with network:, host: or macvtap: for now",
-                     name);
-                return NULL;
         }
 
         switch (i->binding) {
@@ -693,11 +717,7 @@ static void render_interfaces(rctx *c, xmlNodePtr devices, const pf_mac *macs) {
         for (size_t x = 0; x < vm->interfaces.n; x++) {
                 const pf_iface *i = &vm->interfaces.v[x];
                 const char *name = i->name ? i->name : "?";
-                /* Every check runs, so that all errors of a VM are reported at once. */
-                if (pf_loc_set(i->boot_file_name_loc))
-                        fail(c, i->boot_file_name_loc, "DHCP boot options (spec 3.4) are applied in a later release");
-                if (pf_loc_set(i->tftp_server_name_loc))
-                        fail(c, i->tftp_server_name_loc, "DHCP boot options (spec 3.4) are applied in a later release");
+                /* DHCP boot options (spec 3.4) are served by the Network (pf_render_network_bootp). */
                 const pf_vm_net *n = net_of(vm, i->name);
                 if (!n) {
                         fail(c, pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc,
@@ -742,6 +762,9 @@ static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, u
                 xmlNodePtr e = xml_check(xmlNewChild(pvm, ns, BAD_CAST "interface", NULL));
                 prop(e, "name", vm->interfaces.v[x].name);
                 prop_mac(e, "mac", &macs[x]);
+                const pf_attachment *at = pf_attach_find(c->r->env->attach, vm, &vm->interfaces.v[x]);
+                if (at && at->has_ip)
+                        prop_ip(e, "ip", &at->ip);
         }
         for (size_t x = 0; x < vm->disks.n; x++) {
                 const pf_disk *disk = &vm->disks.v[x];

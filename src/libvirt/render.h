@@ -9,6 +9,7 @@
 #include <libxml/tree.h>
 
 #include "model/model.h"
+#include "resolve/attach.h"
 #include "util/arena.h"
 #include "util/diag.h"
 
@@ -41,6 +42,9 @@ typedef struct pf_render_env {
          * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so
          * masquerade is refused below 9.1. */
         unsigned long libvirt_version;
+        /* Where the pod network and constraints put each interface, and the boot options each
+         * Network serves (resolve/attach.h); NULL: not resolved, such interfaces are errors. */
+        const pf_attach_result *attach;
 } pf_render_env;
 
 #define PF_LIBVIRT_PASST 9001000UL
@@ -54,10 +58,14 @@ pf_renderer *pf_renderer_new(const pf_render_env *env);
 void pf_renderer_free(pf_renderer *r);
 
 xmlDocPtr pf_render_network(const pf_network *n);
+/* The same, serving `bootp` (may be NULL) on its ips[bootp->ip_index] when the Network
+ * declares no bootp of its own (spec 3.4: the interfaces' bootFileName/tftpServerName). */
+xmlDocPtr pf_render_network_bootp(const pf_network *n, const pf_bootp *bootp);
 xmlDocPtr pf_render_pool(const pf_pool *p);
 xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format format);
 /* pf_render_domain: NULL, with positioned errors in d, when the VM cannot be rendered (a
- * feature of a later release, an sriov interface that is not a PCI device, ...). */
+ * feature of a later release, an sriov interface that is not a PCI device, a pod-network or
+ * constraints interface env->attach did not place, ...). */
 xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d);
 
 /* The storage pool a disk lives in (disk.pool, else Host.defaultStoragePool). */

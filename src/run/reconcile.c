@@ -73,10 +73,12 @@ static bool ask(const pf_run_opts *o, size_t n) {
 
 typedef struct stage {
         pf_objset want, have;
+        pf_attach_result attach;
         pf_plan plan;
 } stage;
 
 static void stage_free(stage *s) {
+        pf_attach_free(&s->attach);
         pf_plan_free(&s->plan);
         pf_objset_free(&s->want);
         pf_objset_free(&s->have);
@@ -89,7 +91,9 @@ static int build_plan(pf_lv_host *h, pf_nl_host *nl, const pf_lv_env *env, const
         pf_objset_init(&s->have);
         char *e = NULL;
         pf_nl_env nenv = { .model = env->model, .host = env->host };
-        if (pf_nl_build(nl, &nenv, &s->want, &s->have, d, &e) < 0 || pf_lv_build(h, env, &s->want, &s->have, d, &e) < 0) {
+        pf_lv_env lenv = *env;
+        lenv.attach = &s->attach;
+        if (pf_nl_build(nl, &nenv, &s->want, &s->have, d, &e) < 0 || pf_lv_build(h, &lenv, &s->want, &s->have, d, &e) < 0) {
                 fprintf(err, "podform: %s\n", e);
                 free(e);
                 return -1;
@@ -140,9 +144,11 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
                 fprintf(o->out, "Observed the host: %lu netlink requests (each one round trip; dumps included).\n",
                         pf_nl_round_trips(nl));
         if (o->json)
-                pf_plan_print_json(&s.plan, o->out, o->host_name, pf_lv_uri(h));
-        else if (!o->quiet || !pf_plan_empty(&s.plan))
+                pf_plan_print_json(&s.plan, o->out, o->host_name, pf_lv_uri(h), &s.attach);
+        else if (!o->quiet || !pf_plan_empty(&s.plan)) {
+                pf_attach_print_text(&s.attach, o->out);
                 pf_plan_print_text(&s.plan, o->out, o->color, o->verbose);
+        }
         if (!o->apply || o->dry_run || pf_plan_empty(&s.plan)) {
                 bool changes = !pf_plan_empty(&s.plan);
                 /* observing may have forgotten ports released by hand: an apply records that

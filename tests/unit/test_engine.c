@@ -530,18 +530,96 @@ static void test_running_false_shuts_down(void **state) {
         pf_lv_close(h);
 }
 
-static const char pod_vm[] =
-        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
-        "  domain: {type: qemu, memory: 512Mi}\n";
+/* test:///default: libvirt's own test host, whose network `default` has libvirt DHCP on. */
+static pf_lv_host *open_uri(const char *uri) {
+        pf_lv_opts lo = { .shutdown_timeout = 1 };
+        char *err = NULL;
+        pf_lv_host *h = pf_lv_open(uri, NULL, &lo, &err);
+        if (!h)
+                fail_msg("%s", err);
+        return h;
+}
 
-/* The pod network comes with a later release: a plan error that says so, nothing changed. */
+static bool net_exists(pf_lv_host *h, const char *name) {
+        virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), name);
+        if (n)
+                virNetworkFree(n);
+        return n != NULL;
+}
+
+/* A VM with only the implicit `default` interface on the pod network (spec 3.1). Stopped:
+ * test:///default's running domain `test` already takes more memory than the host has. */
+static const char pod_vm[] =
+        "#only\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
+        "  running: false\n  domain: {type: qemu, memory: 128Mi}\n";
+
+/* No `maas` network and a `default` one with libvirt DHCP, no Subnets: nothing qualifies for
+ * the pod network. A plan error that names every candidate and why, and nothing changed. */
 static void test_pod_network_is_a_plan_error(void **state) {
         (void) state;
-        pf_lv_host *h = open_host("kvm01.xml");
+        pf_lv_host *h = open_uri("test:///default");
+        _cleanup_free_ char *default_before = net_xml(h, "default");
+        assert_non_null(default_before);
         run_result r = run_variant(h, true, NULL, NULL, pod_vm, false);
         assert_int_equal(r.code, PF_EXIT_ERROR);
         assert_int_equal(r.calls, 0);
-        expect_contains(r.err, "error: the pod network (spec 3.1) is resolved in a later release");
+        expect_contains(r.err, "extra.yaml:4:18: error: no target for the pod network of interface 'default' (spec 3.1): "
+                               "no libvirt network maas or default qualifies (a, b), and no host bridge or NIC is on a "
+                               "DHCP-enabled VLAN (c):\n");
+        expect_contains(r.err, "  - libvirt network 'maas': (a) no such libvirt network on the host, and none is declared\n");
+        expect_contains(r.err, "  - libvirt network 'default': (a) its libvirt DHCP is on (an <ip> with <dhcp>), which "
+                               "breaks PXE from MAAS\n");
+        expect_contains(r.err, "podform: 1 error; nothing was changed");
+        assert_null(strstr(r.out, "Applying"));
+        run_result_free(&r);
+        assert_int_equal(dom_active(h, "podvm"), -1);
+        assert_false(net_exists(h, "maas"));
+        _cleanup_free_ char *default_after = net_xml(h, "default");
+        assert_string_equal(default_before, default_after);
+        pf_lv_close(h);
+}
+
+static const char pod_vm_maas[] =
+        "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: maas}\nspec:\n"
+        "  forward: nat\n  bridge: {name: virbr1, stp: false, delay: 0}\n"
+        "  ips: [{address: 172.16.99.1, prefix: 24}]\n---\n"
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
+        "  running: false\n  domain: {type: qemu, memory: 128Mi}\n";
+
+/* Rule (a): a declared Network `maas` without DHCP (planned for creation) is the pod network,
+ * ahead of `default` and its libvirt DHCP. */
+static void test_pod_network_on_declared_maas(void **state) {
+        (void) state;
+        pf_lv_host *h = open_uri("test:///default");
+        run_result r = run_variant(h, false, NULL, NULL, pod_vm_maas, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.out, "Attachments (spec 3.1, 3.2):\n"
+                               "  vm podvm interface default: network maas  [pod network, rule a]\n"
+                               "      why: libvirt network 'maas' (declared): its libvirt DHCP is off and libvirt manages it (b)\n");
+        expect_contains(r.out, "+ network maas\n");
+        expect_contains(r.out, "+ vm podvm\n");
+        expect_contains(r.out, "Plan: 2 to create, 0 to change, 0 to delete.");
+        run_result_free(&r);
+        r = run_variant(h, true, NULL, NULL, pod_vm_maas, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply failed (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "Verify: observed the host again; no changes remain.");
+        run_result_free(&r);
+        _cleanup_free_ char *maas = net_xml(h, "maas");
+        assert_non_null(maas);
+        assert_null(strstr(maas, "<dhcp>"));
+        _cleanup_free_ char *x = dom_xml(h, "podvm");
+        assert_non_null(x);
+        expect_contains(x, "<interface type='network'>");
+        expect_contains(x, "<source network='maas'/>");
+        assert_null(strstr(x, "network='default'"));
+        assert_int_equal(dom_active(h, "podvm"), 0);
+        r = run_variant(h, true, NULL, NULL, pod_vm_maas, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes.");
         run_result_free(&r);
         pf_lv_close(h);
 }
@@ -894,6 +972,7 @@ int main(void) {
                 cmocka_unit_test(test_capacity_refused),
                 cmocka_unit_test(test_running_false_shuts_down),
                 cmocka_unit_test(test_pod_network_is_a_plan_error),
+                cmocka_unit_test(test_pod_network_on_declared_maas),
                 cmocka_unit_test(test_dangling_references),
                 cmocka_unit_test(test_masquerade_needs_newer_libvirt),
                 cmocka_unit_test(test_adopted_vm_is_never_pruned),

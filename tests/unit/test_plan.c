@@ -311,7 +311,7 @@ static char *json_of(const char *host, const char *uri) {
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         assert_non_null(f);
-        pf_plan_print_json(&P, f, host, uri);
+        pf_plan_print_json(&P, f, host, uri, NULL);
         assert_int_equal(fclose(f), 0);
         return buf;
 }
@@ -1425,7 +1425,7 @@ static void test_print_json(void **state) {
                                      "\"depends_on\":[],\"changes\":[]}"));
         assert_non_null(strstr(json, "\"op\":\"delete\",\"kind\":\"vm\",\"name\":\"old\",\"landing\":\"live\","
                                      "\"disruptive\":true,"));
-        assert_non_null(strstr(json, "],\"orphans\":[],\"pending_restart\":[],\"summary\":{\"create\":1,\"change\":1,\"delete\":2,"
+        assert_non_null(strstr(json, "],\"orphans\":[],\"pending_restart\":[],\"attachments\":[],\"summary\":{\"create\":1,\"change\":1,\"delete\":2,"
                                      "\"disruptive\":2}}\n"));
         free(json);
 
@@ -1448,7 +1448,7 @@ static void test_print_json(void **state) {
         plan(false, false);
         json = json_of("h", "test:///default");
         assert_string_equal(json, "{\"format_version\":1,\"host\":\"h\",\"connect\":\"test:///default\",\"actions\":[],"
-                                  "\"orphans\":[],\"pending_restart\":[],\"summary\":{\"create\":0,\"change\":0,\"delete\":0,\"disruptive\":0}}\n");
+                                  "\"orphans\":[],\"pending_restart\":[],\"attachments\":[],\"summary\":{\"create\":0,\"change\":0,\"delete\":0,\"disruptive\":0}}\n");
         assert_true(json_valid(json));
         free(json);
 }

@@ -1,7 +1,8 @@
 /* test_render: the libvirt XML of networks, pools, volumes and domains validates against
  * libvirt's own RelaxNG schemas and says what the configuration means (XPath checks); MACs are
- * stable, unique and respect explicit and live ones; what this release cannot render is an
- * error at the right line and column. */
+ * stable, unique and respect explicit and live ones; interfaces the rules of spec 3.1/3.2 place
+ * (resolve/attach.h) render where the rules put them, and the boot options of 3.4 land in the
+ * Network's <dhcp>; what this release cannot render is an error at the right line and column. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "config/validate.h"
 #include "config/values.h"
 #include "libvirt/render.h"
+#include "resolve/attach.h"
 
 #define SCHEMAS "/usr/share/libvirt/schemas/"
 #define HDR(kind, name) "apiVersion: podform/v1\nkind: " kind "\nmetadata: {name: " name "}\n"
@@ -157,6 +159,8 @@ typedef struct fixture {
         pf_render_env env;
         pf_renderer *r;
         pf_diags d;
+        pf_attach_result attach;        /* fx_attach: what env.attach points to */
+        pf_diags attach_d;              /* and the rules' errors */
 } fixture;
 
 /* Load text that must validate; a renderer for host kvm01 with the callbacks of `data`. */
@@ -187,6 +191,8 @@ static fixture *fx_new(const char *text, const env_data *data, const char *host_
 static void fx_free(fixture *f) {
         pf_renderer_free(f->r);
         pf_diag_free(&f->d);
+        pf_attach_free(&f->attach);
+        pf_diag_free(&f->attach_d);
         pf_config_free(&f->c);
         free(f);
 }
@@ -224,6 +230,38 @@ static xmlDocPtr render_net_ok(fixture *f, const char *name) {
         xmlDocPtr doc = pf_render_network(net_named(f, name));
         assert_schema_valid(doc, RNG_NETWORK);
         return doc;
+}
+
+/* ---- the rules of spec 3.1/3.2 (resolve/attach.h) ---- */
+
+/* A host link of the facts, and its kind ("bridge", "device", ...). */
+typedef struct link_fact { const char *name, *kind; } link_fact;
+
+static const char *cb_link_kind(void *ud, const char *ifname) {
+        for (const link_fact *l = ud; l && l->name; l++)
+                if (!strcmp(l->name, ifname))
+                        return l->kind;
+        return NULL;
+}
+
+/* Run the rules on f's configuration with live networks `nets` and host links `links` (ended
+ * by a NULL name); from now on the renderer places interfaces where they say. */
+static void fx_attach(fixture *f, const pf_net_fact *nets, size_t n_nets, const link_fact *links) {
+        pf_attach_facts facts = { .networks = nets, .n_networks = n_nets, .link_kind = cb_link_kind,
+                                  .ud = (void *) links };
+        pf_attach_free(&f->attach);
+        pf_attach_resolve(&f->c.model, &f->host, &facts, &f->attach, &f->attach_d);
+        f->env.attach = &f->attach;
+}
+
+/* The same, where the rules must place every interface without an error. */
+static void fx_attach_ok(fixture *f, const pf_net_fact *nets, size_t n_nets, const link_fact *links) {
+        fx_attach(f, nets, n_nets, links);
+        if (f->attach_d.n_errors) {
+                pf_diag_sort(&f->attach_d);
+                pf_diag_print(&f->attach_d, stderr, false);
+                fail_msg("the rules failed with %zu errors", f->attach_d.n_errors);
+        }
 }
 
 /* Line and column (1-based) of the first `needle` in text: where the loader puts a location. */
@@ -1089,18 +1127,31 @@ static void test_error_pod(void **state) {
                 HDR("VirtualMachine", "implicit") "spec: {running: false}\n---\n"
                 HDR("VirtualMachine", "implicit2")
                 "spec:\n  domain: {devices: {autoattachPodInterface: true}}\n";
+        /* Without the rules' result, a pod interface cannot be rendered: a renderer bug, said so. */
         fixture *f = fx_new(text, NULL, NULL);
-        const char *msg = "the pod network (spec 3.1) is resolved in a later release; attach interface 'default' with network:, host: or macvtap: for now";
+        const char *msg = "interface 'default' is placed by the rules of spec 3.1/3.2, which were not run";
         render_fails(f, "explicit", 1);
         assert_error_at(&f->d, text, "pod: {}", msg);
         render_fails(f, "multusdefault", 1);
-        assert_error_at(&f->d, text, "multus: {networkName: x", "attach interface 'm' with");
-        /* The implicit interface has no location of its own: the VM's name, or the
-         * autoattachPodInterface that added it. */
+        assert_error_at(&f->d, text, "multus: {networkName: x",
+                        "interface 'm' is placed by the rules of spec 3.1/3.2, which were not run");
+        /* The implicit interface has no location of its own: the VM's name. */
         render_fails(f, "implicit", 1);
         assert_diag_at(&f->d, 2, text, "implicit}", msg);
         render_fails(f, "implicit2", 1);
-        assert_diag_at(&f->d, 3, text, "true}}", msg);
+        assert_diag_at(&f->d, 3, text, "implicit2}", msg);
+
+        /* With a result that placed nothing (no host network, no Subnet), the rules reported
+         * each interface once; the renderer fails them without saying it again. */
+        fx_attach(f, NULL, 0, NULL);
+        assert_int_equal(f->attach_d.n_errors, 4);
+        assert_int_equal(f->attach.n, 0);
+        size_t before = f->d.n;
+        render_fails(f, "explicit", 0);
+        render_fails(f, "multusdefault", 0);
+        render_fails(f, "implicit", 0);
+        render_fails(f, "implicit2", 0);
+        assert_int_equal(f->d.n, before);
         fx_free(f);
 }
 
@@ -1108,7 +1159,8 @@ static void test_error_misc(void **state) {
         (void) state;
         static const char text[] =
                 HDR("Subnet", "prov") "spec: {cidr: 10.20.0.0/24, space: provisioning}\n---\n"
-                HDR("Network", "n") "spec: {forward: nat}\n---\n"
+                HDR("Network", "n")
+                "spec: {forward: nat, ips: [{address: 10.0.0.1, prefix: 24, dhcp: {ranges: [{start: 10.0.0.100, end: 10.0.0.200}]}}]}\n---\n"
                 HDR("VirtualMachine", "cons")
                 "spec:\n  domain: {devices: {interfaces: [{name: pxe, bridge: {}}]}}\n"
                 "  networks:\n    - name: pxe\n      constraints: {space: provisioning}\n---\n"
@@ -1132,11 +1184,18 @@ static void test_error_misc(void **state) {
         /* eth8 is a PCI device, eth7 is not. */
         env_data data = { .pci_ifname = "eth8", .pci = { 0, 0x3b, 0x10, 0x1 } };
         fixture *f = fx_new(text, &data, NULL);
+        /* Boot options are not the domain's: the Network serves them (test_network_bootp). */
+        xmlDocPtr doc = render_ok(f, "bootopts");
+        assert_xp(doc, "/domain/devices/interface/@type", "network");
+        assert_xp(doc, "/domain/devices/interface/source/@network", "n");
+        char *xml = pf_xml_dump(doc);
+        assert_null(strstr(xml, "pxelinux.0"));
+        assert_null(strstr(xml, "bootp"));
+        free(xml);
+        xmlFreeDoc(doc);
         render_fails(f, "cons", 1);
-        assert_error_at(&f->d, text, "constraints: {space", "interface constraints (spec 3.2) are resolved in a later release");
-        render_fails(f, "bootopts", 2);         /* both, not only the first */
-        assert_error_at(&f->d, text, "pxelinux.0", "DHCP boot options (spec 3.4) are applied in a later release");
-        assert_error_at(&f->d, text, "10.0.0.1", "DHCP boot options (spec 3.4) are applied in a later release");
+        assert_error_at(&f->d, text, "constraints: {space",
+                        "interface 'pxe' is placed by the rules of spec 3.1/3.2, which were not run");
         render_fails(f, "slirpports", 1);
         assert_error_at(&f->d, text, "ports: [{port: 22}]",
                         "libvirt cannot forward ports on a slirp interface; use the masquerade binding (passt) for port forwarding");
@@ -1161,7 +1220,8 @@ static void test_error_all_at_once(void **state) {
         /* Every problem of a VM is reported in one run. */
         static const char text[] =
                 HDR("Subnet", "prov") "spec: {cidr: 10.20.0.0/24, space: provisioning}\n---\n"
-                HDR("Network", "n") "spec: {forward: nat}\n---\n"
+                HDR("Network", "n")
+                "spec: {forward: nat, ips: [{address: 10.0.0.1, prefix: 24, dhcp: {ranges: [{start: 10.0.0.100, end: 10.0.0.200}]}}]}\n---\n"
                 HDR("VirtualMachine", "bad")
                 "spec:\n  domain:\n    devices:\n"
                 "      disks: [{name: cidata}]\n"
@@ -1177,11 +1237,208 @@ static void test_error_all_at_once(void **state) {
                 "    - {name: vf, host: {interface: eth9}}\n"
                 "  volumes: [{cloudInitNoCloud: {userData: hi}}]\n";
         fixture *f = fx_new(text, NULL, NULL);
-        render_fails(f, "bad", 4);
+        render_fails(f, "bad", 3);
         assert_error_at(&f->d, text, "{name: cidata}", "disk 'cidata' is backed by a KubeVirt volume");
-        assert_error_at(&f->d, text, "x.efi", "DHCP boot options");
-        assert_error_at(&f->d, text, "constraints: {space", "interface constraints");
+        assert_error_at(&f->d, text, "constraints: {space", "interface 'pxe' is placed by the rules of spec 3.1/3.2");
         assert_error_at(&f->d, text, "eth9}", "host interface 'eth9'");
+        /* no Subnet lists an interface: the rules report pxe, and the renderer only the rest */
+        fx_attach(f, NULL, 0, NULL);
+        assert_int_equal(f->attach_d.n_errors, 1);
+        assert_int_equal(f->attach.n, 0);
+        assert_int_equal(f->attach.n_bootps, 1);
+        pf_diag_free(&f->d);
+        f->d = (pf_diags) { 0 };
+        render_fails(f, "bad", 2);
+        assert_error_at(&f->d, text, "{name: cidata}", "disk 'cidata'");
+        assert_error_at(&f->d, text, "eth9}", "host interface 'eth9'");
+        fx_free(f);
+}
+
+/* ---- interfaces the rules placed (spec 3.1, 3.2) and boot options (3.4) ---- */
+
+#define POD_VM(name)                                                                          \
+        HDR("VirtualMachine", name)                                                           \
+        "spec:\n  domain: {devices: {interfaces: [{name: default, bridge: {}}]}}\n"          \
+        "  networks: [{name: default, pod: {}}]\n"
+
+static void test_placed_network(void **state) {
+        (void) state;
+        /* rule (a): the live maas network, without libvirt DHCP */
+        static const char text[] = POD_VM("web1") "---\n" HDR("VirtualMachine", "imp") "spec: {running: false}\n";
+        static const pf_net_fact nets[] = {
+                { .name = "default", .active = true, .managed = true, .dhcp = true, .bridge = "virbr0" },
+                { .name = "maas", .active = true, .managed = true, .bridge = "virbr1" },
+        };
+        fixture *f = fx_new(text, NULL, NULL);
+        fx_attach_ok(f, nets, 2, NULL);
+        assert_int_equal(f->attach.n, 2);
+        assert_int_equal(f->attach.v[0].rule, PF_RULE_A);
+        for (int k = 0; k < 2; k++) {
+                xmlDocPtr doc = render_ok(f, k ? "imp" : "web1");
+                assert_int_equal(xp_count(doc, "/domain/devices/interface"), 1);
+                assert_xp(doc, "/domain/devices/interface/@type", "network");
+                assert_xp(doc, "/domain/devices/interface/source/@network", "maas");
+                assert_int_equal(xp_count(doc, "/domain/devices/interface/source/@*"), 1);
+                assert_xp(doc, "/domain/devices/interface/model/@type", "virtio");
+                /* the metadata records no address: none was given */
+                assert_xp(doc, "/domain/metadata/podform:vm/podform:interface/@name", "default");
+                assert_int_equal(xp_count(doc, "/domain/metadata/podform:vm/podform:interface/@ip"), 0);
+                assert_xp(doc, "/domain/metadata/podform:vm/podform:interface/@mac",
+                          xp_str(doc, "/domain/devices/interface/mac/@address"));
+                xmlFreeDoc(doc);
+        }
+        fx_free(f);
+}
+
+static void test_placed_bridge(void **state) {
+        (void) state;
+        /* rule (c1): no maas or default network; a host bridge of a DHCP-enabled VLAN */
+        static const char text[] =
+                HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: managed, interfaces: [br-pxe]}\n---\n"
+                HDR("Subnet", "lab") "spec: {cidr: 10.40.0.0/24, space: lab, interfaces: [br-lab]}\n---\n"
+                POD_VM("web1") "---\n"
+                HDR("VirtualMachine", "db")
+                "spec:\n  domain: {devices: {interfaces: [{name: lab, bridge: {}, model: e1000}]}}\n"
+                "  networks: [{name: lab, constraints: {space: lab, ip: 10.40.0.9}}]\n";
+        static const link_fact links[] = { { "br-pxe", "bridge" }, { "br-lab", "bridge" }, { NULL, NULL } };
+        fixture *f = fx_new(text, NULL, NULL);
+        fx_attach_ok(f, NULL, 0, links);
+        xmlDocPtr doc = render_ok(f, "web1");
+        assert_xp(doc, "/domain/devices/interface/@type", "bridge");
+        assert_xp(doc, "/domain/devices/interface/source/@bridge", "br-pxe");
+        assert_int_equal(xp_count(doc, "/domain/devices/interface/source/@*"), 1);
+        assert_int_equal(xp_count(doc, "/domain/metadata/podform:vm/podform:interface/@ip"), 0);
+        xmlFreeDoc(doc);
+        /* constraints: a bridge, and the address in the metadata */
+        doc = render_ok(f, "db");
+        assert_xp(doc, "/domain/devices/interface/@type", "bridge");
+        assert_xp(doc, "/domain/devices/interface/source/@bridge", "br-lab");
+        assert_xp(doc, "/domain/devices/interface/model/@type", "e1000");
+        assert_xp(doc, "/domain/metadata/podform:vm/podform:interface[@name='lab']/@ip", "10.40.0.9");
+        xmlFreeDoc(doc);
+        fx_free(f);
+}
+
+static void test_placed_direct(void **state) {
+        (void) state;
+        /* rule (c2) in the Host's mode; constraints macvtaps in the Host's mode, in the
+         * constraint's mode (passthru is libvirt's "passthrough"), and an IPv6 address */
+        static const char text[] =
+                HDR("Host", "kvm01") "spec: {defaultMacvlanMode: vepa}\n---\n"
+                HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: relay, interfaces: [eno1]}\n---\n"
+                HDR("Subnet", "storage") "spec: {cidr: 10.30.0.0/24, interfaces: [eno2]}\n---\n"
+                HDR("Subnet", "st6") "spec: {cidr: \"fd00:30::/64\", interfaces: [eno2]}\n---\n"
+                POD_VM("web1") "---\n"
+                HDR("VirtualMachine", "db")
+                "spec:\n  domain:\n    devices:\n      interfaces:\n"
+                "        - {name: st, bridge: {}}\n        - {name: pt, bridge: {}}\n"
+                "        - {name: mv, macvtap: {mode: private}}\n        - {name: v6, bridge: {}}\n"
+                "  networks:\n"
+                "    - {name: st, constraints: {subnet: storage, ip: 10.30.0.20}}\n"
+                "    - {name: pt, constraints: {subnet: storage, mode: passthru}}\n"
+                "    - {name: mv, constraints: {subnet: storage}}\n"
+                "    - {name: v6, constraints: {ip: \"fd00:30::20\"}}\n";
+        static const link_fact links[] = { { "eno1", "device" }, { "eno2", "device" }, { NULL, NULL } };
+        fixture *f = fx_new(text, NULL, NULL);
+        fx_attach_ok(f, NULL, 0, links);
+        xmlDocPtr doc = render_ok(f, "web1");
+        assert_xp(doc, "/domain/devices/interface/@type", "direct");
+        assert_xp(doc, "/domain/devices/interface/source/@dev", "eno1");
+        assert_xp(doc, "/domain/devices/interface/source/@mode", "vepa");
+        xmlFreeDoc(doc);
+        doc = render_ok(f, "db");
+        assert_int_equal(xp_count(doc, "/domain/devices/interface[@type='direct']"), 4);
+#define IF(n) "/domain/devices/interface[" #n "]"
+        assert_xp(doc, IF(1) "/source/@dev", "eno2");
+        assert_xp(doc, IF(1) "/source/@mode", "vepa");
+        assert_xp(doc, IF(2) "/source/@dev", "eno2");
+        assert_xp(doc, IF(2) "/source/@mode", "passthrough");
+        assert_xp(doc, IF(3) "/source/@mode", "private");
+        assert_xp(doc, IF(4) "/source/@dev", "eno2");
+#undef IF
+#define MD(name) "/domain/metadata/podform:vm/podform:interface[@name='" name "']"
+        assert_xp(doc, MD("st") "/@ip", "10.30.0.20");
+        assert_int_equal(xp_count(doc, MD("pt") "/@ip"), 0);
+        assert_int_equal(xp_count(doc, MD("mv") "/@ip"), 0);
+        assert_xp(doc, MD("v6") "/@ip", "fd00:30::20");
+#undef MD
+        xmlFreeDoc(doc);
+        fx_free(f);
+}
+
+static void test_network_bootp(void **state) {
+        (void) state;
+        static const char text[] =
+                HDR("Network", "lan")
+                "spec:\n  forward: nat\n  ips:\n"
+                "    - {address: \"fd00:10::1\", prefix: 64, dhcp: {ranges: [{start: \"fd00:10::100\", end: \"fd00:10::1ff\"}]}}\n"
+                "    - {address: 192.168.10.1, prefix: 24, dhcp: {ranges: [{start: 192.168.10.100, end: 192.168.10.200}]}}\n---\n"
+                HDR("Network", "lan2")
+                "spec: {forward: route, bridge: {name: virbr12}, ips: [{address: 192.168.12.1, prefix: 24, dhcp: {}}]}\n---\n"
+                HDR("Network", "own")
+                "spec:\n  forward: nat\n  ips:\n    - address: 192.168.14.1\n      prefix: 24\n"
+                "      dhcp: {bootp: {file: ipxe.efi, server: 192.168.14.2}}\n---\n"
+                HDR("Network", "quiet") "spec: {forward: nat, ips: [{address: 192.168.16.1, prefix: 24, dhcp: {}}]}\n---\n"
+                HDR("VirtualMachine", "a")
+                "spec:\n  domain: {devices: {interfaces: [{name: lab, bridge: {}, bootFileName: pxelinux.0, tftpServerName: 192.168.10.1},"
+                " {name: l2, bridge: {}, bootFileName: grub.efi}, {name: o, bridge: {}, bootFileName: ipxe.efi}]}}\n"
+                "  networks: [{name: lab, network: lan}, {name: l2, network: lan2}, {name: o, network: own}]\n";
+        fixture *f = fx_new(text, NULL, NULL);
+        fx_attach_ok(f, NULL, 0, NULL);
+        assert_int_equal(f->attach.n_bootps, 3);
+        const pf_network *lan = net_named(f, "lan"), *lan2 = net_named(f, "lan2"), *own = net_named(f, "own");
+        const pf_bootp *b = pf_attach_bootp(&f->attach, lan);
+        assert_non_null(b);
+        assert_int_equal(b->ip_index, 1);
+        /* into the IPv4 <ip> with <dhcp>, after its ranges, not into the IPv6 one */
+        xmlDocPtr doc = pf_render_network_bootp(lan, b);
+        assert_schema_valid(doc, RNG_NETWORK);
+        assert_xp(doc, "/network/ip[2]/@address", "192.168.10.1");
+        assert_xp(doc, "/network/ip[2]/dhcp/bootp/@file", "pxelinux.0");
+        assert_xp(doc, "/network/ip[2]/dhcp/bootp/@server", "192.168.10.1");
+        assert_xp(doc, "name(/network/ip[2]/dhcp/*[last()])", "bootp");
+        assert_xp(doc, "/network/ip[2]/dhcp/range/@start", "192.168.10.100");
+        assert_int_equal(xp_count(doc, "//bootp"), 1);
+        xmlFreeDoc(doc);
+        /* without them, or without a result, the Network has none */
+        doc = pf_render_network(lan);
+        assert_int_equal(xp_count(doc, "//bootp"), 0);
+        xmlFreeDoc(doc);
+        doc = pf_render_network_bootp(lan, NULL);
+        assert_schema_valid(doc, RNG_NETWORK);
+        assert_int_equal(xp_count(doc, "//bootp"), 0);
+        xmlFreeDoc(doc);
+        /* no tftpServerName: no server */
+        doc = pf_render_network_bootp(lan2, pf_attach_bootp(&f->attach, lan2));
+        assert_schema_valid(doc, RNG_NETWORK);
+        assert_xp(doc, "/network/ip/dhcp/bootp/@file", "grub.efi");
+        assert_int_equal(xp_count(doc, "/network/ip/dhcp/bootp/@server"), 0);
+        xmlFreeDoc(doc);
+        /* the Network's own bootp, which the interface agrees with, stays as declared */
+        b = pf_attach_bootp(&f->attach, own);
+        assert_non_null(b);
+        doc = pf_render_network_bootp(own, b);
+        assert_schema_valid(doc, RNG_NETWORK);
+        assert_xp(doc, "/network/ip/dhcp/bootp/@file", "ipxe.efi");
+        assert_xp(doc, "/network/ip/dhcp/bootp/@server", "192.168.14.2");
+        assert_int_equal(xp_count(doc, "//bootp"), 1);
+        xmlFreeDoc(doc);
+        /* whatever the interfaces ask, a Network's own bootp wins (the rules refuse a conflict) */
+        pf_bootp other = { .network = own, .ip_index = 0, .file = "other.efi", .server = "192.168.14.9" };
+        doc = pf_render_network_bootp(own, &other);
+        assert_xp(doc, "/network/ip/dhcp/bootp/@file", "ipxe.efi");
+        assert_xp(doc, "/network/ip/dhcp/bootp/@server", "192.168.14.2");
+        xmlFreeDoc(doc);
+        /* nobody asked quiet for any */
+        assert_null(pf_attach_bootp(&f->attach, net_named(f, "quiet")));
+        /* the domain itself carries none of it */
+        doc = render_ok(f, "a");
+        assert_int_equal(xp_count(doc, "/domain/devices/interface[@type='network']"), 3);
+        char *xml = pf_xml_dump(doc);
+        assert_null(strstr(xml, "pxelinux.0"));
+        assert_null(strstr(xml, "grub.efi"));
+        free(xml);
+        xmlFreeDoc(doc);
         fx_free(f);
 }
 
@@ -1196,6 +1453,8 @@ int main(void) {
                 cmocka_unit_test(test_mac_collisions), cmocka_unit_test(test_mac_many),
                 cmocka_unit_test(test_error_pod), cmocka_unit_test(test_error_misc),
                 cmocka_unit_test(test_error_all_at_once),
+                cmocka_unit_test(test_placed_network), cmocka_unit_test(test_placed_bridge),
+                cmocka_unit_test(test_placed_direct), cmocka_unit_test(test_network_bootp),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
