@@ -373,8 +373,13 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
         char boot[256];
         if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
-        /* the address constraints gave an interface (spec 3.2): a record, so it lands live */
+        /* the address constraints gave an interface (spec 3.2): a record, so it lands live; only
+         * in a record made for this domain (a copy made with virt-clone carries its original's) */
         xmlNodePtr vm = pf_lv_domain_metadata(doc);
+        char dom[V];
+        text(child(root, "name"), dom, sizeof(dom));
+        if (vm && strcmp(attr(vm, "name", v, sizeof(v)), dom))
+                vm = NULL;
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
                 if (is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
                         pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);

@@ -539,7 +539,7 @@ static xmlNodePtr first_child(xmlNodePtr n, const char *name);
 
 /* A live network as rule (a)/(b) sees it, from its definition. */
 static void network_fact(pf_arena *a, const pf_obj *o, pf_net_fact *f) {
-        *f = (pf_net_fact) { .name = o->name, .active = o->active };
+        *f = (pf_net_fact) { .name = o->name, .active = o->active, .owned = o->owned };
         xmlDocPtr doc = o->xml ? parse_xml(o->xml) : NULL;
         xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root) {
@@ -612,7 +612,8 @@ static void resolve(pf_lv_host *h, const pf_lv_env *env, pf_objset *have, pf_att
                 pf_lv_domain_nics(h->docs[i].doc, add_nic, &nics);
         }
         pf_attach_facts facts = { .networks = nets, .n_networks = n_nets, .nics = nics.v, .n_nics = nics.n,
-                                  .link_kind = env->host_link, .link_port_of = env->link_port_of, .ud = env->link_ud };
+                                  .link_kind = env->host_link, .link_port_of = env->link_port_of, .ud = env->link_ud,
+                                  .prune = env->prune };
         pf_attach_resolve(env->model, env->host, &facts, ar, d);
         free(nets);
         free(nics.v);
@@ -901,7 +902,9 @@ static char *merge_domain(const char *want_xml, const char *have_xml) {
                 xmlNodePtr recorded = pf_lv_domain_metadata(have), mine = pf_lv_domain_metadata(want);
                 xmlNodePtr hmd = recorded ? recorded->parent : NULL;
                 xmlNodePtr keep_recorded = recorded ? xmlCopyNode(recorded, 1) : NULL;
-                if (recorded) {
+                xmlChar *dom_name = xmlNodeGetContent(first_child(h, "name"));
+                /* a copy of another VM (virt-clone) carries that one's record: not podform's */
+                if (recorded && dom_name && created_as(have, (const char *) dom_name)) {
                         xmlUnlinkNode(recorded);
                         xmlFreeNode(recorded);
                         xmlAddChild(hmd, xmlDocCopyNode(mine, have, 1));
@@ -926,6 +929,7 @@ static char *merge_domain(const char *want_xml, const char *have_xml) {
                         if (c->type == XML_ELEMENT_NODE)
                                 xmlAddChild(hdev, xmlDocCopyNode(c, have, 1));
                 xmlFreeNode(keep_recorded);
+                xmlFree(dom_name);
                 out = pf_xml_dump(have);
         }
         xmlFreeDoc(want);

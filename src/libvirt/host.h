@@ -37,6 +37,7 @@ typedef struct pf_lv_env {
         /* Receives where the rules put pod-network and constraints interfaces (for the plan);
          * NULL: kept inside. Freed and refilled by every build; the caller frees the last. */
         pf_attach_result *attach;
+        bool prune;                     /* the plan deletes what podform owns and no longer declares */
 } pf_lv_env;
 
 /* pf_lv_build: observe every pool, volume, network and domain into `have`, and render every

@@ -569,11 +569,16 @@ static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, c
                 e = new_iface(devices, "bridge");
                 source_attr(e, "bridge", x->source);
                 return e;
-        default:
+        case PF_TARGET_DIRECT:
                 e = new_iface(devices, "direct");
                 prop(source_attr(e, "dev", x->source), "mode", direct_mode(x->mode));
                 return e;
+        case PF_TARGET_USER:
+                break;          /* the binding renders it (iface_element); never placed here */
         }
+        fail(c, c->vm->meta.name_loc, "interface '%s': internal error: a user-networking attachment to place",
+             i->name ? i->name : "?");
+        return NULL;
 }
 
 /* The <interface> of one NIC, or NULL after an error. */

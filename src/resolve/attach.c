@@ -50,7 +50,7 @@ static void strs_add(pf_arena *a, strs *l, const char *fmt, ...) {
 }
 
 const char *pf_attach_rule_name(pf_attach_rule r) {
-        static const char *const names[] = { "a", "c1", "c2", "legacy", "constraints" };
+        static const char *const names[] = { "a", "c1", "c2", "legacy", "constraints", "binding" };
         return r < _PF_RULE_MAX ? names[r] : "?";
 }
 
@@ -58,6 +58,7 @@ const char *pf_attachment_target(pf_arena *a, const pf_attachment *x) {
         switch (x->target) {
         case PF_TARGET_NETWORK: return pf_arena_printf(a, "network %s", x->source);
         case PF_TARGET_BRIDGE: return pf_arena_printf(a, "bridge %s", x->source);
+        case PF_TARGET_USER: return pf_arena_printf(a, "user %s", x->source);
         default: return pf_arena_printf(a, "direct %s mode=%s", x->source, pf_enum_name(&pf_macvlan_mode_enum, x->mode));
         }
 }
@@ -110,6 +111,8 @@ static void usable(const pf_subnet *s, uint64_t *lo, uint64_t *hi) {
         if (s->cidr.ip.family == AF_INET && host >= 2) {
                 *lo = 1;
                 *hi = last - 1;
+        } else if (host >= 2) {
+                *lo = 1;        /* IPv6: the subnet-router anycast address (RFC 4291) */
         }
 }
 
@@ -256,8 +259,8 @@ static net_view view_network(ctx *c, const char *name) {
         }
         for (size_t i = 0; i < c->f->n_networks; i++) {
                 const pf_net_fact *x = &c->f->networks[i];
-                if (strcmp(x->name, name))
-                        continue;
+                if (strcmp(x->name, name) || (x->owned && c->f->prune))
+                        continue;       /* pruned with this run */
                 v.exists = true;
                 v.active = x->active;
                 v.dhcp = x->dhcp;
@@ -396,10 +399,12 @@ static const char *judge_named(ctx *c, const net_view *v, bool legacy, const cha
         pf_arena *a = &c->r->arena;
         const char *where = v->declared ? "declared" : "on the host";
         if (!v->exists)
-                return "(a) no such libvirt network on the host, and none is declared";
+                return legacy ? "(legacy) no such libvirt network on the host, and none is declared"
+                              : "(a) no such libvirt network on the host, and none is declared";
         if (!v->active)
-                return v->declared ? "(a) declared with active: false; a VM on it could not start"
-                                   : "(a) inactive on the host; a VM on it could not start (start it, or declare it)";
+                return pf_arena_printf(a, "(%s) %s", legacy ? "legacy" : "a", v->declared
+                                       ? "declared with active: false; a VM on it could not start"
+                                       : "inactive on the host; a VM on it could not start (start it, or declare it)");
         if (legacy) {
                 *why = pf_arena_printf(a, "libvirt network '%s' exists (%s); attachPolicy: legacy checks nothing more (MAAS 2.4)",
                                        v->name, where);
@@ -474,6 +479,11 @@ static void decide_pod(ctx *c, pod_decision *p) {
                         continue;
                 }
                 cand x = { ifname, s, subnet_free(c, s), 0 };
+                if (!x.free) {
+                        strs_add(a, &p->passed_over, "%s (Subnet %s): (d) its Subnet has no free address", ifname,
+                                 s->meta.name);
+                        continue;
+                }
                 if (strcmp(kind, "bridge")) {
                         const char *port_of = link_port_of(c, ifname);
                         if (!macvtap_parent(ifname, kind)) {
@@ -547,6 +557,8 @@ static pf_attachment *new_attachment(ctx *c) {
         return x;
 }
 
+static const char *src_path(pf_loc l) { return l.src && l.src->path ? l.src->path : "?"; }
+
 static pf_loc net_loc(const pf_vm *vm, const pf_vm_net *n) {
         return pf_loc_set(n->backend_loc) ? n->backend_loc
                : pf_loc_set(n->loc) ? n->loc
@@ -564,8 +576,8 @@ static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
         if (!p->ok) {
                 pf_loc at = net_loc(vm, n);
                 if (p->first_vm) {
-                        pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): see the error at %s:%u",
-                                 name, p->first_error.src ? p->first_error.src->path : "?", p->first_error.line);
+                        pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): see the error at %s:%u:%u",
+                                 name, src_path(p->first_error), p->first_error.line, p->first_error.col);
                         return;
                 }
                 p->first_vm = vm;
@@ -578,9 +590,11 @@ static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
                         strcat(list, "\n  - ");
                         strcat(list, p->passed_over.v[k]);
                 }
-                pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): %s:%s\n  declare a "
-                         "Subnet with dhcp: managed or relay that lists a host bridge or NIC, or a Network named maas "
-                         "without dhcp", name, p->error, list);
+                pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): %s:%s\n  %s", name, p->error,
+                         list, c->host->attach_policy == PF_ATTACH_LEGACY
+                         ? "declare a Network named maas or default (active), or use attachPolicy: auto"
+                         : "declare a Subnet with dhcp: managed or relay that lists a host bridge or NIC, or a Network "
+                           "named maas without dhcp");
                 free(list);
                 return;
         }
@@ -613,6 +627,19 @@ static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
                         x->shares_passed_over = false;
                 }
         }
+}
+
+/* A pod interface with the slirp or masquerade binding: QEMU's user networking, whatever the
+ * host has (spec 3, the table); listed so that the plan accounts for every pod interface. */
+static void attach_user(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
+        bool passt = i->binding == PF_BINDING_MASQUERADE;
+        pf_attachment *x = new_attachment(c);
+        *x = (pf_attachment) { .vm = vm, .iface = i, .net = n, .target = PF_TARGET_USER, .source = passt ? "passt" : "slirp",
+                               .rule = PF_RULE_BINDING,
+                               .reason = passt ? "the masquerade binding: QEMU's user networking through passt, not a host "
+                                                 "network (rules a to d place the bridge binding)"
+                                               : "the slirp binding: QEMU's user networking, not a host network (rules a to d "
+                                                 "place the bridge binding)" };
 }
 
 /* ---- constraints (3.2) ---- */
@@ -716,29 +743,50 @@ static bool declared_vm(ctx *c, const char *name) {
 static bool check_ip_in(ctx *c, const pf_vm_net *n, const pf_subnet *s) {
         char ip[64], w[64];
         ip_str(&n->c_ip, ip);
-        uint64_t o, lo, hi;
+        /* as usable() counts them: no network address (IPv6: subnet-router anycast) and no IPv4
+         * broadcast, except on /31 and /32 (and /127, /128) */
         unsigned host = addr_bits(&s->cidr.ip) - s->cidr.prefix;
-        if (host < 64 && offset_in(s, &n->c_ip, &o)) {
-                usable(s, &lo, &hi);
-                if (o < lo || o > hi) {
-                        pf_error(c->d, n->c_ip_loc, "constraint ip: %s is the %s address of Subnet %s; pick one from %s",
-                                 ip, o < lo ? "network" : "broadcast", s->meta.name, pf_cidr_format(&s->cidr, w));
-                        return false;
-                }
+        pf_cidr net = pf_cidr_network(&s->cidr);
+        bool v4 = s->cidr.ip.family == AF_INET;
+        const char *what = host >= 2 && !pf_ip_cmp(&net.ip, &n->c_ip) ? (v4 ? "network" : "subnet-router anycast") : NULL;
+        uint64_t o;
+        if (!what && v4 && host >= 2 && offset_in(s, &n->c_ip, &o) && o == ((uint64_t) 1 << host) - 1)
+                what = "broadcast";
+        if (what) {
+                pf_error(c->d, n->c_ip_loc, "constraint ip: %s is the %s address of Subnet %s (%s); pick a host address", ip,
+                         what, s->meta.name, pf_cidr_format(&s->cidr, w));
+                return false;
         }
         if (pf_loc_set(s->gateway_loc) && !pf_ip_cmp(&s->gateway, &n->c_ip)) {
-                pf_error(c->d, n->c_ip_loc, "constraint ip: %s is the gateway of Subnet %s (line %u); pick another address",
-                         ip, s->meta.name, s->gateway_loc.line);
+                pf_error(c->d, n->c_ip_loc, "constraint ip: %s is the gateway of Subnet %s (%s:%u); pick another address",
+                         ip, s->meta.name, src_path(s->gateway_loc), s->gateway_loc.line);
                 return false;
         }
         EACH(r, s->reserved)
                 if (r->start.family == n->c_ip.family && pf_ip_cmp(&r->start, &n->c_ip) <= 0 &&
                     pf_ip_cmp(&n->c_ip, &r->end) <= 0) {
-                        pf_error(c->d, n->c_ip_loc, "constraint ip: %s is reserved in Subnet %s (line %u); pick an address "
-                                 "outside its reserved ranges", ip, s->meta.name, r->loc.line);
+                        pf_error(c->d, n->c_ip_loc, "constraint ip: %s is reserved in Subnet %s (%s:%u); pick an address "
+                                 "outside its reserved ranges", ip, s->meta.name, src_path(r->loc), r->loc.line);
                         return false;
                 }
         return true;
+}
+
+/* Whether a declared Bridge or Macvlan has the address as its own: the host's, not a VM's
+ * (reported). */
+static bool host_address(ctx *c, const pf_vm *vm, const pf_vm_net *n, const char *ip) {
+        const char *kind = NULL, *link = NULL;
+        pf_loc at = { 0 };
+        EACH(b, c->m->bridges) EACH(x, b->addresses)
+                if (!kind && pf_meta_compatible(&vm->meta, &b->meta) && !pf_ip_cmp(&x->cidr.ip, &n->c_ip))
+                        kind = "Bridge", link = b->meta.name, at = x->loc;
+        EACH(m, c->m->macvlans) EACH(x, m->addresses)
+                if (!kind && pf_meta_compatible(&vm->meta, &m->meta) && !pf_ip_cmp(&x->cidr.ip, &n->c_ip))
+                        kind = "Macvlan", link = m->meta.name, at = x->loc;
+        if (kind)
+                pf_error(c->d, n->c_ip_loc, "constraint ip: %s is the host's own address on %s %s (%s:%u); pick another "
+                         "address", ip, kind, link, src_path(at), at.line);
+        return kind != NULL;
 }
 
 /* ... in every matching Subnet that holds it (Subnets may overlap), and not taken. */
@@ -748,6 +796,8 @@ static bool check_ip(ctx *c, const pf_vm *vm, const pf_vm_net *n, const pf_subne
         for (size_t j = 0; j < n_subnets; j++)
                 if (!check_ip_in(c, n, subnets[j]))
                         return false;
+        if (host_address(c, vm, n, ip))
+                return false;
         const pf_vm *ovm;
         const pf_vm_net *on;
         if (earlier_claim(c, vm, n, &ovm, &on)) {
@@ -764,7 +814,7 @@ static bool check_ip(ctx *c, const pf_vm *vm, const pf_vm_net *n, const pf_subne
         for (const pf_nic_fact **p = first; p && p < c->claims + c->n_claims && !pf_ip_cmp(&(*p)->ip, &n->c_ip); p++) {
                 const pf_nic_fact *x = *p;
                 /* its own record, or one the configuration now decides: not taken */
-                if (x->vm && (!vm->meta.name || strcmp(x->vm, vm->meta.name)) && !declared_vm(c, x->vm)) {
+                if (x->vm && !c->f->prune && (!vm->meta.name || strcmp(x->vm, vm->meta.name)) && !declared_vm(c, x->vm)) {
                         pf_error(c->d, n->c_ip_loc, "constraint ip: %s is recorded on VM %s (interface %s), which podform "
                                  "created and the configuration no longer declares; delete that VM (apply --prune) or "
                                  "pick another address", ip, x->vm, x->iface ? x->iface : "?");
@@ -1039,9 +1089,14 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
         for (size_t k = 0; k < net->ips.n && ipi == net->ips.n; k++)
                 if (net->ips.v[k].address.family == AF_INET && pf_loc_set(net->ips.v[k].dhcp_loc))
                         ipi = k;
+        if (ipi == net->ips.n && x && x->rule == PF_RULE_A) {
+                pf_error(c->d, at, "%s: the pod network of this host is Network '%s' (rule a), which serves no DHCP, and "
+                         "rule a never takes one that does: MAAS's DHCP serves boot files there; drop %s", key, netname, key);
+                return;
+        }
         if (ipi == net->ips.n) {
                 pf_error(c->d, at, "%s: Network '%s' (%s:%u) serves no DHCP on IPv4; give it ips[].dhcp, or drop %s", key,
-                         netname, net->meta.name_loc.src ? net->meta.name_loc.src->path : "?", net->meta.name_loc.line, key);
+                         netname, src_path(net->meta.name_loc), net->meta.name_loc.line, key);
                 return;
         }
         if (!pf_loc_set(i->boot_file_name_loc)) {
@@ -1049,18 +1104,25 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
                          "a file, and the server is optional");
                 return;
         }
+        pf_ip server_ip;
+        if (i->tftp_server_name && pf_parse_ip(i->tftp_server_name, &server_ip)) {
+                pf_error(c->d, i->tftp_server_name_loc, "tftpServerName: libvirt's bootp takes the server's IP address, not "
+                         "a name; give the address of '%s'", i->tftp_server_name);
+                return;
+        }
         const pf_net_ip *ip = &net->ips.v[ipi];
         if (ip->bootp_file && (strcmp(ip->bootp_file, i->boot_file_name) ||
                                (i->tftp_server_name && !same_str(ip->bootp_server, i->tftp_server_name)))) {
-                pf_error(c->d, at, "%s: Network '%s' already serves bootp file '%s'%s%s (line %u), and a libvirt network "
+                pf_error(c->d, at, "%s: Network '%s' already serves bootp file '%s'%s%s (%s:%u), and a libvirt network "
                          "serves one bootp option to all its guests; make them agree, or keep one", key, netname,
                          ip->bootp_file, ip->bootp_server ? " from " : "", ip->bootp_server ? ip->bootp_server : "",
-                         ip->bootp_loc.line);
+                         src_path(ip->bootp_loc), ip->bootp_loc.line);
                 return;
         }
+        const char *server = i->tftp_server_name ? i->tftp_server_name : ip->bootp_server;
         pf_bootp *b = find_bootp(c, net);
         if (b) {
-                if (strcmp(b->file, i->boot_file_name) || !same_str(b->server, i->tftp_server_name)) {
+                if (strcmp(b->file, i->boot_file_name) || !same_str(b->server, server)) {
                         pf_error(c->d, at, "%s: interface '%s' asks Network '%s' for bootp file '%s'%s%s, but another "
                                  "interface on it asks for '%s'%s%s, and a libvirt network serves one bootp option to "
                                  "all its guests; make them agree", key, name, netname, i->boot_file_name,
@@ -1077,8 +1139,7 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
                 c->bp = v;
                 c->cap_bp = cap;
         }
-        c->bp[c->n_bp++] = (pf_bootp) { net, ipi, i->boot_file_name,
-                                        i->tftp_server_name ? i->tftp_server_name : ip->bootp_server };
+        c->bp[c->n_bp++] = (pf_bootp) { net, ipi, i->boot_file_name, server };
         (void) vm;
 }
 
@@ -1124,6 +1185,9 @@ void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_f
                                 attach_constraints(&c, vm, i, n);
                         else if (is_pod(i, n) && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE))
                                 attach_pod(&c, &pod, vm, i, n);
+                        else if (is_pod(i, n) && (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) &&
+                                 !c.f->config_only)
+                                attach_user(&c, vm, i, n);
                         if (pf_loc_set(i->boot_file_name_loc) || pf_loc_set(i->tftp_server_name_loc))
                                 boot_options(&c, vm, i, n, c.n_att > before ? &c.att[c.n_att - 1] : NULL);
                 }
@@ -1193,6 +1257,8 @@ void pf_attach_print_text(const pf_attach_result *r, FILE *f) {
                         fprintf(f, ", ip %s", pf_ip_format(&x->ip, ip));
                 if (x->rule == PF_RULE_CONSTRAINTS)
                         fprintf(f, "  [constraints%s%s]\n", x->by_d ? ", by d" : "", x->kept ? ", kept" : "");
+                else if (x->rule == PF_RULE_BINDING)
+                        fprintf(f, "  [pod network, by its binding]\n");
                 else
                         fprintf(f, "  [pod network, rule %s%s%s]\n", pf_attach_rule_name(x->rule), x->by_d ? " by d" : "",
                                 x->kept ? ", kept" : "");
@@ -1228,7 +1294,7 @@ void pf_attach_print_json(const pf_attach_result *r, FILE *f) {
         fputc('[', f);
         for (size_t k = 0; r && k < r->n; k++) {
                 const pf_attachment *x = &r->v[k];
-                static const char *const types[] = { "network", "bridge", "direct" };
+                static const char *const types[] = { "network", "bridge", "direct", "user" };
                 fputs(k ? ",{" : "{", f);
                 fputs("\"vm\":", f);
                 json_str(f, x->vm->meta.name);

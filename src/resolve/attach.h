@@ -20,6 +20,7 @@
  * is read from the model instead (it is what the host will have). */
 typedef struct pf_net_fact {
         const char *name;
+        bool owned;             /* podform created it */
         bool active;
         bool dhcp;              /* an <ip> with <dhcp>: libvirt's dnsmasq serves DHCP */
         bool managed;           /* libvirt creates its bridge: forward nat, route, open or none */
@@ -49,6 +50,9 @@ typedef struct pf_attach_facts {
         /* The bridge `ifname` is (or is declared to become) a port of, else NULL. */
         const char *(*link_port_of)(void *ud, const char *ifname);
         void *ud;
+        /* This run prunes: what podform owns and the configuration no longer declares is about
+         * to go (a network it created is no target; an address its VM recorded is free). */
+        bool prune;
         /* No host (podform validate): check only what the configuration decides alone
          * (constraint keys and addresses, boot options on declared Networks); place nothing. */
         bool config_only;
@@ -61,10 +65,11 @@ typedef enum pf_attach_rule {
         PF_RULE_C2,             /* 3.1 (c2): a macvtap on a host NIC of a DHCP-enabled VLAN */
         PF_RULE_LEGACY,         /* attachPolicy: legacy (MAAS 2.4): maas, then default */
         PF_RULE_CONSTRAINTS,    /* 3.2 */
+        PF_RULE_BINDING,        /* slirp or masquerade on the pod network: QEMU's user networking */
         _PF_RULE_MAX
 } pf_attach_rule;
 
-typedef enum pf_target_kind { PF_TARGET_NETWORK, PF_TARGET_BRIDGE, PF_TARGET_DIRECT } pf_target_kind;
+typedef enum pf_target_kind { PF_TARGET_NETWORK, PF_TARGET_BRIDGE, PF_TARGET_DIRECT, PF_TARGET_USER } pf_target_kind;
 
 /* One interface whose place the rules decided. */
 typedef struct pf_attachment {
@@ -72,7 +77,7 @@ typedef struct pf_attachment {
         const pf_iface *iface;
         const pf_vm_net *net;
         pf_target_kind target;
-        const char *source;             /* network, bridge or parent device name */
+        const char *source;             /* network, bridge or parent device name; user: "slirp", "passt" */
         pf_macvlan_mode mode;           /* PF_TARGET_DIRECT */
         pf_attach_rule rule;
         bool by_d;                      /* rule (d) chose among several candidates of its rank */
@@ -103,7 +108,8 @@ typedef struct pf_attach_result {
 } pf_attach_result;
 
 /* pf_attach_resolve: decides every pod-network interface with the bridge binding and every
- * constraints interface of m (scoped to one host), checks constraint addresses and DHCP boot
+ * constraints interface of m (and lists the pod interfaces their binding places, so that the
+ * plan accounts for every pod interface) (scoped to one host), checks constraint addresses and DHCP boot
  * options, and reports what cannot be resolved to d at the declaration. r must be zeroed;
  * free it with pf_attach_free. */
 void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, pf_attach_result *r,
@@ -115,14 +121,15 @@ const pf_attachment *pf_attach_find(const pf_attach_result *r, const pf_vm *vm, 
 /* The boot options network n serves, or NULL. */
 const pf_bootp *pf_attach_bootp(const pf_attach_result *r, const pf_network *n);
 
-/* Free addresses of s (spec section 2): the usable addresses of its CIDR (IPv4: without the
- * network and broadcast addresses) minus its gateway, its reserved addresses and the constraint
+/* Free addresses of s (spec section 2): the usable addresses of its CIDR (without the network
+ * and broadcast addresses, but on IPv4 /31 and /32; IPv6: without the subnet-router anycast
+ * address) minus its gateway, its reserved addresses and the constraint
  * addresses VM interfaces of m are given in it. Saturates at UINT64_MAX (large IPv6 subnets). */
 uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s);
 
-/* "a", "c1", "c2", "legacy", "constraints" */
+/* "a", "c1", "c2", "legacy", "constraints", "binding" */
 const char *pf_attach_rule_name(pf_attach_rule r);
-/* "network maas", "bridge br0", "direct eno1 mode=bridge" (arena memory) */
+/* "network maas", "bridge br0", "direct eno1 mode=bridge", "user slirp" (arena memory) */
 const char *pf_attachment_target(pf_arena *a, const pf_attachment *x);
 
 /* Output: text for the plan, and a JSON array for schemas/plan.schema.json. */

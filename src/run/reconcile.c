@@ -122,6 +122,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
                           .link_port_of = pf_nl_port_of,
                           .link_ud = nl };
         pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
+        env.prune = po.prune;
 
         unsigned long calls_before = pf_lv_mutations(h), nl_before = pf_nl_mutations(nl);
         pf_diags d = { 0 };

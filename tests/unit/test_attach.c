@@ -49,7 +49,7 @@
 
 typedef struct net_row {
         const char *name;
-        bool active, dhcp, managed;
+        bool active, dhcp, managed, owned;
         const char *bridge;
         const char *devs[3];
 } net_row;
@@ -61,7 +61,7 @@ typedef struct nic_row { const char *vm, *iface, *type, *source, *ip; } nic_row;
 /* One attachment that must exist, found by VM and interface name. */
 typedef struct want_att {
         const char *vm, *iface;
-        const char *type;               /* "network", "bridge", "direct" */
+        const char *type;               /* "network", "bridge", "direct", "user" */
         const char *source;
         const char *mode;               /* checked for "direct" only */
         const char *rule;               /* pf_attach_rule_name */
@@ -100,6 +100,7 @@ typedef struct row {
         want_att att[4];
         want_err err[5];
         want_bootp bootp[2];
+        bool prune;                     /* the run prunes (facts.prune) */
 } row;
 
 /* ---- facts from a row ---- */
@@ -159,7 +160,7 @@ static fx *fx_run(const row *t) {
                 size_t nd = 0;
                 while (nd < 3 && x->devs[nd])
                         nd++;
-                f->nets[nn] = (pf_net_fact) { .name = x->name, .active = x->active, .dhcp = x->dhcp,
+                f->nets[nn] = (pf_net_fact) { .name = x->name, .owned = x->owned, .active = x->active, .dhcp = x->dhcp,
                                               .managed = x->managed, .bridge = x->bridge, .devs = x->devs,
                                               .n_devs = nd };
         }
@@ -172,7 +173,8 @@ static fx *fx_run(const row *t) {
                 }
         }
         f->facts = (pf_attach_facts) { .networks = f->nets, .n_networks = nn, .nics = f->nics, .n_nics = nk,
-                                       .link_kind = cb_link_kind, .link_port_of = cb_port_of, .ud = (void *) t };
+                                       .link_kind = cb_link_kind, .link_port_of = cb_port_of, .ud = (void *) t,
+                                       .prune = t->prune };
         pf_attach_resolve(&f->c.model, &f->host, &f->facts, &f->r, &f->d);
         return f;
 }
@@ -244,7 +246,7 @@ static const pf_attachment *find_att(const pf_attach_result *r, const char *vm, 
 }
 
 static const char *const TYPES[] = { [PF_TARGET_NETWORK] = "network", [PF_TARGET_BRIDGE] = "bridge",
-                                     [PF_TARGET_DIRECT] = "direct" };
+                                     [PF_TARGET_DIRECT] = "direct", [PF_TARGET_USER] = "user" };
 
 static void dump_att(const pf_attachment *x) {
         fprintf(stderr, "  got: %s %s rule %s by_d %d kept %d subnet %s\n  reason: %s\n", TYPES[x->target], x->source,
@@ -531,6 +533,12 @@ static void test_rule_c(void **state) {
 /* ---- 3.1 (d): the most free addresses, IPv4 first, then by name ---- */
 
 static const row RULE_D[] = {
+        { "a DHCP-enabled Subnet without a free address is passed over by (d)",
+          HDR("Subnet", "full") "spec: {cidr: 10.9.9.9/32, gateway: 10.9.9.9, dhcp: managed, interfaces: [br-full]}\n" DOC
+          HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: relay, interfaces: [eno1]}\n" DOC POD_VM("web1"),
+          .links = { { "br-full", "bridge" }, { "eno1", "device" } },
+          .att = { { "web1", "default", "direct", "eno1", "bridge", .rule = "c2", .subnet = "pxe",
+                     .passed = { NO_MAAS, NO_DEFAULT, "br-full (Subnet full): (d) its Subnet has no free address" } } } },
         { "the most free addresses wins over the name",
           HDR("Subnet", "a-small") "spec: {cidr: 10.1.0.0/24, dhcp: managed, interfaces: [br-a]}\n" DOC
           HDR("Subnet", "b-big") "spec: {cidr: 10.2.0.0/23, dhcp: managed, interfaces: [br-b]}\n" DOC POD_VM("web1"),
@@ -561,7 +569,7 @@ static const row RULE_D[] = {
           HDR("Subnet", "b6") "spec: {cidr: \"fd01::/64\", dhcp: managed, interfaces: [br-b]}\n" DOC POD_VM("web1"),
           .links = { { "br-a", "bridge" }, { "br-b", "bridge" } },
           .att = { { "web1", "default", "bridge", "br-b", .rule = "c1", .by_d = true, .subnet = "b6",
-                     .passed = { NO_MAAS, NO_DEFAULT, "br-a (Subnet a6): (d) ranks after br-b: 256 free addresses" } } } },
+                     .passed = { NO_MAAS, NO_DEFAULT, "br-a (Subnet a6): (d) ranks after br-b: 255 free addresses" } } } },
         { "rule (d) ranks among macvtaps too",
           HDR("Subnet", "a") "spec: {cidr: 10.1.0.0/25, dhcp: managed, interfaces: [eno1]}\n" DOC
           HDR("Subnet", "b") "spec: {cidr: 10.2.0.0/24, dhcp: managed, interfaces: [eno2]}\n" DOC POD_VM("web1"),
@@ -676,22 +684,34 @@ static const row LEGACY_ROWS[] = {
           LEGACY HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: managed, interfaces: [br-pxe]}\n" DOC POD_VM("web1"),
           .nets = { LIVE_DEFAULT_DHCP },
           .links = { { "br-pxe", "bridge" } },
-          .att = { { "web1", "default", "network", "default", .rule = "legacy", .passed = { NO_MAAS } } } },
+          .att = { { "web1", "default", "network", "default", .rule = "legacy", .passed = { "libvirt network 'maas': (legacy) no such libvirt network" } } } },
         { "legacy: an inactive maas is passed over", LEGACY POD_VM("web1"),
           .nets = { { "maas", .active = false, .managed = true }, LIVE_DEFAULT_DHCP },
           .att = { { "web1", "default", "network", "default", .rule = "legacy",
-                     .passed = { "libvirt network 'maas': (a) inactive on the host" } } } },
+                     .passed = { "libvirt network 'maas': (legacy) inactive on the host" } } } },
         { "legacy: a declared maas",
           LEGACY HDR("Network", "maas")
           "spec: {forward: nat, ips: [{address: 172.16.99.1, prefix: 24, dhcp: {ranges: [{start: 172.16.99.100, end: 172.16.99.200}]}}]}\n"
           DOC POD_VM("web1"),
           .att = { { "web1", "default", "network", "maas", .rule = "legacy", .reason = "(declared)" } } },
+        { "prune: a maas network podform created and no longer declares is about to go: no target",
+          LEGACY POD_VM("web1"),
+          .nets = { { "maas", .active = true, .managed = true, .owned = true }, LIVE_DEFAULT_DHCP },
+          .prune = true,
+          .att = { { "web1", "default", "network", "default", .rule = "legacy",
+                     .passed = { "libvirt network 'maas': (legacy) no such libvirt network" } } } },
+        { "without prune it stays, and is the target",
+          LEGACY POD_VM("web1"),
+          .nets = { { "maas", .active = true, .managed = true, .owned = true }, LIVE_DEFAULT_DHCP },
+          .att = { { "web1", "default", "network", "maas", .rule = "legacy" } } },
         { "legacy: neither is an error, whatever the Subnets",
           LEGACY HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: managed, interfaces: [br-pxe]}\n" DOC POD_VM("web1"),
           .links = { { "br-pxe", "bridge" } },
           .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (spec 3.1): attachPolicy: "
                                          "legacy (MAAS 2.4) attaches only to a libvirt network named maas or default",
-                                         "\n  - " NO_MAAS, "\n  - " NO_DEFAULT } } } },
+                                         "\n  - libvirt network 'maas': (legacy) no such libvirt network",
+                                         "\n  - libvirt network 'default': (legacy) no such libvirt network",
+                                         "\n  declare a Network named maas or default (active), or use attachPolicy: auto" } } } },
 };
 
 static void test_legacy(void **state) {
@@ -725,7 +745,7 @@ static const row NOTHING[] = {
           .err = { { "imp}", .msg = { "no target for the pod network of interface 'default'", NO_MAAS } },
                    { "true}}", .msg = { "no target for the pod network of interface 'default' (spec 3.1): see the error at inline.yaml:" },
                      .ref = "imp}" } } },
-        { "slirp and masquerade are not attachments: no pod decision, no error",
+        { "slirp and masquerade are placed by their binding: listed, no pod decision, no error",
           HDR("VirtualMachine", "s")
           "spec:\n  domain: {devices: {interfaces: [{name: default, slirp: {}}]}}\n  networks: [{name: default, pod: {}}]\n" DOC
           HDR("VirtualMachine", "p")
@@ -733,13 +753,15 @@ static const row NOTHING[] = {
           "  networks: [{name: red, multus: {networkName: x, default: true}}]\n" DOC
           HDR("VirtualMachine", "n") "spec:\n  domain: {devices: {interfaces: [{name: lab, bridge: {}}]}}\n"
           "  networks: [{name: lab, network: maas}]\n",
-          .att = { { NULL } } },
+          .att = { { "s", "default", "user", "slirp", .rule = "binding", .reason = "the slirp binding: QEMU's user networking" },
+                   { "p", "red", "user", "passt", .rule = "binding", .reason = "the masquerade binding" } } },
         { "slirp next to a bridge pod interface: only the bridge one",
           HDR("VirtualMachine", "s")
           "spec:\n  domain: {devices: {interfaces: [{name: default, slirp: {}}]}}\n  networks: [{name: default, pod: {}}]\n" DOC
           POD_VM("web1"),
           .nets = { LIVE_MAAS },
-          .att = { { "web1", "default", "network", "maas", .rule = "a" } } },
+          .att = { { "s", "default", "user", "slirp", .rule = "binding" },
+                   { "web1", "default", "network", "maas", .rule = "a" } } },
 };
 
 static void test_nothing_qualifies(void **state) {
@@ -926,10 +948,10 @@ static const row CONSTRAINT_IP[] = {
           SUBNETS CONS_VM("a", "{ip: 10.20.0.0}") DOC CONS_VM("b", "{ip: 10.20.0.255}") DOC CONS_VM("c", "{ip: 10.20.0.1}") DOC
           CONS_VM("d", "{ip: 10.20.0.7}") DOC CONS_VM("e", "{ip: 10.20.0.254}"),
           .links = { SUBNET_LINKS },
-          .err = { { "10.20.0.0}", .msg = { "constraint ip: 10.20.0.0 is the network address of Subnet pxe; pick one from 10.20.0.0/24" }, .config = true },
+          .err = { { "10.20.0.0}", .msg = { "constraint ip: 10.20.0.0 is the network address of Subnet pxe (10.20.0.0/24); pick a host address" }, .config = true },
                    { "10.20.0.255}", .msg = { "constraint ip: 10.20.0.255 is the broadcast address of Subnet pxe" }, .config = true },
-                   { "10.20.0.1}", .msg = { "constraint ip: 10.20.0.1 is the gateway of Subnet pxe (line 4)" }, .config = true },
-                   { "10.20.0.7}", .msg = { "constraint ip: 10.20.0.7 is reserved in Subnet pxe (line 5)" }, .config = true },
+                   { "10.20.0.1}", .msg = { "constraint ip: 10.20.0.1 is the gateway of Subnet pxe (inline.yaml:4)" }, .config = true },
+                   { "10.20.0.7}", .msg = { "constraint ip: 10.20.0.7 is reserved in Subnet pxe (inline.yaml:5)" }, .config = true },
                    { "10.20.0.254}", .msg = { "constraint ip: 10.20.0.254 is reserved in Subnet pxe" }, .config = true } } },
         { "the edges of a reserved range, and next to it",
           SUBNETS CONS_VM("a", "{ip: 10.20.0.2}") DOC CONS_VM("b", "{ip: 10.20.0.20}") DOC CONS_VM("c", "{ip: 10.20.0.21}") DOC
@@ -951,7 +973,7 @@ static const row CONSTRAINT_IP[] = {
           HDR("Subnet", "small") "spec: {cidr: 10.0.1.0/24, gateway: 10.0.1.1, interfaces: [br-pxe]}\n" DOC
           CONS_VM("a", "{ip: 10.0.1.1}"),
           .links = { SUBNET_LINKS },
-          .err = { { "10.0.1.1}", .msg = { "constraint ip: 10.0.1.1 is the gateway of Subnet small (line 9)" }, .config = true } } },
+          .err = { { "10.0.1.1}", .msg = { "constraint ip: 10.0.1.1 is the gateway of Subnet small (inline.yaml:9)" }, .config = true } } },
         { "an address given twice: the second is the error, naming the first",
           SUBNETS CONS_VM("a", "{ip: 10.20.0.50}") DOC CONS_VM("b", "{space: provisioning, ip: 10.20.0.50}"),
           .links = { SUBNET_LINKS },
@@ -964,6 +986,26 @@ static const row CONSTRAINT_IP[] = {
           .nics = { { "old", "pxe", "bridge", "br-pxe", "10.20.0.50" } },
           .err = { { "10.20.0.50}", .msg = { "constraint ip: 10.20.0.50 is recorded on VM old (interface pxe), which podform "
                                              "created and the configuration no longer declares" } } } },
+        { "prune: an address a dropped VM records is free, the VM going with this run",
+          SUBNETS CONS_VM("db", "{ip: 10.20.0.50}"),
+          .links = { SUBNET_LINKS },
+          .nics = { { "old", "pxe", "bridge", "br-pxe", "10.20.0.50" } },
+          .prune = true,
+          .att = { { "db", "pxe", "bridge", "br-pxe", .rule = "constraints", .subnet = "pxe", .ip = "10.20.0.50" } } },
+        { "the host's own address on a Bridge or a Macvlan",
+          SUBNETS HDR("Bridge", "br-pxe") "spec: {addresses: [10.20.0.30/24]}\n" DOC
+          HDR("Macvlan", "shim") "spec: {parent: eno2, addresses: [10.30.0.2/24]}\n" DOC
+          CONS_VM("a", "{ip: 10.20.0.30}") DOC CONS_VM("b", "{ip: 10.30.0.2}"),
+          .links = { SUBNET_LINKS },
+          .err = { { "10.20.0.30}", .msg = { "constraint ip: 10.20.0.30 is the host's own address on Bridge br-pxe (inline.yaml:" },
+                     .config = true },
+                   { "10.30.0.2}", .msg = { "constraint ip: 10.30.0.2 is the host's own address on Macvlan shim" }, .config = true } } },
+        { "IPv6: the subnet-router anycast address is no host's",
+          SUBNETS HDR("Subnet", "v6") "spec: {cidr: \"fd00:20::/64\", interfaces: [br-pxe]}\n" DOC
+          CONS_VM("db", "{ip: \"fd00:20::\"}"),
+          .links = { SUBNET_LINKS },
+          .err = { { "\"fd00:20::\"}", .msg = { "constraint ip: fd00:20:: is the subnet-router anycast address of Subnet v6" },
+                     .config = true } } },
         { "an address a declared VM records: fine, wherever",
           SUBNETS CONS_VM("db", "{ip: 10.20.0.50}") DOC CONS_VM("web", "{ip: 10.20.0.51}"),
           .links = { SUBNET_LINKS },
@@ -1041,7 +1083,7 @@ static const row BOOT[] = {
           BOOT_VM("c", "network: lan", ", bootFileName: pxelinux.0, tftpServerName: 192.168.10.9"),
           .bootp = { { "lan", 0, "pxelinux.0", "192.168.10.1" } },
           .err = { { "grub.efi", .msg = { "bootFileName: Network 'lan' already serves bootp file 'pxelinux.0' from 192.168.10.1 "
-                                          "(line 11)" }, .config = true },
+                                          "(inline.yaml:11)" }, .config = true },
                    { "pxelinux.0", 2, .msg = { "already serves bootp file 'pxelinux.0'" }, .config = true } } },
         { "two interfaces asking for different files",
           LAN_DHCP BOOT_VM("a", "network: lan", ", bootFileName: a.efi") DOC BOOT_VM("b", "network: lan", ", bootFileName: b.efi")
@@ -1061,7 +1103,17 @@ static const row BOOT[] = {
           HDR("Network", "maas") "spec: {forward: nat, ips: [{address: 172.16.99.1, prefix: 24}]}\n" DOC
           BOOT_VM("a", "pod: {}", ", bootFileName: pxelinux.0"),
           .att = { { "a", "lab", "network", "maas", .rule = "a" } },
-          .err = { { "pxelinux.0", .msg = { "bootFileName: Network 'maas'", "serves no DHCP on IPv4" } } } },
+          .err = { { "pxelinux.0", .msg = { "bootFileName: the pod network of this host is Network 'maas' (rule a), which "
+                                            "serves no DHCP, and rule a never takes one that does" } } } },
+        { "a tftpServerName that is a name, not an address",
+          LAN_DHCP BOOT_VM("a", "network: lan", ", bootFileName: pxelinux.0, tftpServerName: tftp.example.com"),
+          .err = { { "tftp.example.com", .msg = { "tftpServerName: libvirt's bootp takes the server's IP address, not a name" },
+                     .config = true } } },
+        { "two interfaces without a server agree on the Network's own",
+          HDR("Network", "lan")
+          "spec: {forward: nat, ips: [{address: 192.168.10.1, prefix: 24, dhcp: {bootp: {file: pxelinux.0, server: 192.168.10.1}}}]}\n"
+          DOC BOOT_VM("a", "network: lan", ", bootFileName: pxelinux.0") DOC BOOT_VM("b", "network: lan", ", bootFileName: pxelinux.0"),
+          .bootp = { { "lan", 0, "pxelinux.0", "192.168.10.1" } } },
         { "a legacy pod network on a declared maas with DHCP serves them",
           LEGACY HDR("Network", "maas")
           "spec: {forward: nat, ips: [{address: 172.16.99.1, prefix: 24, dhcp: {ranges: [{start: 172.16.99.100, end: 172.16.99.200}]}}]}\n"
@@ -1075,6 +1127,7 @@ static const row BOOT[] = {
           HDR("VirtualMachine", "a")
           "spec:\n  domain: {devices: {interfaces: [{name: default, slirp: {}, bootFileName: pxelinux.0}]}}\n"
           "  networks: [{name: default, pod: {}}]\n",
+          .att = { { "a", "default", "user", "slirp", .rule = "binding" } },
           .err = { { "pxelinux.0", .msg = { "bootFileName: interface 'default' uses QEMU's user networking (slirp)" } } } },
 };
 
@@ -1115,7 +1168,7 @@ static void test_subnet_free(void **state) {
                 { "plain", 254 }, { "gw", 253 }, { "gwres", 234 }, { "edges", 245 },
                 { "vms", 251 },         /* 254 - gateway .1 (also b's) - reserved .11 (also c's) - .10 (a and d) */
                 { "p31", 2 }, { "p31gw", 1 }, { "p32", 1 }, { "p32gw", 0 }, { "p30", 2 },
-                { "v6", UINT64_MAX }, { "v6small", 256 - 1 - 16 - 1 }, { "v6half", (UINT64_C(1) << 63) - 1 },
+                { "v6", UINT64_MAX }, { "v6small", 256 - 1 - 1 - 16 - 1 }, { "v6half", (UINT64_C(1) << 63) - 2 },
                 { "scoped", 253 },      /* e's address; not other's, of kvm02 */
         };
         /* not validated: some of these addresses are refused (test_constraint_ip), but they

@@ -1244,7 +1244,10 @@ static void test_error_all_at_once(void **state) {
         /* no Subnet lists an interface: the rules report pxe, and the renderer only the rest */
         fx_attach(f, NULL, 0, NULL);
         assert_int_equal(f->attach_d.n_errors, 1);
-        assert_int_equal(f->attach.n, 0);
+        /* only the masquerade interface, which its binding places */
+        assert_int_equal(f->attach.n, 1);
+        assert_int_equal(f->attach.v[0].target, PF_TARGET_USER);
+        assert_string_equal(f->attach.v[0].source, "passt");
         assert_int_equal(f->attach.n_bootps, 1);
         pf_diag_free(&f->d);
         f->d = (pf_diags) { 0 };
