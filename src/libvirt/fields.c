@@ -233,9 +233,17 @@ xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc) {
         return NULL;
 }
 
-/* The interface name recorded for `mac` in a document's podform metadata. */
-static bool recorded_name(xmlDocPtr doc, const char *mac, char *buf, size_t size) {
+xmlNodePtr pf_lv_domain_record(xmlDocPtr doc) {
         xmlNodePtr vm = doc ? pf_lv_domain_metadata(doc) : NULL;
+        char name[V], dom[V];
+        if (vm && strcmp(attr(vm, "name", name, sizeof(name)), text(child(xmlDocGetRootElement(doc), "name"), dom, sizeof(dom))))
+                return NULL;
+        return vm;
+}
+
+/* The interface name recorded for `mac` in a document's own podform record. */
+static bool recorded_name(xmlDocPtr doc, const char *mac, char *buf, size_t size) {
+        xmlNodePtr vm = pf_lv_domain_record(doc);
         char m[V];
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
                 if (is(c, "interface")) {
@@ -373,13 +381,8 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
         char boot[256];
         if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
-        /* the address constraints gave an interface (spec 3.2): a record, so it lands live; only
-         * in a record made for this domain (a copy made with virt-clone carries its original's) */
-        xmlNodePtr vm = pf_lv_domain_metadata(doc);
-        char dom[V];
-        text(child(root, "name"), dom, sizeof(dom));
-        if (vm && strcmp(attr(vm, "name", v, sizeof(v)), dom))
-                vm = NULL;
+        /* the address constraints gave an interface (spec 3.2): a record, so it lands live */
+        xmlNodePtr vm = pf_lv_domain_record(doc);
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
                 if (is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
                         pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);
@@ -398,7 +401,7 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
 }
 
 void pf_lv_domain_nics(xmlDocPtr doc, pf_nic_fn *fn, void *ud) {
-        xmlNodePtr vm = doc ? pf_lv_domain_metadata(doc) : NULL;
+        xmlNodePtr vm = pf_lv_domain_record(doc);
         xmlNodePtr devices = vm ? child(xmlDocGetRootElement(doc), "devices") : NULL;
         char name[V], mac[V], ip[V], m[V], type[V], src[V];
         for (xmlNodePtr r = vm ? vm->children : NULL; r; r = r->next) {

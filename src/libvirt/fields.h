@@ -22,6 +22,10 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
 /* The podform metadata of a domain document: whether it has any, and its recorded interface
  * MACs and disk volumes. */
 xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc);
+/* The same, only when it was made for this domain (names it): a copy of a VM made with
+ * virt-clone or `virsh dumpxml | define` carries its original's, which is not podform's record
+ * of the copy. NULL otherwise. */
+xmlNodePtr pf_lv_domain_record(xmlDocPtr doc);
 
 /* The interfaces a domain's podform metadata records, with where each is in `doc` (type
  * "bridge", "direct", "network", ...; NULL when the device is gone) and the address recorded

@@ -899,12 +899,11 @@ static char *merge_domain(const char *want_xml, const char *have_xml) {
                 if (wtopo)
                         replace_children(ensure_child(h, "cpu"), first_child(w, "cpu"), "topology");
                 /* ownership stays as it was: a VM podform did not create gets no mark */
-                xmlNodePtr recorded = pf_lv_domain_metadata(have), mine = pf_lv_domain_metadata(want);
+                /* a copy of another VM (virt-clone) carries that one's record: not podform's */
+                xmlNodePtr recorded = pf_lv_domain_record(have), mine = pf_lv_domain_metadata(want);
                 xmlNodePtr hmd = recorded ? recorded->parent : NULL;
                 xmlNodePtr keep_recorded = recorded ? xmlCopyNode(recorded, 1) : NULL;
-                xmlChar *dom_name = xmlNodeGetContent(first_child(h, "name"));
-                /* a copy of another VM (virt-clone) carries that one's record: not podform's */
-                if (recorded && dom_name && created_as(have, (const char *) dom_name)) {
+                if (recorded) {
                         xmlUnlinkNode(recorded);
                         xmlFreeNode(recorded);
                         xmlAddChild(hmd, xmlDocCopyNode(mine, have, 1));
@@ -929,7 +928,6 @@ static char *merge_domain(const char *want_xml, const char *have_xml) {
                         if (c->type == XML_ELEMENT_NODE)
                                 xmlAddChild(hdev, xmlDocCopyNode(c, have, 1));
                 xmlFreeNode(keep_recorded);
-                xmlFree(dom_name);
                 out = pf_xml_dump(have);
         }
         xmlFreeDoc(want);

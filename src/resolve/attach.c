@@ -161,6 +161,7 @@ uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s) {
 typedef struct net_view {
         const char *name;
         bool exists, declared, active, dhcp, managed;
+        bool pruned;            /* podform's, no longer declared: this run deletes it */
         const char *bridge;
         const char *const *devs;
         size_t n_devs;
@@ -259,8 +260,12 @@ static net_view view_network(ctx *c, const char *name) {
         }
         for (size_t i = 0; i < c->f->n_networks; i++) {
                 const pf_net_fact *x = &c->f->networks[i];
-                if (strcmp(x->name, name) || (x->owned && c->f->prune))
-                        continue;       /* pruned with this run */
+                if (strcmp(x->name, name))
+                        continue;
+                if (x->owned && c->f->prune) {
+                        v.pruned = true;
+                        continue;
+                }
                 v.exists = true;
                 v.active = x->active;
                 v.dhcp = x->dhcp;
@@ -398,6 +403,9 @@ typedef struct pod_decision {
 static const char *judge_named(ctx *c, const net_view *v, bool legacy, const char **why) {
         pf_arena *a = &c->r->arena;
         const char *where = v->declared ? "declared" : "on the host";
+        if (v->pruned)
+                return legacy ? "(legacy) podform created it and the configuration no longer declares it: this run prunes it"
+                              : "(a) podform created it and the configuration no longer declares it: this run prunes it";
         if (!v->exists)
                 return legacy ? "(legacy) no such libvirt network on the host, and none is declared"
                               : "(a) no such libvirt network on the host, and none is declared";

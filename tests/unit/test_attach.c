@@ -699,7 +699,8 @@ static const row LEGACY_ROWS[] = {
           .nets = { { "maas", .active = true, .managed = true, .owned = true }, LIVE_DEFAULT_DHCP },
           .prune = true,
           .att = { { "web1", "default", "network", "default", .rule = "legacy",
-                     .passed = { "libvirt network 'maas': (legacy) no such libvirt network" } } } },
+                     .passed = { "libvirt network 'maas': (legacy) podform created it and the configuration no longer "
+                                 "declares it: this run prunes it" } } } },
         { "without prune it stays, and is the target",
           LEGACY POD_VM("web1"),
           .nets = { { "maas", .active = true, .managed = true, .owned = true }, LIVE_DEFAULT_DHCP },

@@ -3,12 +3,16 @@
  * libvirt call podform makes, so a test can count those calls and make the N-th one fail. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
@@ -68,14 +72,63 @@ WRAP(int, -1, virDomainBlockResize, (virDomainPtr d, const char *disk, unsigned 
 
 /* ---- harness ---- */
 
+static pf_nl_host *private_links;       /* set: the links of a namespace of the test's own */
+
 /* The links of the test's own network namespace: observed, never changed (no test here
- * declares one; tests/unit/test_links.c and tests/integration/links.sh do). */
+ * declares one outside a namespace of its own; tests/unit/test_links.c and
+ * tests/integration/links.sh do). */
 static pf_nl_host *test_links(void) {
         static pf_nl_host *links;
         char *err = NULL;
+        if (private_links)
+                return private_links;
         if (!links && !(links = pf_nl_open(NULL, false, &err)))
                 fail_msg("%s", err);
         return links;
+}
+
+static bool write_file(const char *path, const char *text) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        bool ok = write(fd, text, strlen(text)) == (ssize_t) strlen(text);
+        return close(fd) == 0 && ok;
+}
+
+/* A fresh network namespace (only `lo`) for a test whose constraints need a host bridge:
+ * the test declares a Bridge, and apply creates it there, never on the build host. Root
+ * makes one; anyone else through a user namespace of their own. Skips the test when neither
+ * can; leave_private_netns() closes the netlink host (the process stays in the namespace,
+ * which the next test's own replaces; the other tests observe the first one's socket). */
+static void enter_private_netns(void) {
+        test_links();   /* opened first in the build's namespace, for the other tests */
+        if (geteuid() != 0) {
+                char map[64];
+                uid_t uid = geteuid();
+                gid_t gid = getegid();
+                if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+                        print_message("[  SKIP    ] no user and network namespace: %s\n", strerror(errno));
+                        skip();
+                }
+                snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) uid);
+                bool ok = write_file("/proc/self/setgroups", "deny") && write_file("/proc/self/uid_map", map);
+                snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) gid);
+                if (!ok || !write_file("/proc/self/gid_map", map))
+                        fail_msg("cannot map the user namespace: %s", strerror(errno));
+        } else if (unshare(CLONE_NEWNET) < 0) {
+                print_message("[  SKIP    ] no network namespace: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+                skip();
+        }
+        char *err = NULL;
+        if (!(private_links = pf_nl_open(NULL, false, &err)))
+                fail_msg("%s", err);
+}
+
+static int leave_private_netns(void **state) {
+        (void) state;
+        pf_nl_close(private_links);
+        private_links = NULL;
+        return 0;
 }
 
 static const char *host_uri(const char *file) {
@@ -815,6 +868,251 @@ static void test_clone_is_not_owned(void **state) {
         pf_lv_close(h);
 }
 
+/* A host bridge (podform creates it, in the test's own network namespace) on the VLAN of Subnet
+ * pxe; VMs whose interface pxe the constraints place there, with an address. */
+#define PXE_LINKS                                                                                         \
+        "#only\napiVersion: podform/v1\nkind: Bridge\nmetadata: {name: br-pf}\nspec: {state: up}\n---\n" \
+        "apiVersion: podform/v1\nkind: Subnet\nmetadata: {name: pxe}\nspec:\n"                           \
+        "  cidr: 10.20.0.0/24\n  vlan: 0\n  dhcp: managed\n  gateway: 10.20.0.1\n  interfaces: [br-pf]\n"
+#define CONS_VM(name, memory, nic_extra, ip)                                                           \
+        "---\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: " name "}\nspec:\n"        \
+        "  running: true\n  domain:\n    type: qemu\n    memory: " memory "\n"                         \
+        "    devices:\n      interfaces: [{name: pxe, bridge: {}" nic_extra "}]\n"                     \
+        "  networks: [{name: pxe, constraints: {ip: " ip "}}]\n"
+
+static const char orig_only[] = PXE_LINKS CONS_VM("orig", "128Mi", "", "10.20.0.9");
+static const char orig_and_copy[] = PXE_LINKS CONS_VM("orig", "128Mi", "", "10.20.0.9")
+        CONS_VM("copy", "256Mi", ", macAddress: \"52:54:00:c0:91:e5\"", "10.20.0.20");
+
+/* Replaces the first `from` in the heap string *x by `to`. */
+static void replace_in(char **x, const char *from, const char *to) {
+        char *at = strstr(*x, from);
+        if (!at)
+                fail_msg("no \"%s\" in:\n%s", from, *x);
+        size_t head = (size_t) (at - *x), tail = strlen(at + strlen(from));
+        char *y = malloc(head + strlen(to) + tail + 1);
+        memcpy(y, *x, head);
+        strcpy(y + head, to);
+        strcat(y, at + strlen(from));
+        free(*x);
+        *x = y;
+}
+
+/* The podform metadata of a domain: from <podform:vm to its end (a copy). */
+static char *record_of(const char *xml) {
+        const char *a = strstr(xml, "<podform:vm "), *b = a ? strstr(a, "</podform:vm>") : NULL;
+        return a && b ? strndup(a, (size_t) (b - a) + strlen("</podform:vm>")) : NULL;
+}
+
+/* A copy of a podform VM as virt-clone makes it (new name, UUID and MAC, the metadata of its
+ * original, running), then declared with an address of its own: the copied record's address
+ * is no field of the copy, and apply, which redefines the copy (memory), leaves the record as
+ * it is (naming orig): the copy stays someone else's; the next apply has nothing to do. */
+static void test_copy_keeps_its_originals_record(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, orig_only, false);
+        char *x = dom_xml(h, "orig");
+        _cleanup_free_ char *orig_record = record_of(x);
+        assert_non_null(orig_record);
+        expect_contains(orig_record, "name=\"orig\"");
+        expect_contains(orig_record, "ip=\"10.20.0.9\"");
+        /* virt-clone: another name, no UUID (libvirt makes one), another MAC */
+        replace_in(&x, "<name>orig</name>", "<name>copy</name>");
+        char *uuid = strstr(x, "<uuid>"), *end = uuid ? strstr(uuid, "</uuid>") : NULL;
+        assert_non_null(end);
+        memmove(uuid, end + strlen("</uuid>"), strlen(end + strlen("</uuid>")) + 1);
+        char *mac = strstr(x, "<mac address='");
+        assert_non_null(mac);
+        memcpy(mac + strlen("<mac address='"), "52:54:00:c0:91:e5", 17);
+        virDomainPtr d = virDomainDefineXML(pf_lv_conn(h), x);
+        free(x);
+        assert_non_null(d);
+        assert_int_equal(virDomainCreate(d), 0);
+        virDomainFree(d);
+        _cleanup_free_ char *copy_before = dom_xml(h, "copy");
+        _cleanup_free_ char *copy_record = record_of(copy_before);
+        assert_string_equal(copy_record, orig_record);
+
+        run_result r = run(h, false, orig_and_copy, false);
+        if (r.code != PF_EXIT_CHANGES)
+                fail_msg("plan (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "  vm copy interface pxe: bridge br-pf, ip 10.20.0.20  [constraints]\n");
+        expect_contains(r.out, "! vm copy (restart; not created by podform: only declared fields are managed)\n");
+        expect_contains(r.out, "    memory: 131072 KiB -> 262144 KiB  [restart]\n");
+        /* the copied record's address is orig's, not a field of copy */
+        assert_null(strstr(r.out, "ip["));
+        expect_contains(r.out, "Plan: 0 to create, 1 to change, 0 to delete;");
+        run_result_free(&r);
+
+        r = run(h, true, orig_and_copy, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply failed (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "Verify: observed the host again; no changes remain.");
+        run_result_free(&r);
+        _cleanup_free_ char *copy_after = dom_xml(h, "copy");
+        expect_contains(copy_after, "<memory unit='KiB'>262144</memory>");
+        expect_contains(copy_after, "<mac address='52:54:00:c0:91:e5'/>");
+        _cleanup_free_ char *copy_record_after = record_of(copy_after);
+        assert_non_null(copy_record_after);
+        assert_string_equal(copy_record_after, orig_record);
+        assert_null(strstr(copy_after, "name=\"copy\""));
+        assert_null(strstr(copy_after, "10.20.0.20"));
+        assert_int_equal(dom_active(h, "copy"), 1);
+        _cleanup_free_ char *orig_after = dom_xml(h, "orig");
+        _cleanup_free_ char *orig_record_after = record_of(orig_after);
+        assert_string_equal(orig_record_after, orig_record);
+
+        r = run(h, true, orig_and_copy, false);
+        if (r.code != PF_EXIT_OK || r.calls != 0)
+                fail_msg("second apply (exit %d, %lu calls):\n%s%s", r.code, r.calls, r.out, r.err);
+        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes.");
+        run_result_free(&r);
+        /* with prune too: the copy is not podform's */
+        r = run(h, false, orig_and_copy, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_null(strstr(r.out, "- vm copy"));
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* The same copy made with `virsh dumpxml orig | sed | virsh define`, which keeps orig's MAC: the
+ * borrowed record must not name the copy's card either, or podform would take that card over
+ * as its interface pxe and change its MAC. It is someone else's card; podform's pxe is new. */
+static void test_copy_with_the_same_mac(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, orig_only, false);
+        char *x = dom_xml(h, "orig");
+        replace_in(&x, "<name>orig</name>", "<name>copy</name>");
+        char *uuid = strstr(x, "<uuid>"), *end = uuid ? strstr(uuid, "</uuid>") : NULL;
+        assert_non_null(end);
+        memmove(uuid, end + strlen("</uuid>"), strlen(end + strlen("</uuid>")) + 1);
+        virDomainPtr d = virDomainDefineXML(pf_lv_conn(h), x);
+        free(x);
+        assert_non_null(d);
+        virDomainFree(d);
+
+        run_result r = run(h, false, orig_and_copy, false);
+        if (r.code != PF_EXIT_CHANGES)
+                fail_msg("plan (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "    iface[pxe].mac: (none) -> 52:54:00:c0:91:e5");
+        if (strstr(r.out, "iface[pxe].mac: 52:54:00"))
+                fail_msg("the copy's card was taken for podform's interface pxe:\n%s", r.out);
+        assert_null(strstr(r.out, "ip["));
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* A Network maas podform created, then dropped from the configuration while a VM's pod
+ * interface is on it. With prune, maas is about to go, so it is no pod network: no "declare it
+ * again" deadlock, but the error that nothing qualifies, naming maas as gone, and nothing
+ * changed. Without prune, maas stays, listed as podform's and undeclared, and the VM stays. */
+static void test_prune_drops_maas_from_the_pod_rules(void **state) {
+        (void) state;
+        pf_lv_host *h = open_uri("test:///default");
+        run_result r = run(h, true, pod_vm_maas, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply failed (exit %d):\n%s%s", r.code, r.out, r.err);
+        run_result_free(&r);
+        _cleanup_free_ char *maas_before = net_xml(h, "maas"), *vm_before = dom_xml(h, "podvm");
+        expect_contains(vm_before, "<source network='maas'/>");
+
+        for (int apply = 0; apply < 2; apply++) {
+                r = run(h, apply, pod_vm, true);
+                if (r.code != PF_EXIT_ERROR)
+                        fail_msg("prune %s (exit %d):\n%s%s", apply ? "apply" : "plan", r.code, r.out, r.err);
+                assert_int_equal(r.calls, 0);
+                assert_null(strstr(r.err, "declare it again"));
+                expect_contains(r.err, "extra.yaml:4:18: error: no target for the pod network of interface 'default' "
+                                       "(spec 3.1): no libvirt network maas or default qualifies (a, b), and no host "
+                                       "bridge or NIC is on a DHCP-enabled VLAN (c):\n");
+                expect_contains(r.err, "  - libvirt network 'maas': (a) podform created it and the configuration no longer "
+                                       "declares it: this run prunes it\n");
+                expect_contains(r.err, "  - libvirt network 'default': (a) its libvirt DHCP is on");
+                expect_contains(r.err, "podform: 1 error; nothing was changed");
+                run_result_free(&r);
+        }
+        _cleanup_free_ char *maas_after = net_xml(h, "maas"), *vm_after = dom_xml(h, "podvm");
+        assert_non_null(maas_after);
+        assert_string_equal(maas_before, maas_after);
+        assert_string_equal(vm_before, vm_after);
+
+        /* without prune: maas is still the pod network (rule a, on the host), an orphan */
+        r = run(h, false, pod_vm, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("plan (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "  vm podvm interface default: network maas  [pod network, rule a]\n"
+                               "      why: libvirt network 'maas' (on the host): its libvirt DHCP is off and libvirt "
+                               "manages it (b)\n");
+        expect_contains(r.out, "network maas is podform's but no longer declared; --prune deletes it");
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+        r = run(h, true, pod_vm, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply (exit %d):\n%s%s", r.code, r.out, r.err);
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+        assert_true(net_exists(h, "maas"));
+        pf_lv_close(h);
+}
+
+static const char vm_a[] = PXE_LINKS CONS_VM("a", "128Mi", "", "10.20.0.30");
+static const char vm_b[] = PXE_LINKS CONS_VM("b", "128Mi", "", "10.20.0.30");
+
+/* An address recorded on a VM podform created and the configuration dropped: taken, unless
+ * this run prunes that VM; then b gets it, and records it. */
+static void test_prune_frees_a_recorded_address(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, vm_a, false);
+        _cleanup_free_ char *a = dom_xml(h, "a");
+        expect_contains(a, "ip=\"10.20.0.30\"");
+
+        run_result r = run(h, true, vm_b, false);
+        if (r.code != PF_EXIT_ERROR)
+                fail_msg("apply without prune (exit %d):\n%s%s", r.code, r.out, r.err);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "constraint ip: 10.20.0.30 is recorded on VM a (interface pxe), which podform created and "
+                               "the configuration no longer declares; delete that VM (apply --prune) or pick another "
+                               "address");
+        run_result_free(&r);
+        assert_int_equal(dom_active(h, "b"), -1);
+
+        r = run(h, false, vm_b, true);
+        if (r.code != PF_EXIT_CHANGES)
+                fail_msg("plan with prune (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "  vm b interface pxe: bridge br-pf, ip 10.20.0.30  [constraints]\n");
+        expect_contains(r.out, "+ vm b\n");
+        expect_contains(r.out, "! vm a (running: it is stopped first)\n");
+        expect_contains(r.out, "Plan: 1 to create, 0 to change, 1 to delete;");
+        run_result_free(&r);
+
+        r = run(h, true, vm_b, true);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply with prune (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "Verify: observed the host again; no changes remain.");
+        run_result_free(&r);
+        assert_int_equal(dom_active(h, "a"), -1);
+        assert_int_equal(dom_active(h, "b"), 1);
+        _cleanup_free_ char *b = dom_xml(h, "b");
+        _cleanup_free_ char *record = record_of(b);
+        assert_non_null(record);
+        expect_contains(record, "name=\"b\"");
+        expect_contains(record, "<podform:interface name=\"pxe\"");
+        expect_contains(record, "ip=\"10.20.0.30\"");
+        expect_contains(b, "<source bridge='br-pf'/>");
+        r = run(h, true, vm_b, true);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
 static const char pool_slashes[] =
         "apiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: p2}\n"
         "spec: {type: dir, path: /var/lib/libvirt/images//p2/}\n";
@@ -981,6 +1279,10 @@ int main(void) {
                 cmocka_unit_test(test_adopted_network_keeps_the_rest),
                 cmocka_unit_test(test_prune_spares_network_in_foreign_use),
                 cmocka_unit_test(test_clone_is_not_owned),
+                cmocka_unit_test_teardown(test_copy_keeps_its_originals_record, leave_private_netns),
+                cmocka_unit_test_teardown(test_copy_with_the_same_mac, leave_private_netns),
+                cmocka_unit_test(test_prune_drops_maas_from_the_pod_rules),
+                cmocka_unit_test_teardown(test_prune_frees_a_recorded_address, leave_private_netns),
                 cmocka_unit_test(test_pool_path),
                 cmocka_unit_test(test_decimal_sizes),
                 cmocka_unit_test(test_every_fault_converges),
