@@ -27,24 +27,6 @@ podform=${top_builddir:-$src}/podform
 work=$WITH_LIBVIRTD_DIR
 # shellcheck source=checks.sh
 . "$here/checks.sh"
-# lacks NAME REGEX: the last command's output (from expect) has no line matching REGEX
-lacks() {
-	if grep -Eq -- "$2" "$work/out"; then
-		not_ok "$1 (a line matches /$2/)"
-		sed 's/^/    /' "$work/out"
-	else
-		ok "$1"
-	fi
-}
-# has NAME REGEX: the last command's output (from expect) has a line matching REGEX too
-has() {
-	if grep -Eq -- "$2" "$work/out"; then
-		ok "$1"
-	else
-		not_ok "$1 (no line matches /$2/)"
-		sed 's/^/    /' "$work/out"
-	fi
-}
 virsh() { command virsh -q -c qemu:///system "$@"; }
 export -f virsh
 # iface VM: the <interface> elements of VM's persistent definition, one a line

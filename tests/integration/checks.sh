@@ -22,3 +22,21 @@ expect() {
 		sed 's/^/    /' "$work/out"
 	fi
 }
+# lacks NAME REGEX: the last command's output (from check or expect) has no line matching REGEX
+lacks() {
+	if grep -Eq -- "$2" "$work/out"; then
+		not_ok "$1 (a line matches /$2/)"
+		sed 's/^/    /' "$work/out"
+	else
+		ok "$1"
+	fi
+}
+# has NAME REGEX: the last command's output (from check or expect) has a line matching REGEX too
+has() {
+	if grep -Eq -- "$2" "$work/out"; then
+		ok "$1"
+	else
+		not_ok "$1 (no line matches /$2/)"
+		sed 's/^/    /' "$work/out"
+	fi
+}

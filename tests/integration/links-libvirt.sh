@@ -33,15 +33,6 @@ in_order() {
 	done
 	ok "$name"
 }
-# lacks NAME REGEX: the last command's output has no line matching REGEX
-lacks() {
-	if grep -Eq -- "$2" "$work/out"; then
-		not_ok "$1 (a line matches /$2/)"
-		sed 's/^/    /' "$work/out"
-	else
-		ok "$1"
-	fi
-}
 virsh() { command virsh -q -c qemu:///system "$@"; }
 export -f virsh
 
