@@ -42,6 +42,27 @@ check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podfo
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
 check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(spec 3\\.1\\)" -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
+# A constraint key whose Subnet is scoped to another host: validate (the whole repository) finds
+# it, the plan of this host does not, and says so instead of leaving the VM out of the plan.
+cat >"$tmp/scoped.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Subnet
+metadata: {name: pxe, host: kvm01}
+spec: {cidr: 10.20.0.0/24, interfaces: [br-pxe]}
+---
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: c1}
+spec:
+  running: false
+  domain:
+    devices: {interfaces: [{name: pxe, bridge: {}}]}
+  networks: [{name: pxe, constraints: {subnet: pxe}}]
+YAML
+check "validate: a Subnet of another host counts" 0 'configuration is valid' -- "$podform" validate -f "$tmp/scoped.yaml"
+check "plan for a host without that Subnet: an error at the key" 1 \
+        'scoped\.yaml:13:48: error: constraint subnet: no Subnet for this host matches pxe' -- \
+        "$podform" plan -f "$tmp/scoped.yaml" --host kvm02 --connect "$testhost"
 check "links on NICs this host lacks" 1 "port 'eno1' of Bridge br-pxe is not a link on this host" -- "$podform" plan -f "$src/examples/maas-pod" --connect "$testhost"
 check "capacity of the default test host" 1 'does not fit' -- "$podform" plan "${example[@]}" --connect test:///default
 check "bad URI" 1 'cannot connect to libvirt at nope:///x' -- "$podform" plan "${example[@]}" --connect nope:///x

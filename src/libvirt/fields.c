@@ -381,11 +381,6 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
         char boot[256];
         if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
-        /* the address constraints gave an interface (spec 3.2): a record, so it lands live */
-        xmlNodePtr vm = pf_lv_domain_record(doc);
-        for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
-                if (is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
-                        pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);
         xmlNodePtr devices = child(root, "devices");
         bool serial = false;
         for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
@@ -430,4 +425,12 @@ void pf_lv_domain_nics(xmlDocPtr doc, pf_nic_fn *fn, void *ud) {
                 }
                 fn(ud, name, *type ? type : NULL, *src ? src : NULL, *ip ? ip : NULL);
         }
+}
+
+void pf_lv_domain_record_fields(xmlDocPtr doc, pf_fields *b) {
+        xmlNodePtr vm = pf_lv_domain_record(doc);
+        char v[V], u[V];
+        for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
+                if (is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
+                        pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);
 }

@@ -18,6 +18,11 @@ void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b);
  * document, for a domain podform did not create); an interface named by neither is someone
  * else's and only reported, never changed. */
 void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b);
+/* What the domain's own podform record says that is no device: the addresses constraints gave
+ * its interfaces (spec 3.2), as fields "ip[IFACE]" that land live. Of a running domain, read
+ * from its running definition: a live update that failed shows as a difference, and the next
+ * apply makes it again. */
+void pf_lv_domain_record_fields(xmlDocPtr doc, pf_fields *b);
 
 /* The podform metadata of a domain document: whether it has any, and its recorded interface
  * MACs and disk volumes. */

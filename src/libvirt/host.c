@@ -471,6 +471,7 @@ static void read_domains(pf_lv_host *h, pf_objset *have, const pf_objset *want, 
                 if (w)
                         names = want_docs[w - want->objs.v];
                 pf_lv_domain_fields(ld->doc, names, canon_machine, h, fb);
+                pf_lv_domain_record_fields(ld->running ? ld->running : ld->doc, fb);
                 if (ld->running) {
                         /* what the running VM uses counts as used, not only what it will boot with */
                         pf_fields run;
@@ -725,6 +726,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                 size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 pf_lv_domain_fields(doc, NULL, canon_machine, h, &wb);
+                pf_lv_domain_record_fields(doc, &wb);
                 pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
                 pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(&wb, &want->objs.v[idx]);

@@ -552,8 +552,12 @@ static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, c
         const pf_render_env *env = c->r->env;
         const pf_attachment *x = pf_attach_find(env->attach, c->vm, i);
         if (!x) {
-                if (env->attach)
-                        c->n_errors++;
+                if (env->attach && env->attach->n_errors)
+                        c->n_errors++;          /* the rules said why */
+                else if (env->attach)
+                        fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
+                             "interface '%s': internal error: the rules of spec 3.1/3.2 placed it nowhere and said "
+                             "nothing; please report it", i->name ? i->name : "?");
                 else
                         fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
                              "interface '%s' is placed by the rules of spec 3.1/3.2, which were not run", i->name ? i->name : "?");

@@ -612,6 +612,9 @@ static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
                                .subnet = p->subnet, .free = p->free, .reason = p->reason,
                                .passed_over = p->passed_over.v, .n_passed_over = p->passed_over.n,
                                .shares_passed_over = true };
+        if (n->backend == PF_BACKEND_MULTUS && n->network_name)
+                x->reason = pf_arena_printf(a, "%s; networkName '%s' is not used: with default: true this is the pod "
+                                            "network, which these rules place", x->reason, n->network_name);
         if (p->by_d) {
                 const cand *k = kept_candidate(c, &p->ranked, vm, i);
                 if (k) {
@@ -862,12 +865,21 @@ static void attach_constraints(ctx *c, const pf_vm *vm, const pf_iface *i, const
         const pf_subnet **keep = pf_xcalloc(c->m->subnets.n + 1, sizeof(*keep));
         size_t nk = 0;
         EACH(s, c->m->subnets) if (subnet_usable_for(vm, s)) keep[nk++] = s;
-        /* a key no Subnet has at all is validation's error (check_constraint_refs) */
+        /* a key no Subnet has at all: validation's error (check_constraint_refs), which sees the
+         * whole repository; here, scoped to one host, a Subnet of another host does not count */
         for (ckey k = 0; k < K_IP && !failed; k++) {
                 bool any = false;
                 for (size_t j = 0; j < nk && !any && key_given(n, k); j++)
                         any = key_keeps(n, k, keep[j]);
                 if (key_given(n, k) && !any) {
+                        if (!c->f->config_only) {
+                                char v[64];
+                                const char *val = k == K_SUBNET ? n->c_subnet : k == K_SPACE ? n->c_space
+                                                  : k == K_FABRIC ? n->c_fabric : (snprintf(v, sizeof(v), "%u", n->c_vlan), v);
+                                pf_error(c->d, key_loc(n, k), "constraint %s: no Subnet for this host matches %s (Subnets "
+                                         "scoped to other hosts with metadata.host do not count); declare one for this "
+                                         "host, or scope the VM", ckey_names[k], val);
+                        }
                         free(keep);
                         return;
                 }
@@ -1032,9 +1044,10 @@ static void attach_constraints(ctx *c, const pf_vm *vm, const pf_iface *i, const
 
 /* ---- DHCP boot options (3.4) ---- */
 
-static pf_bootp *find_bootp(ctx *c, const pf_network *n) {
+/* The boot options already asked of n by an interface that can meet vm on a host. */
+static pf_bootp *find_bootp(ctx *c, const pf_network *n, const pf_vm *vm) {
         for (size_t i = 0; i < c->n_bp; i++)
-                if (c->bp[i].network == n)
+                if (c->bp[i].network == n && pf_meta_compatible(&c->bp[i].vm->meta, &vm->meta))
                         return &c->bp[i];
         return NULL;
 }
@@ -1128,14 +1141,16 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
                 return;
         }
         const char *server = i->tftp_server_name ? i->tftp_server_name : ip->bootp_server;
-        pf_bootp *b = find_bootp(c, net);
+        pf_bootp *b = find_bootp(c, net, vm);
         if (b) {
                 if (strcmp(b->file, i->boot_file_name) || !same_str(b->server, server)) {
-                        pf_error(c->d, at, "%s: interface '%s' asks Network '%s' for bootp file '%s'%s%s, but another "
-                                 "interface on it asks for '%s'%s%s, and a libvirt network serves one bootp option to "
-                                 "all its guests; make them agree", key, name, netname, i->boot_file_name,
-                                 i->tftp_server_name ? " from " : "", i->tftp_server_name ? i->tftp_server_name : "",
-                                 b->file, b->server ? " from " : "", b->server ? b->server : "");
+                        pf_loc o = b->iface->boot_file_name_loc;
+                        pf_error(c->d, at, "%s: interface '%s' asks Network '%s' for bootp file '%s'%s%s, but interface "
+                                 "'%s' of VM %s (%s:%u) asks for '%s'%s%s, and a libvirt network serves one bootp option "
+                                 "to all its guests; make them agree", key, name, netname, i->boot_file_name,
+                                 server ? " from " : "", server ? server : "", b->iface->name ? b->iface->name : "?",
+                                 b->vm->meta.name, src_path(o), o.line, b->file, b->server ? " from " : "",
+                                 b->server ? b->server : "");
                 }
                 return;
         }
@@ -1147,8 +1162,8 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
                 c->bp = v;
                 c->cap_bp = cap;
         }
-        c->bp[c->n_bp++] = (pf_bootp) { net, ipi, i->boot_file_name, server };
-        (void) vm;
+        c->bp[c->n_bp++] = (pf_bootp) { .network = net, .vm = vm, .iface = i, .ip_index = ipi,
+                                        .file = i->boot_file_name, .server = server };
 }
 
 /* ---- the whole configuration ---- */
@@ -1181,6 +1196,7 @@ void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_f
                         c.given[c.n_given] = (given) { n->c_ip, c.n_given, vm, n }, c.n_given++;
         qsort(c.given, c.n_given, sizeof(*c.given), given_cmp);
         pod_decision pod = { 0 };
+        size_t errors_before = d ? d->n_errors : 0;
         EACH(vm, m->vms) {
                 if (vm->meta.load_failed)
                         continue;
@@ -1207,6 +1223,7 @@ void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_f
         free(c.claims);
         free(c.given);
         free(c.vm_names);
+        r->n_errors = d ? d->n_errors - errors_before : 0;
         r->v = c.att;
         r->n = c.n_att;
         r->bootps = c.bp;

@@ -95,6 +95,8 @@ typedef struct pf_attachment {
 /* The DHCP boot options (3.4) a declared Network serves, from the interfaces on it. */
 typedef struct pf_bootp {
         const pf_network *network;
+        const pf_vm *vm;                /* the first interface that asked for them */
+        const pf_iface *iface;
         size_t ip_index;                /* the IPv4 ips[] entry with dhcp that serves them */
         const char *file, *server;      /* server may be NULL */
 } pf_bootp;
@@ -105,6 +107,7 @@ typedef struct pf_attach_result {
         size_t n;
         pf_bootp *bootps;
         size_t n_bootps;
+        size_t n_errors;                /* reported by the rules: an interface without a decision */
 } pf_attach_result;
 
 /* pf_attach_resolve: decides every pod-network interface with the bridge binding and every

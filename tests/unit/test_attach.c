@@ -328,12 +328,12 @@ static void check_row(const row *t) {
         }
         for (; nb < 2 && t->bootp[nb].network; nb++) {
                 const want_bootp *w = &t->bootp[nb];
-                const pf_bootp *b = NULL;
-                for (size_t i = 0; i < f->c.model.networks.n; i++)
-                        if (!strcmp(f->c.model.networks.v[i].meta.name, w->network))
-                                b = pf_attach_bootp(&f->r, &f->c.model.networks.v[i]);
-                if (!b)
+                /* in configuration order; pf_attach_bootp finds a Network's first */
+                const pf_bootp *b = nb < f->r.n_bootps ? &f->r.bootps[nb] : NULL;
+                if (!b || strcmp(b->network->meta.name, w->network))
                         FAIL("%s: no boot options for Network %s", t->name, w->network);
+                if (pf_attach_bootp(&f->r, b->network)->network != b->network)
+                        FAIL("%s: pf_attach_bootp misses Network %s", t->name, w->network);
                 if (b->ip_index != w->ip_index || strcmp(b->file, w->file) ||
                     (w->server ? !b->server || strcmp(b->server, w->server) : b->server != NULL))
                         FAIL("%s: Network %s serves ips[%zu] file %s server %s, want ips[%zu] %s %s", t->name, w->network,
@@ -414,7 +414,10 @@ static const row RULE_A[] = {
           "spec:\n  domain: {devices: {interfaces: [{name: m, bridge: {}}]}}\n"
           "  networks: [{name: m, multus: {networkName: x, default: true}}]\n",
           .nets = { LIVE_MAAS },
-          .att = { { "imp", "default", "network", "maas", .rule = "a" }, { "mul", "m", "network", "maas", .rule = "a" } } },
+          .att = { { "imp", "default", "network", "maas", .rule = "a" },
+                   { "mul", "m", "network", "maas", .rule = "a",
+                     .reason = "; networkName 'x' is not used: with default: true this is the pod network, which these "
+                               "rules place" } } },
 };
 
 static void test_rule_a(void **state) {
@@ -1035,6 +1038,15 @@ static void test_constraint_ip(void **state) {
         "  networks: [{name: lab, " net "}]\n"
 
 static const row BOOT[] = {
+        { "a fleet: VMs of two hosts ask one unscoped Network for different files; each host serves its own",
+          LAN_DHCP
+          "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: b1, host: kvm01}\n"
+          "spec:\n  domain: {devices: {interfaces: [{name: lab, bridge: {}, bootFileName: a.0}]}}\n"
+          "  networks: [{name: lab, network: lan}]\n" DOC
+          "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: b2, host: kvm02}\n"
+          "spec:\n  domain: {devices: {interfaces: [{name: lab, bridge: {}, bootFileName: b.0}]}}\n"
+          "  networks: [{name: lab, network: lan}]\n",
+          .bootp = { { "lan", 1, "a.0", NULL }, { "lan", 1, "b.0", NULL } } },
         { "a fleet: the Network of the VM's own host serves them, not a namesake elsewhere",
           "apiVersion: podform/v1\nkind: Network\nmetadata: {name: lan, host: kvm01}\n"
           "spec: {forward: nat, ips: [{address: 192.168.10.1, prefix: 24}]}\n" DOC
@@ -1090,10 +1102,10 @@ static const row BOOT[] = {
           LAN_DHCP BOOT_VM("a", "network: lan", ", bootFileName: a.efi") DOC BOOT_VM("b", "network: lan", ", bootFileName: b.efi")
           DOC BOOT_VM("c", "network: lan", ", bootFileName: a.efi, tftpServerName: 192.168.10.1"),
           .bootp = { { "lan", 1, "a.efi", NULL } },
-          .err = { { "b.efi", .msg = { "bootFileName: interface 'lab' asks Network 'lan' for bootp file 'b.efi', but another "
-                                       "interface on it asks for 'a.efi'" }, .config = true },
-                   { "a.efi", 1, .msg = { "asks Network 'lan' for bootp file 'a.efi' from 192.168.10.1, but another interface "
-                                          "on it asks for 'a.efi'" }, .config = true } } },
+          .err = { { "b.efi", .msg = { "bootFileName: interface 'lab' asks Network 'lan' for bootp file 'b.efi', but interface "
+                                       "'lab' of VM a (inline.yaml:", "asks for 'a.efi'" }, .config = true, .ref = "a.efi" },
+                   { "a.efi", 1, .msg = { "asks Network 'lan' for bootp file 'a.efi' from 192.168.10.1, but interface 'lab' of "
+                                          "VM a (inline.yaml:", "asks for 'a.efi'" }, .config = true, .ref = "a.efi" } } },
         { "a pod network that resolves to a bridge",
           HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: managed, interfaces: [br-pxe]}\n" DOC
           BOOT_VM("a", "pod: {}", ", bootFileName: pxelinux.0"),

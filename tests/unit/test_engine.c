@@ -68,6 +68,8 @@ WRAP(int, -1, virDomainUndefineFlags, (virDomainPtr d, unsigned f), (d, f))
 WRAP(int, -1, virDomainAttachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
 WRAP(int, -1, virDomainDetachDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
 WRAP(int, -1, virDomainUpdateDeviceFlags, (virDomainPtr d, const char *x, unsigned f), (d, x, f))
+WRAP(int, -1, virDomainSetMetadata, (virDomainPtr d, int t, const char *m, const char *k, const char *u, unsigned f),
+     (d, t, m, k, u, f))
 WRAP(int, -1, virDomainBlockResize, (virDomainPtr d, const char *disk, unsigned long long size, unsigned f), (d, disk, size, f))
 
 /* ---- harness ---- */
@@ -887,8 +889,10 @@ static const char orig_and_copy[] = PXE_LINKS CONS_VM("orig", "128Mi", "", "10.2
 /* Replaces the first `from` in the heap string *x by `to`. */
 static void replace_in(char **x, const char *from, const char *to) {
         char *at = strstr(*x, from);
-        if (!at)
+        if (!at) {
                 fail_msg("no \"%s\" in:\n%s", from, *x);
+                return;         /* not reached; tells the compiler so */
+        }
         size_t head = (size_t) (at - *x), tail = strlen(at + strlen(from));
         char *y = malloc(head + strlen(to) + tail + 1);
         memcpy(y, *x, head);
@@ -1113,6 +1117,55 @@ static void test_prune_frees_a_recorded_address(void **state) {
         pf_lv_close(h);
 }
 
+static const char vm_a_moved[] = PXE_LINKS CONS_VM("a", "128Mi", "", "10.20.0.31");
+
+/* A new address of a running VM lands live: in its definition, then in the running VM's copy
+ * of the record. When that second call fails, the next apply sees the running VM's old record
+ * and makes the call again, instead of calling the job done. */
+static void test_live_record_resumes(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, vm_a, false);
+        assert_int_equal(dom_active(h, "a"), 1);
+
+        /* the calls of the change: redefine (1), then the live record (2) */
+        fail_at = 2;
+        mutating_calls = 0;
+        run_result r = run(h, true, vm_a_moved, false);
+        fail_at = 0;
+        if (r.code != PF_EXIT_ERROR && r.code != PF_EXIT_PARTIAL)
+                fail_msg("apply with a failing virDomainSetMetadata (exit %d):\n%s%s", r.code, r.out, r.err);
+        assert_string_equal(failed_call, "virDomainSetMetadata");
+        run_result_free(&r);
+        _cleanup_free_ char *persistent = dom_xml(h, "a");
+        expect_contains(persistent, "ip=\"10.20.0.31\"");
+
+        r = run(h, false, vm_a_moved, false);
+        if (r.code != PF_EXIT_CHANGES)
+                fail_msg("plan after the failure (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "    ip[pxe]: 10.20.0.30 -> 10.20.0.31  [live]\n");
+        run_result_free(&r);
+
+        r = run(h, true, vm_a_moved, false);
+        if (r.code != PF_EXIT_OK)
+                fail_msg("apply again (exit %d):\n%s%s", r.code, r.out, r.err);
+        expect_contains(r.out, "Verify: observed the host again; no changes remain.");
+        run_result_free(&r);
+        virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), "a");
+        assert_non_null(d);
+        char *live = virDomainGetXMLDesc(d, 0);
+        virDomainFree(d);
+        assert_non_null(live);
+        expect_contains(live, "ip=\"10.20.0.31\"");
+        free(live);
+        r = run(h, true, vm_a_moved, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        assert_int_equal(r.calls, 0);
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
 static const char pool_slashes[] =
         "apiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: p2}\n"
         "spec: {type: dir, path: /var/lib/libvirt/images//p2/}\n";
@@ -1283,6 +1336,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_copy_with_the_same_mac, leave_private_netns),
                 cmocka_unit_test(test_prune_drops_maas_from_the_pod_rules),
                 cmocka_unit_test_teardown(test_prune_frees_a_recorded_address, leave_private_netns),
+                cmocka_unit_test_teardown(test_live_record_resumes, leave_private_netns),
                 cmocka_unit_test(test_pool_path),
                 cmocka_unit_test(test_decimal_sizes),
                 cmocka_unit_test(test_every_fault_converges),
