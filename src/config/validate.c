@@ -14,11 +14,6 @@
 #include "util/suggest.h"
 #include "util/xalloc.h"
 
-/* Iterate a PF_LIST; an empty list's v may be NULL, and NULL + 0 is undefined in C. */
-#define EACH(it, list)                                                                        \
-        for (__typeof__((list).v[0]) *it = (list).v, *it##_end_ = (list).n ? (list).v + (list).n : (list).v; \
-             it != it##_end_; it++)
-
 static int loc_cmp(pf_loc a, pf_loc b) {
         int r = strcmp(a.src ? a.src->path : "", b.src ? b.src->path : "");
         if (r)
@@ -361,10 +356,6 @@ static const pf_iface *find_iface(const pf_vm *vm, const char *name) {
         return NULL;
 }
 
-static bool is_pod(const pf_vm_net *n) {
-        return n->backend == PF_BACKEND_POD || (n->backend == PF_BACKEND_MULTUS && n->multus_default);
-}
-
 /* Where an implicit interface (autoattachPodInterface) is reported: the VM's name. */
 static pf_loc iface_loc(const pf_vm *vm, const pf_iface *i) {
         return pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc;
@@ -392,7 +383,7 @@ static void check_binding(pf_diags *diags, const pf_model *m, const pf_vm *vm, c
         switch (i->binding) {
         case PF_BINDING_MASQUERADE:
         case PF_BINDING_SLIRP:
-                if (!is_pod(n))
+                if (!pf_net_is_pod(n))
                         pf_error(diags, at, "%s is only allowed on the pod network, but network %s is %s",
                                  bind, q(a, n->name), be);
                 break;
@@ -405,13 +396,13 @@ static void check_binding(pf_diags *diags, const pf_model *m, const pf_vm *vm, c
         case PF_BINDING_SRIOV:
                 if (n->backend != PF_BACKEND_HOST && n->backend != PF_BACKEND_MULTUS && n->backend != PF_BACKEND_GENIE)
                         pf_error(diags, at, "sriov needs a host network naming a PCI device (host: {pci: ...}), not %s", be);
-                else if (is_pod(n))
+                else if (pf_net_is_pod(n))
                         pf_error(diags, at, "sriov cannot be used on the pod network");
                 break;
         case PF_BINDING_BRIDGE:
                 if (n->backend == PF_BACKEND_HOST && pf_loc_set(n->host_pci_loc))
                         pf_error(diags, at, "a PCI device can only be passed through with the sriov binding");
-                if (is_pod(n))
+                if (pf_net_is_pod(n))
                         EACH(h, m->hosts)
                                 if (!h->permit_bridge_on_pod_network && (!vm->meta.host || (h->meta.name && !strcmp(vm->meta.host, h->meta.name))))
                                         pf_error(diags, at, "the bridge binding on the pod network is forbidden by permitBridgeOnPodNetwork: false of Host %s at %s; use masquerade",
@@ -481,7 +472,7 @@ static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
                         pf_error(diags, pf_loc_set(n->name_loc) ? n->name_loc : vm->meta.name_loc,
                                  "network %s has no interface of the same name; add one to domain.devices.interfaces",
                                  q(a, n->name));
-                if (is_pod(n)) {
+                if (pf_net_is_pod(n)) {
                         if (pod)
                                 pf_error(diags, n->backend_loc, "network %s is a second pod network (%s already is one, line %u); a VM has at most one",
                                          q(a, n->name), q(b, pod->name), pod->backend_loc.line);

@@ -6,6 +6,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "config/values.h"
+#include "model/names.h"
+
 static const char *sign(const pf_action *a) {
         if (a->disruptive)
                 return "!";
@@ -163,4 +166,92 @@ void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char 
         pf_attach_print_json(attach, f);
         fprintf(f, ",\"summary\":{\"create\":%zu,\"change\":%zu,\"delete\":%zu,\"disruptive\":%zu}}\n", p->n_create,
                 p->n_change, p->n_delete, p->n_disruptive);
+}
+
+/* ---- attachments (resolve/attach.h) ---- */
+
+void pf_attach_print_text(const pf_attach_result *r, FILE *f) {
+        if (!r || !r->n)
+                return;
+        pf_arena a = { 0 };
+        fputs("Attachments (spec 3.1, 3.2):\n", f);
+        const pf_attachment *shared = NULL;     /* the first with the pod decision's list */
+        for (size_t k = 0; k < r->n; k++) {
+                const pf_attachment *x = &r->v[k];
+                char ip[64];
+                fprintf(f, "  vm %s interface %s: %s", x->vm->meta.name, x->iface->name ? x->iface->name : "?",
+                        pf_attachment_target(&a, x));
+                if (x->has_ip)
+                        fprintf(f, ", ip %s", pf_ip_format(&x->ip, ip));
+                if (x->rule == PF_RULE_CONSTRAINTS)
+                        fprintf(f, "  [constraints%s%s]\n", x->by_d ? ", by d" : "", x->kept ? ", kept" : "");
+                else if (x->rule == PF_RULE_BINDING)
+                        fprintf(f, "  [pod network, by its binding]\n");
+                else
+                        fprintf(f, "  [pod network, rule %s%s%s]\n", pf_attach_rule_name(x->rule), x->by_d ? " by d" : "",
+                                x->kept ? ", kept" : "");
+                fprintf(f, "      why: %s\n", x->reason);
+                /* pod interfaces share one decision: its alternatives are listed once */
+                if (x->shares_passed_over && x->n_passed_over && shared) {
+                        fprintf(f, "      passed over: as for vm %s interface %s\n", shared->vm->meta.name,
+                                shared->iface->name ? shared->iface->name : "?");
+                        continue;
+                }
+                if (x->shares_passed_over && !shared)
+                        shared = x;
+                for (size_t j = 0; j < x->n_passed_over; j++)
+                        fprintf(f, "      passed over: %s\n", x->passed_over[j]);
+        }
+        pf_arena_free(&a);
+}
+
+void pf_attach_print_json(const pf_attach_result *r, FILE *f) {
+        fputc('[', f);
+        for (size_t k = 0; r && k < r->n; k++) {
+                const pf_attachment *x = &r->v[k];
+                static const char *const types[] = { "network", "bridge", "direct", "user" };
+                fputs(k ? ",{" : "{", f);
+                fputs("\"vm\":", f);
+                json_str(f, x->vm->meta.name);
+                fputs(",\"interface\":", f);
+                json_str(f, x->iface->name ? x->iface->name : "");
+                fputs(",\"network\":", f);
+                json_str(f, x->net->name ? x->net->name : "");
+                fputs(",\"rule\":", f);
+                json_str(f, pf_attach_rule_name(x->rule));
+                fprintf(f, ",\"by_d\":%s,\"kept\":%s,\"target\":{\"type\":\"%s\",\"source\":", x->by_d ? "true" : "false",
+                        x->kept ? "true" : "false", types[x->target]);
+                json_str(f, x->source);
+                if (x->target == PF_TARGET_DIRECT) {
+                        fputs(",\"mode\":", f);
+                        json_str(f, pf_enum_name(&pf_macvlan_mode_enum, x->mode));
+                }
+                fputs("},\"subnet\":", f);
+                if (x->subnet) {
+                        json_str(f, x->subnet->meta.name);
+                        if (x->free == UINT64_MAX)
+                                fputs(",\"free_addresses\":null", f);
+                        else
+                                fprintf(f, ",\"free_addresses\":%llu", (unsigned long long) x->free);
+                } else {
+                        fputs("null", f);
+                }
+                fputs(",\"ip\":", f);
+                if (x->has_ip) {
+                        char ip[64];
+                        json_str(f, pf_ip_format(&x->ip, ip));
+                } else {
+                        fputs("null", f);
+                }
+                fputs(",\"reason\":", f);
+                json_str(f, x->reason);
+                fputs(",\"passed_over\":[", f);
+                for (size_t j = 0; j < x->n_passed_over; j++) {
+                        if (j)
+                                fputc(',', f);
+                        json_str(f, x->passed_over[j]);
+                }
+                fputs("]}", f);
+        }
+        fputc(']', f);
 }

@@ -589,8 +589,7 @@ static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, c
 static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
         const pf_render_env *env = c->r->env;
         const char *name = i->name ? i->name : "?";
-        bool pod = i->implicit || n->backend == PF_BACKEND_POD ||
-                   (n->backend == PF_BACKEND_MULTUS && n->multus_default);
+        bool pod = pf_net_is_pod(n);
         xmlNodePtr e;
 
         if (n->backend == PF_BACKEND_CONSTRAINTS || (pod && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE)))

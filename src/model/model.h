@@ -11,6 +11,10 @@
 #include "util/diag.h"
 
 #define PF_LIST(T) struct { T *v; size_t n; }
+/* Iterate a PF_LIST; an empty list's v may be NULL, and NULL + 0 is undefined in C. */
+#define EACH(it, list)                                                                        \
+        for (__typeof__((list).v[0]) *it = (list).v, *it##_end_ = (list).n ? (list).v + (list).n : (list).v; \
+             it != it##_end_; it++)
 
 /* ---- enums; names.c maps them to their YAML spelling ---- */
 typedef enum pf_kind {
@@ -265,6 +269,12 @@ typedef struct pf_model {
         PF_LIST(pf_pool) pools;
         PF_LIST(pf_vm) vms;
 } pf_model;
+
+/* pf_net_is_pod: whether n is the pod network: `pod`, or multus with default: true (the
+ * interface autoattachPodInterface adds comes with a `pod` network). */
+static inline bool pf_net_is_pod(const pf_vm_net *n) {
+        return n->backend == PF_BACKEND_POD || (n->backend == PF_BACKEND_MULTUS && n->multus_default);
+}
 
 /* pf_meta_compatible: whether two resources can meet on one host (either is unscoped, or both
  * name the same host). Duplicate names and references are only checked between such pairs. */

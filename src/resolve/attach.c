@@ -18,10 +18,6 @@
 #include "model/names.h"
 #include "util/xalloc.h"
 
-#define EACH(it, list)                                                                        \
-        for (__typeof__((list).v[0]) *it = (list).v, *it##_end_ = (list).n ? (list).v + (list).n : (list).v; \
-             it != it##_end_; it++)
-
 /* ---- a growable list of strings in the arena ---- */
 
 typedef struct strs {
@@ -29,16 +25,21 @@ typedef struct strs {
         size_t n, cap;
 } strs;
 
+/* Array v of n elements (capacity *cap) in the arena, with room for one more. */
+static void *arena_room(pf_arena *a, void *v, size_t n, size_t *cap, size_t size) {
+        if (n < *cap)
+                return v;
+        size_t grown = *cap ? 2 * *cap : 8;
+        void *w = pf_arena_array(a, grown, size);
+        if (n)
+                memcpy(w, v, n * size);
+        *cap = grown;
+        return w;
+}
+
 __attribute__((format(printf, 3, 4)))
 static void strs_add(pf_arena *a, strs *l, const char *fmt, ...) {
-        if (l->n == l->cap) {
-                size_t cap = l->cap ? 2 * l->cap : 8;
-                const char **v = pf_arena_array(a, cap, sizeof(*v));
-                if (l->n)
-                        memcpy(v, l->v, l->n * sizeof(*v));
-                l->v = v;
-                l->cap = cap;
-        }
+        l->v = arena_room(a, l->v, l->n, &l->cap, sizeof(*l->v));
         va_list ap;
         va_start(ap, fmt);
         char *s = NULL;
@@ -552,14 +553,7 @@ static void decide_pod(ctx *c, pod_decision *p) {
 }
 
 static pf_attachment *new_attachment(ctx *c) {
-        if (c->n_att == c->cap_att) {
-                size_t cap = c->cap_att ? 2 * c->cap_att : 16;
-                pf_attachment *v = pf_arena_array(&c->r->arena, cap, sizeof(*v));
-                if (c->n_att)
-                        memcpy(v, c->att, c->n_att * sizeof(*v));
-                c->att = v;
-                c->cap_att = cap;
-        }
+        c->att = arena_room(&c->r->arena, c->att, c->n_att, &c->cap_att, sizeof(*c->att));
         pf_attachment *x = &c->att[c->n_att++];
         memset(x, 0, sizeof(*x));
         return x;
@@ -1052,10 +1046,6 @@ static pf_bootp *find_bootp(ctx *c, const pf_network *n, const pf_vm *vm) {
         return NULL;
 }
 
-static bool is_pod(const pf_iface *i, const pf_vm_net *n) {
-        return i->implicit || n->backend == PF_BACKEND_POD || (n->backend == PF_BACKEND_MULTUS && n->multus_default);
-}
-
 static bool same_str(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 
 static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n, const pf_attachment *x) {
@@ -1063,7 +1053,7 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
         const char *key = pf_loc_set(i->boot_file_name_loc) ? "bootFileName" : "tftpServerName";
         const char *name = i->name ? i->name : "?";
         const char *netname = NULL;
-        if (is_pod(i, n)) {
+        if (pf_net_is_pod(n)) {
                 /* the pod network is the host's to decide; and validate must accept KubeVirt's own
                  * examples (spec section 2), which give boot options to a masquerade interface */
                 if (c->f->config_only)
@@ -1154,14 +1144,7 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
                 }
                 return;
         }
-        if (c->n_bp == c->cap_bp) {
-                size_t cap = c->cap_bp ? 2 * c->cap_bp : 8;
-                pf_bootp *v = pf_arena_array(&c->r->arena, cap, sizeof(*v));
-                if (c->n_bp)
-                        memcpy(v, c->bp, c->n_bp * sizeof(*v));
-                c->bp = v;
-                c->cap_bp = cap;
-        }
+        c->bp = arena_room(&c->r->arena, c->bp, c->n_bp, &c->cap_bp, sizeof(*c->bp));
         c->bp[c->n_bp++] = (pf_bootp) { .network = net, .vm = vm, .iface = i, .ip_index = ipi,
                                         .file = i->boot_file_name, .server = server };
 }
@@ -1207,9 +1190,9 @@ void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_f
                         size_t before = c.n_att;
                         if (n->backend == PF_BACKEND_CONSTRAINTS)
                                 attach_constraints(&c, vm, i, n);
-                        else if (is_pod(i, n) && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE))
+                        else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE))
                                 attach_pod(&c, &pod, vm, i, n);
-                        else if (is_pod(i, n) && (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) &&
+                        else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) &&
                                  !c.f->config_only)
                                 attach_user(&c, vm, i, n);
                         if (pf_loc_set(i->boot_file_name_loc) || pf_loc_set(i->tftp_server_name_loc))
@@ -1263,105 +1246,4 @@ const pf_bootp *pf_attach_bootp(const pf_attach_result *r, const pf_network *n) 
                 if (r->bootps[k].network == n)
                         return &r->bootps[k];
         return NULL;
-}
-
-/* ---- output ---- */
-
-void pf_attach_print_text(const pf_attach_result *r, FILE *f) {
-        if (!r || !r->n)
-                return;
-        pf_arena a = { 0 };
-        fputs("Attachments (spec 3.1, 3.2):\n", f);
-        const pf_attachment *shared = NULL;     /* the first with the pod decision's list */
-        for (size_t k = 0; k < r->n; k++) {
-                const pf_attachment *x = &r->v[k];
-                char ip[64];
-                fprintf(f, "  vm %s interface %s: %s", x->vm->meta.name, x->iface->name ? x->iface->name : "?",
-                        pf_attachment_target(&a, x));
-                if (x->has_ip)
-                        fprintf(f, ", ip %s", pf_ip_format(&x->ip, ip));
-                if (x->rule == PF_RULE_CONSTRAINTS)
-                        fprintf(f, "  [constraints%s%s]\n", x->by_d ? ", by d" : "", x->kept ? ", kept" : "");
-                else if (x->rule == PF_RULE_BINDING)
-                        fprintf(f, "  [pod network, by its binding]\n");
-                else
-                        fprintf(f, "  [pod network, rule %s%s%s]\n", pf_attach_rule_name(x->rule), x->by_d ? " by d" : "",
-                                x->kept ? ", kept" : "");
-                fprintf(f, "      why: %s\n", x->reason);
-                /* pod interfaces share one decision: its alternatives are listed once */
-                if (x->shares_passed_over && x->n_passed_over && shared) {
-                        fprintf(f, "      passed over: as for vm %s interface %s\n", shared->vm->meta.name,
-                                shared->iface->name ? shared->iface->name : "?");
-                        continue;
-                }
-                if (x->shares_passed_over && !shared)
-                        shared = x;
-                for (size_t j = 0; j < x->n_passed_over; j++)
-                        fprintf(f, "      passed over: %s\n", x->passed_over[j]);
-        }
-        pf_arena_free(&a);
-}
-
-static void json_str(FILE *f, const char *s) {
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p < 0x20)
-                        fprintf(f, "\\u%04x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
-void pf_attach_print_json(const pf_attach_result *r, FILE *f) {
-        fputc('[', f);
-        for (size_t k = 0; r && k < r->n; k++) {
-                const pf_attachment *x = &r->v[k];
-                static const char *const types[] = { "network", "bridge", "direct", "user" };
-                fputs(k ? ",{" : "{", f);
-                fputs("\"vm\":", f);
-                json_str(f, x->vm->meta.name);
-                fputs(",\"interface\":", f);
-                json_str(f, x->iface->name);
-                fputs(",\"network\":", f);
-                json_str(f, x->net->name);
-                fputs(",\"rule\":", f);
-                json_str(f, pf_attach_rule_name(x->rule));
-                fprintf(f, ",\"by_d\":%s,\"kept\":%s,\"target\":{\"type\":\"%s\",\"source\":", x->by_d ? "true" : "false",
-                        x->kept ? "true" : "false", types[x->target]);
-                json_str(f, x->source);
-                if (x->target == PF_TARGET_DIRECT) {
-                        fputs(",\"mode\":", f);
-                        json_str(f, pf_enum_name(&pf_macvlan_mode_enum, x->mode));
-                }
-                fputs("},\"subnet\":", f);
-                if (x->subnet) {
-                        json_str(f, x->subnet->meta.name);
-                        if (x->free == UINT64_MAX)
-                                fputs(",\"free_addresses\":null", f);
-                        else
-                                fprintf(f, ",\"free_addresses\":%llu", (unsigned long long) x->free);
-                } else {
-                        fputs("null", f);
-                }
-                fputs(",\"ip\":", f);
-                if (x->has_ip) {
-                        char ip[64];
-                        json_str(f, pf_ip_format(&x->ip, ip));
-                } else {
-                        fputs("null", f);
-                }
-                fputs(",\"reason\":", f);
-                json_str(f, x->reason);
-                fputs(",\"passed_over\":[", f);
-                for (size_t j = 0; j < x->n_passed_over; j++) {
-                        if (j)
-                                fputc(',', f);
-                        json_str(f, x->passed_over[j]);
-                }
-                fputs("]}", f);
-        }
-        fputc(']', f);
 }

@@ -135,6 +135,3 @@ const char *pf_attach_rule_name(pf_attach_rule r);
 /* "network maas", "bridge br0", "direct eno1 mode=bridge", "user slirp" (arena memory) */
 const char *pf_attachment_target(pf_arena *a, const pf_attachment *x);
 
-/* Output: text for the plan, and a JSON array for schemas/plan.schema.json. */
-void pf_attach_print_text(const pf_attach_result *r, FILE *f);
-void pf_attach_print_json(const pf_attach_result *r, FILE *f);

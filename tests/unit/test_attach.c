@@ -20,6 +20,7 @@
 #include "config/load.h"
 #include "config/validate.h"
 #include "config/values.h"
+#include "engine/plan.h"
 #include "model/names.h"
 #include "resolve/attach.h"
 
