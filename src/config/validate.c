@@ -207,10 +207,6 @@ static void check_macvlan(pf_diags *diags, const pf_macvlan *m) {
 
 /* ---- Network ---- */
 
-static bool forward_has_ips(pf_forward f) {
-        return f == PF_FORWARD_NAT || f == PF_FORWARD_ROUTE || f == PF_FORWARD_OPEN || f == PF_FORWARD_NONE;
-}
-
 static void check_network(pf_diags *diags, const pf_network *n) {
         const char *fwd = pf_forward_enum.names[n->forward];
         char x[64], y[64];
@@ -230,15 +226,15 @@ static void check_network(pf_diags *diags, const pf_network *n) {
                         pf_error(diags, pf_loc_set(n->bridge_stp_loc) ? n->bridge_stp_loc : n->bridge_delay_loc,
                                  "bridge.stp and bridge.delay apply to bridges libvirt creates, not to the existing bridge of forward: bridge");
         }
-        if (forward_has_ips(n->forward) && n->interfaces.n && n->forward != PF_FORWARD_NAT && n->forward != PF_FORWARD_ROUTE)
+        if (pf_forward_own_bridge(n->forward) && n->interfaces.n && n->forward != PF_FORWARD_NAT && n->forward != PF_FORWARD_ROUTE)
                 pf_error(diags, n->interfaces_loc, "forward: %s takes no \"interfaces\"", fwd);
         if (n->forward == PF_FORWARD_NAT || n->forward == PF_FORWARD_ROUTE) {
                 if (n->interfaces.n > 1)
                         pf_error(diags, n->interfaces.v[1].loc, "forward: %s routes through at most one interface", fwd);
         }
-        if (!forward_has_ips(n->forward) && pf_loc_set(n->ips_loc))
+        if (!pf_forward_own_bridge(n->forward) && pf_loc_set(n->ips_loc))
                 pf_error(diags, n->ips_loc, "forward: %s networks have no \"ips\": libvirt does not manage addresses on them", fwd);
-        if (!forward_has_ips(n->forward) && pf_loc_set(n->domain_loc))
+        if (!pf_forward_own_bridge(n->forward) && pf_loc_set(n->domain_loc))
                 pf_error(diags, n->domain_loc, "forward: %s networks have no \"domain\": libvirt runs no DNS on them", fwd);
         if (pf_loc_set(n->nat_loc) && n->forward != PF_FORWARD_NAT)
                 pf_error(diags, n->nat_loc, "\"nat\" is only allowed with forward: nat, not %s", fwd);
@@ -309,7 +305,7 @@ static void check_network_bridges(pf_diags *diags, const pf_model *m) {
                 for (size_t i = 0; i < j; i++) {
                         const pf_network *o = &m->networks.v[i];
                         if (o->bridge_name && !strcmp(o->bridge_name, n->bridge_name) &&
-                            (forward_has_ips(o->forward) || forward_has_ips(n->forward)) &&
+                            (pf_forward_own_bridge(o->forward) || pf_forward_own_bridge(n->forward)) &&
                             pf_meta_compatible(&n->meta, &o->meta)) {
                                 pf_error(diags, n->bridge_name_loc,
                                          "bridge %s is already used by Network %s at %s; a bridge libvirt creates belongs to one network",
@@ -318,7 +314,7 @@ static void check_network_bridges(pf_diags *diags, const pf_model *m) {
                                 break;
                         }
                 }
-                if (!forward_has_ips(n->forward))
+                if (!pf_forward_own_bridge(n->forward))
                         continue;
                 const pf_meta *link = NULL;
                 EACH(r, m->bridges) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;

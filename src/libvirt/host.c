@@ -382,16 +382,6 @@ static int observe_networks(pf_lv_host *h, pf_objset *have, pf_fields *fb, char 
         return 0;
 }
 
-/* Whether podform created this domain: its metadata names it (a copy made with virt-clone
- * carries the metadata of its original, under another name). */
-static bool created_as(xmlDocPtr doc, const char *name) {
-        xmlNodePtr md = pf_lv_domain_metadata(doc);
-        xmlChar *recorded = md ? xmlGetProp(md, BAD_CAST "name") : NULL;
-        bool same = recorded && !strcmp((const char *) recorded, name);
-        xmlFree(recorded);
-        return same;
-}
-
 /* Domains are listed first and read later: their interface names may come from the desired
  * definition (a domain declared but not created by podform). */
 static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
@@ -415,7 +405,7 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
                         o->xml = pf_arena_strdup(&have->arena, xml);
                         o->uuid = pf_arena_strdup(&have->arena, uuid);
                         o->active = active;
-                        o->owned = created_as(doc, name);
+                        o->owned = pf_lv_domain_record(doc) != NULL;       /* a copy carries its original's */
                         keep_doc(h, PF_R_DOMAIN, name, TAKE_PTR(doc), autostart);
                         if (active) {
                                 char *run = virDomainGetXMLDesc(dom, 0);
@@ -535,45 +525,26 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
 
 /* ---- what the rules of spec 3.1 and 3.2 need to know of the host ---- */
 
-static bool elem(xmlNodePtr n, const char *name);
-static xmlNodePtr first_child(xmlNodePtr n, const char *name);
-
-/* A live network as rule (a)/(b) sees it, from its definition. */
+/* A live network as rule (a)/(b) sees it: from the fields observing read (fields.c). */
 static void network_fact(pf_arena *a, const pf_obj *o, pf_net_fact *f) {
         *f = (pf_net_fact) { .name = o->name, .active = o->active, .owned = o->owned };
-        xmlDocPtr doc = o->xml ? parse_xml(o->xml) : NULL;
-        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-        if (!root) {
-                xmlFreeDoc(doc);
-                return;
+        const pf_field *mode = pf_obj_field(o, "forward"), *br = pf_obj_field(o, "bridge"),
+                       *devs = pf_obj_field(o, "forward.interfaces");
+        int fwd = mode ? pf_enum_lookup(&pf_forward_enum, mode->value) : -1;
+        f->managed = fwd >= 0 && pf_forward_own_bridge((pf_forward) fwd);
+        f->bridge = br ? br->value : NULL;
+        size_t n = devs ? 1 : 0;
+        for (const char *c = devs ? devs->value : ""; *c; c++)
+                n += *c == ',';
+        const char **v = pf_arena_array(a, n + 1, sizeof(*v));
+        for (const char *c = devs ? devs->value : NULL; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+                v[f->n_devs++] = pf_arena_strndup(a, c, strcspn(c, ","));
+        f->devs = v;
+        for (size_t i = 0; i < o->fields.n; i++) {
+                const char *k = o->fields.v[i].key;
+                size_t len = strlen(k);
+                f->dhcp |= !strncmp(k, "ip[", 3) && len > 6 && !strcmp(k + len - 6, "].dhcp");
         }
-        xmlNodePtr fwd = first_child(root, "forward");
-        xmlChar *mode = fwd ? xmlGetProp(fwd, BAD_CAST "mode") : NULL;
-        /* no <forward> is an isolated network; no mode is nat */
-        f->managed = !fwd || !mode || !xmlStrcmp(mode, BAD_CAST "nat") || !xmlStrcmp(mode, BAD_CAST "route") ||
-                     !xmlStrcmp(mode, BAD_CAST "open");
-        xmlFree(mode);
-        xmlChar *br = xmlGetProp(first_child(root, "bridge"), BAD_CAST "name");
-        if (br)
-                f->bridge = pf_arena_strdup(a, (char *) br);
-        xmlFree(br);
-        size_t n = 0;
-        for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next)
-                n += elem(c, "interface");
-        const char **devs = pf_arena_array(a, n + 1, sizeof(*devs));
-        n = 0;
-        for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next) {
-                xmlChar *dev = elem(c, "interface") ? xmlGetProp(c, BAD_CAST "dev") : NULL;
-                if (dev)
-                        devs[n++] = pf_arena_strdup(a, (char *) dev);
-                xmlFree(dev);
-        }
-        f->devs = devs;
-        f->n_devs = n;
-        for (xmlNodePtr c = root->children; c; c = c->next)
-                if (elem(c, "ip") && first_child(c, "dhcp"))
-                        f->dhcp = true;
-        xmlFreeDoc(doc);
 }
 
 typedef struct nic_list {
@@ -610,7 +581,8 @@ static void resolve(pf_lv_host *h, const pf_lv_env *env, pf_objset *have, pf_att
                 if (h->docs[i].kind != PF_R_DOMAIN || !o || !o->owned)
                         continue;
                 nics.vm = o->name;
-                pf_lv_domain_nics(h->docs[i].doc, add_nic, &nics);
+                /* where its interfaces are now: the running definition, when it runs */
+                pf_lv_domain_nics(h->docs[i].running ? h->docs[i].running : h->docs[i].doc, add_nic, &nics);
         }
         pf_attach_facts facts = { .networks = nets, .n_networks = n_nets, .nics = nics.v, .n_nics = nics.n,
                                   .link_kind = env->host_link, .link_port_of = env->link_port_of, .ud = env->link_ud,
@@ -618,22 +590,6 @@ static void resolve(pf_lv_host *h, const pf_lv_env *env, pf_objset *have, pf_att
         pf_attach_resolve(env->model, env->host, &facts, ar, d);
         free(nets);
         free(nics.v);
-}
-
-/* A domain podform did not create carries no podform metadata, so it cannot record a
- * constraint address: not a difference to fix (the plan's attachments still show it). */
-static void drop_unrecordable(pf_objset *want, const pf_objset *have) {
-        for (size_t i = 0; i < want->objs.n; i++) {
-                pf_obj *w = &want->objs.v[i];
-                const pf_obj *o = w->kind == PF_R_DOMAIN ? pf_objset_find(have, PF_R_DOMAIN, w->name) : NULL;
-                if (!o || o->owned)
-                        continue;
-                size_t k = 0;
-                for (size_t j = 0; j < w->fields.n; j++)
-                        if (strncmp(w->fields.v[j].key, "ip[", 3))
-                                w->fields.v[k++] = w->fields.v[j];
-                w->fields.n = k;
-        }
 }
 
 static size_t add_want(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc) {
@@ -726,7 +682,11 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                 size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 pf_lv_domain_fields(doc, NULL, canon_machine, h, &wb);
-                pf_lv_domain_record_fields(doc, &wb);
+                /* a domain podform did not create gets no podform record (merge_domain) to hold a
+                 * constraint address: only the plan's attachments show it */
+                const pf_obj *live = pf_objset_find(have, PF_R_DOMAIN, vm->meta.name);
+                if (!live || live->owned)
+                        pf_lv_domain_record_fields(doc, &wb);
                 pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
                 pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(&wb, &want->objs.v[idx]);
@@ -736,7 +696,6 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         pf_objset_index(want);
 
         read_domains(h, have, want, want_docs, &fb);
-        drop_unrecordable(want, have);
         for (size_t i = 0; i < want->objs.n; i++)
                 xmlFreeDoc(want_docs[i]);
         free(want_docs);

@@ -270,6 +270,12 @@ typedef struct pf_model {
         PF_LIST(pf_vm) vms;
 } pf_model;
 
+/* pf_forward_own_bridge: libvirt creates the network's bridge (forward nat, route, open, none),
+ * which is where its ips, DHCP and domain live; the other modes sit on host links. */
+static inline bool pf_forward_own_bridge(pf_forward f) {
+        return f == PF_FORWARD_NAT || f == PF_FORWARD_ROUTE || f == PF_FORWARD_OPEN || f == PF_FORWARD_NONE;
+}
+
 /* pf_net_is_pod: whether n is the pod network: `pod`, or multus with default: true (the
  * interface autoattachPodInterface adds comes with a `pod` network). */
 static inline bool pf_net_is_pod(const pf_vm_net *n) {

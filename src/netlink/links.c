@@ -864,10 +864,8 @@ static void add_live(pf_nl_host *h, live_link *l, pf_objset *have) {
 static void check_networks(const pf_nl_host *h, const pf_model *m, pf_diags *d) {
         for (size_t i = 0; i < m->networks.n; i++) {
                 const pf_network *n = &m->networks.v[i];
-                bool on_links = n->forward == PF_FORWARD_BRIDGE || n->forward == PF_FORWARD_PRIVATE ||
-                                n->forward == PF_FORWARD_VEPA || n->forward == PF_FORWARD_PASSTHROUGH;
-                if (!on_links)
-                        continue;
+                if (pf_forward_own_bridge(n->forward))
+                        continue;       /* not on host links */
                 const char *kind = n->bridge_name ? pf_nl_link_kind((void *) h, n->bridge_name) : NULL;
                 if (n->bridge_name)
                         check_exists(h, d, n->bridge_name_loc, "bridge", n->bridge_name,

@@ -50,6 +50,19 @@ static void strs_add(pf_arena *a, strs *l, const char *fmt, ...) {
         free(s);
 }
 
+static const char *join(pf_arena *a, const strs *l, const char *sep) {
+        size_t len = 1;
+        for (size_t i = 0; i < l->n; i++)
+                len += strlen(l->v[i]) + strlen(sep);
+        char *s = pf_arena_alloc(a, len);
+        for (size_t i = 0; i < l->n; i++) {
+                if (i)
+                        strcat(s, sep);
+                strcat(s, l->v[i]);
+        }
+        return s;
+}
+
 const char *pf_attach_rule_name(pf_attach_rule r) {
         static const char *const names[] = { "a", "c1", "c2", "legacy", "constraints", "binding" };
         return r < _PF_RULE_MAX ? names[r] : "?";
@@ -166,7 +179,6 @@ typedef struct net_view {
         const char *bridge;
         const char *const *devs;
         size_t n_devs;
-        const char **dev_buf;   /* declared: the names of `interfaces` */
 } net_view;
 
 typedef struct ctx {
@@ -238,10 +250,6 @@ static const pf_network *declared_network(const pf_model *m, const char *name) {
         return declared_network_for(m, NULL, name);
 }
 
-static bool forward_managed(pf_forward f) {
-        return f == PF_FORWARD_NAT || f == PF_FORWARD_ROUTE || f == PF_FORWARD_OPEN || f == PF_FORWARD_NONE;
-}
-
 /* A network as it will be: declared (podform makes it so), else as libvirt has it. */
 static net_view view_network(ctx *c, const char *name) {
         net_view v = { .name = name };
@@ -250,7 +258,7 @@ static net_view view_network(ctx *c, const char *name) {
                 v.exists = v.declared = true;
                 v.active = n->active;
                 EACH(ip, n->ips) v.dhcp |= pf_loc_set(ip->dhcp_loc);
-                v.managed = forward_managed(n->forward);
+                v.managed = pf_forward_own_bridge(n->forward);
                 v.bridge = n->bridge_name;
                 const char **devs = pf_arena_array(&c->r->arena, n->interfaces.n + 1, sizeof(*devs));
                 for (size_t i = 0; i < n->interfaces.n; i++)
@@ -396,7 +404,7 @@ typedef struct pod_decision {
         cands ranked;           /* rule (c) candidates, best first */
         const char *error;      /* why nothing qualifies */
         pf_loc first_error;
-        const pf_vm *first_vm;
+        bool reported;          /* the long error is out: the others point to it */
 } pod_decision;
 
 /* Rules (a) and (b) for one of maas and default: NULL when it qualifies (*why says how), else
@@ -577,27 +585,18 @@ static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
         const char *name = i->name ? i->name : "?";
         if (!p->ok) {
                 pf_loc at = net_loc(vm, n);
-                if (p->first_vm) {
+                if (p->reported) {
                         pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): see the error at %s:%u:%u",
                                  name, src_path(p->first_error), p->first_error.line, p->first_error.col);
                         return;
                 }
-                p->first_vm = vm;
+                p->reported = true;
                 p->first_error = at;
-                size_t len = 0;
-                for (size_t k = 0; k < p->passed_over.n; k++)
-                        len += strlen(p->passed_over.v[k]) + 8;
-                char *list = pf_xcalloc(len + 1, 1);
-                for (size_t k = 0; k < p->passed_over.n; k++) {
-                        strcat(list, "\n  - ");
-                        strcat(list, p->passed_over.v[k]);
-                }
-                pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): %s:%s\n  %s", name, p->error,
-                         list, c->host->attach_policy == PF_ATTACH_LEGACY
+                pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): %s:\n  - %s\n  %s", name,
+                         p->error, join(a, &p->passed_over, "\n  - "), c->host->attach_policy == PF_ATTACH_LEGACY
                          ? "declare a Network named maas or default (active), or use attachPolicy: auto"
                          : "declare a Subnet with dhcp: managed or relay that lists a host bridge or NIC, or a Network "
                            "named maas without dhcp");
-                free(list);
                 return;
         }
         pf_attachment *x = new_attachment(c);
@@ -653,8 +652,6 @@ static bool subnet_usable_for(const pf_vm *vm, const pf_subnet *s) {
         return !s->meta.load_failed && pf_loc_set(s->cidr_loc) && pf_meta_compatible(&vm->meta, &s->meta);
 }
 
-static const char *ip_str(const pf_ip *ip, char *buf) { return pf_ip_format(ip, buf); }
-
 /* Whether a key of the constraints keeps subnet s. */
 typedef enum ckey { K_SUBNET, K_SPACE, K_FABRIC, K_VLAN, K_IP, _K_MAX } ckey;
 static const char *const ckey_names[] = { "subnet", "space", "fabric", "vlan", "ip" };
@@ -696,19 +693,6 @@ static const char *describe_subnet(pf_arena *a, const pf_subnet *s) {
                                s->fabric ? s->fabric : "");
 }
 
-static const char *join(pf_arena *a, const strs *l, const char *sep) {
-        size_t len = 1;
-        for (size_t i = 0; i < l->n; i++)
-                len += strlen(l->v[i]) + strlen(sep);
-        char *s = pf_arena_alloc(a, len);
-        for (size_t i = 0; i < l->n; i++) {
-                if (i)
-                        strcat(s, sep);
-                strcat(s, l->v[i]);
-        }
-        return s;
-}
-
 /* An earlier constraints interface of the model with the same address, or false. */
 static bool earlier_claim(ctx *c, const pf_vm *vm, const pf_vm_net *n, const pf_vm **ovm, const pf_vm_net **on) {
         size_t lo = 0, hi = c->n_given;
@@ -747,7 +731,7 @@ static bool declared_vm(ctx *c, const char *name) {
  * broadcast address, not the gateway, not reserved, not taken. false after an error. */
 static bool check_ip_in(ctx *c, const pf_vm_net *n, const pf_subnet *s) {
         char ip[64], w[64];
-        ip_str(&n->c_ip, ip);
+        pf_ip_format(&n->c_ip, ip);
         /* as usable() counts them: no network address (IPv6: subnet-router anycast) and no IPv4
          * broadcast, except on /31 and /32 (and /127, /128) */
         unsigned host = addr_bits(&s->cidr.ip) - s->cidr.prefix;
@@ -797,7 +781,7 @@ static bool host_address(ctx *c, const pf_vm *vm, const pf_vm_net *n, const char
 /* ... in every matching Subnet that holds it (Subnets may overlap), and not taken. */
 static bool check_ip(ctx *c, const pf_vm *vm, const pf_vm_net *n, const pf_subnet *const *subnets, size_t n_subnets) {
         char ip[64];
-        ip_str(&n->c_ip, ip);
+        pf_ip_format(&n->c_ip, ip);
         for (size_t j = 0; j < n_subnets; j++)
                 if (!check_ip_in(c, n, subnets[j]))
                         return false;
@@ -891,7 +875,7 @@ static void attach_constraints(ctx *c, const pf_vm *vm, const pf_iface *i, const
                                 strs_add(a, &before, "%s", describe_subnet(a, keep[j]));
                         char v[64];
                         const char *val = k == K_SUBNET ? n->c_subnet : k == K_SPACE ? n->c_space : k == K_FABRIC ? n->c_fabric
-                                          : k == K_VLAN ? (snprintf(v, sizeof(v), "%u", n->c_vlan), v) : ip_str(&n->c_ip, v);
+                                          : k == K_VLAN ? (snprintf(v, sizeof(v), "%u", n->c_vlan), v) : pf_ip_format(&n->c_ip, v);
                         if (nk == ns && k == K_IP)
                                 pf_error(c->d, key_loc(n, k), "constraint ip: %s lies in no Subnet; declare one that "
                                          "contains it, or pick an address in one of: %s", val, join(a, &before, "; "));
