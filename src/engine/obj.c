@@ -168,6 +168,13 @@ const char *pf_rkind_name(pf_rkind k) {
         return (unsigned) k < _PF_R_MAX ? names[k] : "?";
 }
 
+pf_rkind pf_rkind_lookup(const char *name) {
+        for (pf_rkind k = 0; k < _PF_R_MAX; k++)
+                if (!strcmp(pf_rkind_name(k), name))
+                        return k;
+        return _PF_R_MAX;
+}
+
 void pf_need_link(pf_fields *b, const char *ifname) {
         for (pf_rkind k = PF_R_BRIDGE; pf_rkind_is_link(k); k++)
                 pf_need_add(b, k, ifname);

@@ -116,6 +116,7 @@ void pf_fields_free(pf_fields *b);
 
 const pf_field *pf_obj_field(const pf_obj *o, const char *key);
 const char *pf_rkind_name(pf_rkind k);          /* "bridge", "macvlan", "macvtap", "pool", "volume", "network", "vm" */
+pf_rkind pf_rkind_lookup(const char *name);     /* the kind pf_rkind_name spells so, else _PF_R_MAX */
 /* pf_objset_mark_used: a live link counts as active while an active object in s needs it, so a
  * change that recreates it is marked disruptive only then. s must be indexed. */
 void pf_objset_mark_used(pf_objset *s);

@@ -33,13 +33,6 @@ static void add(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) 
         o->v[o->n++] = (entry) { kind, pf_xstrdup(name), pf_xstrdup(uuid) };
 }
 
-static pf_rkind kind_of(const char *s) {
-        for (pf_rkind k = 0; k < _PF_R_MAX; k++)
-                if (!strcmp(pf_rkind_name(k), s))
-                        return k;
-        return _PF_R_MAX;
-}
-
 pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         pf_owner *o = pf_xcalloc(1, sizeof(*o));
         o->lock_fd = -1;
@@ -81,7 +74,7 @@ pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
                             *uuid = strtok_r(NULL, "\t\n", &save);
                 if (!k || k[0] == '#')
                         continue;
-                pf_rkind kind = kind_of(k);
+                pf_rkind kind = pf_rkind_lookup(k);
                 if (kind == _PF_R_MAX || !nm || !uuid) {
                         *err = pf_xasprintf("%s:%u: not a line podform wrote (KIND<TAB>NAME<TAB>UUID); fix or remove it", o->path, lineno);
                         fclose(f);

@@ -311,16 +311,10 @@ static bool owned(const live_link *l) {
         return slash && !strcmp(slash + 1, l->name);
 }
 
+/* The resource kind of a kernel link kind (the link kinds spell them alike), else false. */
 static bool kind_of(const char *kernel_kind, pf_rkind *ret) {
-        if (!strcmp(kernel_kind, "bridge"))
-                *ret = PF_R_BRIDGE;
-        else if (!strcmp(kernel_kind, "macvlan"))
-                *ret = PF_R_MACVLAN;
-        else if (!strcmp(kernel_kind, "macvtap"))
-                *ret = PF_R_MACVTAP;
-        else
-                return false;
-        return true;
+        *ret = pf_rkind_lookup(kernel_kind);
+        return pf_rkind_is_link(*ret);
 }
 
 /* The record of enslaved ports: "BRIDGE<TAB>PORT" lines, one file per network namespace. */
@@ -691,13 +685,7 @@ static void check_parent_kind(const pf_nl_host *h, const decl *x, pf_diags *d) {
         const char *parent = x->mv->parent, *kind = pf_nl_link_kind((void *) h, parent);
         if (!kind || (strcmp(kind, "macvlan") != 0 && strcmp(kind, "macvtap") != 0))
                 return;
-        const char *lower = NULL;
-        for (size_t i = 0; !lower && i < h->model->macvlans.n; i++)
-                if (!strcmp(h->model->macvlans.v[i].meta.name, parent))
-                        lower = h->model->macvlans.v[i].parent;
-        for (size_t i = 0; !lower && i < h->model->macvtaps.n; i++)
-                if (!strcmp(h->model->macvtaps.v[i].meta.name, parent))
-                        lower = h->model->macvtaps.v[i].parent;
+        const char *lower = declared_parent(h->model, parent);
         const live_link *l = lower ? NULL : link_by_name(h, parent);
         const live_link *ll = l && l->parent && !l->parent_elsewhere ? link_by_index(h, l->parent) : NULL;
         if (!lower)
@@ -757,8 +745,9 @@ static void check_exists(const pf_nl_host *h, pf_diags *d, pf_loc at, const char
                          what, ifname, fix);
 }
 
-static void add_decl(pf_nl_host *h, decl *x, pf_rkind kind, const pf_bridge *br, const pf_macvlan *mv,
-                     pf_objset *want, pf_objset *have, pf_diags *d) {
+static void add_decl(pf_nl_host *h, pf_rkind kind, const pf_bridge *br, const pf_macvlan *mv, pf_objset *want,
+                     pf_objset *have, pf_diags *d) {
+        decl xd = { 0 }, *x = &xd;
         decl_fill(h, x, kind, br, mv);
         const pf_meta *meta = decl_meta(x);
         live_link *l = link_by_name(h, meta->name);
@@ -774,8 +763,6 @@ static void add_decl(pf_nl_host *h, decl *x, pf_rkind kind, const pf_bridge *br,
         /* checks that would otherwise fail at apply time */
         if (x->mv && x->mv->parent) {
                 check_exists(h, d, x->mv->parent_loc, "parent", x->mv->parent, "create it, declare it, or fix the name");
-                if (!strcmp(x->mv->parent, meta->name))
-                        pf_error(d, x->mv->parent_loc, "%s %s cannot sit on itself", kind_title(x->kind), meta->name);
                 /* a bridge port hands its frames to the bridge: the kernel refuses a macvlan on it */
                 const char *bridge = pf_nl_port_of((void *) h, x->mv->parent);
                 if (bridge)
@@ -894,13 +881,13 @@ int pf_nl_build(pf_nl_host *h, const pf_nl_env *env, pf_objset *want, pf_objset 
         const pf_model *m = env->model;
         for (size_t i = 0; i < m->bridges.n; i++)
                 if (!m->bridges.v[i].meta.load_failed)
-                        add_decl(h, &(decl) { 0 }, PF_R_BRIDGE, &m->bridges.v[i], NULL, want, have, d);
+                        add_decl(h, PF_R_BRIDGE, &m->bridges.v[i], NULL, want, have, d);
         for (size_t i = 0; i < m->macvlans.n; i++)
                 if (!m->macvlans.v[i].meta.load_failed)
-                        add_decl(h, &(decl) { 0 }, PF_R_MACVLAN, NULL, &m->macvlans.v[i], want, have, d);
+                        add_decl(h, PF_R_MACVLAN, NULL, &m->macvlans.v[i], want, have, d);
         for (size_t i = 0; i < m->macvtaps.n; i++)
                 if (!m->macvtaps.v[i].meta.load_failed)
-                        add_decl(h, &(decl) { 0 }, PF_R_MACVTAP, NULL, &m->macvtaps.v[i], want, have, d);
+                        add_decl(h, PF_R_MACVTAP, NULL, &m->macvtaps.v[i], want, have, d);
         for (size_t i = 0; i < h->n_links; i++)
                 add_live(h, &h->links[i], have);
         check_networks(h, m, d);
@@ -1252,8 +1239,7 @@ static int change_link(pf_nl_host *h, const decl *x, const pf_action *a, char **
         }
         int ifindex = l->ifindex;
         for (size_t i = 0; i < a->changes.n; i++)
-                if (a->changes.v[i].landing == PF_LAND_RECREATE || !strcmp(a->changes.v[i].key, "type") ||
-                    !strcmp(a->changes.v[i].key, "parent")) {
+                if (a->changes.v[i].landing == PF_LAND_RECREATE) {        /* type, parent: see link_fields */
                         /* the kernel cannot change this in place: delete and create again */
                         if (delete_link(h, ifindex, a, err) < 0)
                                 return -1;
