@@ -42,12 +42,8 @@ static void strs_add(pf_arena *a, strs *l, const char *fmt, ...) {
         l->v = arena_room(a, l->v, l->n, &l->cap, sizeof(*l->v));
         va_list ap;
         va_start(ap, fmt);
-        char *s = NULL;
-        if (vasprintf(&s, fmt, ap) < 0)
-                pf_oom();
+        l->v[l->n++] = pf_arena_vprintf(a, fmt, ap);
         va_end(ap);
-        l->v[l->n++] = pf_arena_strdup(a, s);
-        free(s);
 }
 
 static const char *join(pf_arena *a, const strs *l, const char *sep) {
@@ -389,6 +385,27 @@ static const cand *kept_candidate(ctx *c, const cands *l, const pf_vm *vm, const
         return NULL;
 }
 
+/* Why each ranked candidate but `placed` was not taken; rule (d)'s first, when the interface
+ * stays elsewhere (kept), last. `c` prefixes rule (c)'s reason on the pod network. */
+static void explain_ranks(pf_arena *a, strs *out, const cands *l, const cand *placed, const char *c) {
+        const cand *w = &l->v[0];
+        for (size_t j = 1; j < l->n; j++) {
+                const cand *o = &l->v[j];
+                if (o == placed)
+                        continue;
+                if (o->rank != w->rank)
+                        strs_add(a, out, "%s (Subnet %s): %s%s", o->ifname, o->s->meta.name, c,
+                                 o->rank == 2 ? "a macvtap on a bridge comes after one on a NIC" : "a macvtap comes after a bridge");
+                else
+                        strs_add(a, out, "%s (Subnet %s): (d) ranks after %s: %s free addresses%s", o->ifname,
+                                 o->s->meta.name, w->ifname, free_text(a, o->free),
+                                 o->free == w->free ? ", as many; then by name" : "");
+        }
+        if (placed != w)
+                strs_add(a, out, "%s (Subnet %s): (d) ranks first, but the interface stays where it is", w->ifname,
+                         w->s->meta.name);
+}
+
 /* ---- the pod network (3.1) ---- */
 
 typedef struct pod_decision {
@@ -405,6 +422,7 @@ typedef struct pod_decision {
         const char *error;      /* why nothing qualifies */
         pf_loc first_error;
         bool reported;          /* the long error is out: the others point to it */
+        size_t n_excluded;      /* passed_over: the excluded first, then the ranked */
 } pod_decision;
 
 /* Rules (a) and (b) for one of maas and default: NULL when it qualifies (*why says how), else
@@ -548,16 +566,8 @@ static void decide_pod(ctx *c, pod_decision *p) {
                 what = pf_arena_printf(a, "%s; rule (d): %s among %zu candidates of this rank", what,
                                        d_phrase(w, &p->ranked.v[1]), same_rank);
         p->reason = what;
-        for (size_t k = 1; k < p->ranked.n; k++) {
-                const cand *o = &p->ranked.v[k];
-                if (o->rank == w->rank)
-                        strs_add(a, &p->passed_over, "%s (Subnet %s): (d) ranks after %s: %s free addresses%s", o->ifname,
-                                 o->s->meta.name, w->ifname, free_text(a, o->free),
-                                 o->free == w->free ? ", as many; then by name" : "");
-                else
-                        strs_add(a, &p->passed_over, "%s (Subnet %s): (c) a macvtap comes after a bridge", o->ifname,
-                                 o->s->meta.name);
-        }
+        p->n_excluded = p->passed_over.n;
+        explain_ranks(a, &p->passed_over, &p->ranked, w, "(c) ");
 }
 
 static pf_attachment *new_attachment(ctx *c) {
@@ -620,12 +630,9 @@ static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
                                                     k->ifname, k->s->meta.name, pf_attach_rule_name(p->rule), p->source);
                         /* its own alternatives: the winner instead of itself */
                         strs own = { 0 };
-                        const char *self = pf_arena_printf(a, "%s (Subnet %s): (d)", k->ifname, k->s->meta.name);
-                        for (size_t j = 0; j < p->passed_over.n; j++)
-                                if (strncmp(p->passed_over.v[j], self, strlen(self)))
-                                        strs_add(a, &own, "%s", p->passed_over.v[j]);
-                        strs_add(a, &own, "%s (Subnet %s): (d) ranks first, but the interface stays where it is", p->source,
-                                 p->subnet->meta.name);
+                        for (size_t j = 0; j < p->n_excluded; j++)
+                                strs_add(a, &own, "%s", p->passed_over.v[j]);
+                        explain_ranks(a, &own, &p->ranked, k, "(c) ");
                         x->passed_over = own.v;
                         x->n_passed_over = own.n;
                         x->shares_passed_over = false;
@@ -989,22 +996,7 @@ static void attach_constraints(ctx *c, const pf_vm *vm, const pf_iface *i, const
                                             "rule (d), which ranks %s first, only places new interfaces", k->ifname,
                                             k->s->meta.name, w->ifname);
         }
-        const cand *placed = k ? k : w;
-        for (size_t j = 0; j < l.n; j++) {
-                const cand *o = &l.v[j];
-                if (o == placed)
-                        continue;
-                if (o->rank != w->rank)
-                        strs_add(a, &passed, "%s (Subnet %s): %s", o->ifname, o->s->meta.name,
-                                 o->rank == 2 ? "a macvtap on a bridge comes after one on a NIC" : "a macvtap comes after a bridge");
-                else if (o == w)
-                        strs_add(a, &passed, "%s (Subnet %s): (d) ranks first, but the interface stays where it is", o->ifname,
-                                 o->s->meta.name);
-                else
-                        strs_add(a, &passed, "%s (Subnet %s): (d) ranks after %s: %s free addresses%s", o->ifname,
-                                 o->s->meta.name, w->ifname, free_text(a, o->free),
-                                 o->free == w->free ? ", as many; then by name" : "");
-        }
+        explain_ranks(a, &passed, &l, k ? k : w, "");
         if (x->has_ip) {
                 /* the Subnet that holds the address is the one recorded */
                 for (size_t j = 0; j < nk; j++)

@@ -53,17 +53,23 @@ char *pf_arena_strdup(pf_arena *a, const char *s) {
         return pf_arena_strndup(a, s, strlen(s));
 }
 
-char *pf_arena_printf(pf_arena *a, const char *fmt, ...) {
-        va_list ap, ap2;
-        va_start(ap, fmt);
+char *pf_arena_vprintf(pf_arena *a, const char *fmt, va_list ap) {
+        va_list ap2;
         va_copy(ap2, ap);
         int n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
         if (n < 0)
                 pf_oom();
         char *p = pf_arena_alloc(a, (size_t) n + 1);
         vsnprintf(p, (size_t) n + 1, fmt, ap2);
         va_end(ap2);
+        return p;
+}
+
+char *pf_arena_printf(pf_arena *a, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *p = pf_arena_vprintf(a, fmt, ap);
+        va_end(ap);
         return p;
 }
 
