@@ -19,9 +19,20 @@
 # that of the second plan (0: no changes; 2: changes remain; 1: errors).
 #
 # Usage: contrib/try-in-netns.sh            (PODFORM=PATH picks the binary; default ./podform)
+# Installed (make install, the Debian package), it runs from the examples directory, with the
+# examples and the test host beside it and the podform on PATH:
+#        /usr/share/doc/podform/examples/try-in-netns.sh
 set -u
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-podform=${PODFORM:-$repo/podform}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ -f "$here/../tests/data/hosts/kvm01.xml" ]; then   # in a checkout, as contrib/try-in-netns.sh
+        base=$(cd "$here/.." && pwd)
+        examples=examples host_xml=$base/tests/data/hosts/kvm01.xml
+        podform=${PODFORM:-$base/podform}
+else                                                    # installed beside the examples
+        base=$here
+        examples=. host_xml=$here/kvm01.xml
+        podform=${PODFORM:-$(command -v podform || echo podform)}
+fi
 
 if [ "${PODFORM_TRY_INNER:-}" != 1 ]; then
         if [ "$(id -u)" -ne 0 ]; then
@@ -49,11 +60,11 @@ fi
 
 # ---- inside the private network namespace ----
 set -e
-cd "$repo"
-testhost="test://$repo/tests/data/hosts/kvm01.xml"
-run() {        # shows the command (paths in the repository relative to it), then runs it
+cd "$base"
+testhost="test://$host_xml"
+run() {        # shows the command (paths below the base directory relative to it), then runs it
         local shown=" $*"
-        shown=${shown//" $repo/"/" ./"}
+        shown=${shown//" $base/"/" ./"}
         printf '\n$ %s\n' "${shown# }"
         "$@"
 }
@@ -69,7 +80,7 @@ echo "try-in-netns: PODFORM_STATE_DIR=$PODFORM_STATE_DIR"
 run ip -br link
 set +e
 
-run "$podform" apply --yes -f examples/maas-network.yaml -f examples/libvirt-host -f examples/host-links \
+run "$podform" apply --yes -f "$examples/maas-network.yaml" -f "$examples/libvirt-host" -f "$examples/host-links" \
         --connect "$testhost"
 rc=$?
 if [ "$rc" -ne 0 ]; then
@@ -85,7 +96,7 @@ ip -d link show br-boot | sed -nE -e '1p' -e 's/^ +bridge (forward_delay [0-9]+)
         -e '/^ +alias /p'
 run cat "$PODFORM_STATE_DIR"/links-net*.ports
 
-run "$podform" plan -v --detailed-exitcode -f examples/libvirt-host/host.yaml -f examples/host-links/links.yaml \
+run "$podform" plan -v --detailed-exitcode -f "$examples/libvirt-host/host.yaml" -f "$examples/host-links/links.yaml" \
         --connect "$testhost"
 rc=$?
 [ "$rc" -eq 0 ] || echo "try-in-netns: podform plan exited $rc (0 means no changes)" >&2
