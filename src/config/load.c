@@ -991,7 +991,7 @@ typedef struct kind_info {
         size_t size;
         size_t list_offset;             /* of the PF_LIST in pf_model */
         bool link;                      /* its name is a kernel interface name */
-        void (*init)(void *resource);
+        void (*init)(void *resource, pf_arena *arena);    /* the defaults */
 } kind_info;
 
 void pf_host_defaults(pf_host *h) {
@@ -1002,17 +1002,21 @@ void pf_host_defaults(pf_host *h) {
         h->overcommit_cpu = h->overcommit_memory = 1.0;
         h->permit_bridge_on_pod_network = true;
 }
-static void host_init(void *r) { pf_host_defaults(r); }
-static void network_init(void *r) {
+static void host_init(void *r, pf_arena *a) { (void) a; pf_host_defaults(r); }
+static void network_init(void *r, pf_arena *a) {
+        (void) a;
         pf_network *n = r;
         n->bridge_stp = n->autostart = n->active = true;
 }
-static void pool_init(void *r) { ((pf_pool *) r)->autostart = true; }
-static void macvtap_init(void *r) { ((pf_macvlan *) r)->kind = PF_KIND_MACVTAP; }
-static void macvlan_init(void *r) { ((pf_macvlan *) r)->kind = PF_KIND_MACVLAN; }
-static void vm_init(void *r) {
+static void pool_init(void *r, pf_arena *a) { (void) a; ((pf_pool *) r)->autostart = true; }
+static void macvtap_init(void *r, pf_arena *a) { (void) a; ((pf_macvlan *) r)->kind = PF_KIND_MACVTAP; }
+static void macvlan_init(void *r, pf_arena *a) { (void) a; ((pf_macvlan *) r)->kind = PF_KIND_MACVLAN; }
+static void vm_init(void *r, pf_arena *a) {
         pf_vm *vm = r;
-        static pf_boot default_boot[] = { { PF_BOOT_NETWORK, { 0 } }, { PF_BOOT_HD, { 0 } } };
+        /* each VM its own list, so nothing can write through one VM into another's default */
+        pf_boot *default_boot = pf_arena_array(a, 2, sizeof(*default_boot));
+        default_boot[0] = (pf_boot) { .dev = PF_BOOT_NETWORK };
+        default_boot[1] = (pf_boot) { .dev = PF_BOOT_HD };
         vm->running = true;
         vm->arch = "x86_64";
         vm->cores = vm->sockets = vm->threads = 1;
@@ -1094,7 +1098,7 @@ static void load_document(walk *w, const pf_yaml_doc *doc) {
         if (kind >= 0) {
                 res = append_resource(w->cfg, (pf_kind) kind);
                 if (kinds[kind].init)
-                        kinds[kind].init(res);
+                        kinds[kind].init(res, &w->cfg->arena);
                 for (size_t j = 0; j < kinds[kind].spec->n; j++)
                         has_required |= kinds[kind].spec->fields[j].required;
                 w->cfg->n_resources++;

@@ -33,9 +33,9 @@ static int cmp_key(const pf_obj *o, pf_rkind kind, const char *name) {
         return strcmp(o->name, name);
 }
 
-static const pf_objset *sort_set;
-static int cmp_index(const void *a, const void *b) {
-        const pf_obj *x = &sort_set->objs.v[*(const size_t *) a], *y = &sort_set->objs.v[*(const size_t *) b];
+static int cmp_index(const void *a, const void *b, void *set) {
+        const pf_objset *s = set;
+        const pf_obj *x = &s->objs.v[*(const size_t *) a], *y = &s->objs.v[*(const size_t *) b];
         return cmp_key(x, y->kind, y->name);
 }
 
@@ -44,9 +44,7 @@ void pf_objset_index(pf_objset *s) {
         s->index = pf_xreallocarray(NULL, s->objs.n ? s->objs.n : 1, sizeof(*s->index));
         for (size_t i = 0; i < s->objs.n; i++)
                 s->index[i] = i;
-        sort_set = s;
-        qsort(s->index, s->objs.n, sizeof(*s->index), cmp_index);
-        sort_set = NULL;
+        qsort_r(s->index, s->objs.n, sizeof(*s->index), cmp_index, s);
         s->n_index = s->objs.n;
 }
 
@@ -80,13 +78,24 @@ void pf_fields_free(pf_fields *b) {
 }
 
 void pf_field_add(pf_fields *b, pf_landing landing, unsigned flags, const char *value, const char *key_fmt, ...) {
-        char key[512];
+        /* Most keys fit on the stack; a longer one is formatted again at its size, since a
+         * truncated key could make two fields one. */
+        char buf[256];
+        _cleanup_free_ char *long_key = NULL;
         va_list ap;
         va_start(ap, key_fmt);
-        int n = vsnprintf(key, sizeof(key), key_fmt, ap);
+        int n = vsnprintf(buf, sizeof(buf), key_fmt, ap);
         va_end(ap);
         if (n < 0)
-                return;
+                pf_oom();
+        const char *key = buf;
+        if ((size_t) n >= sizeof(buf)) {
+                va_start(ap, key_fmt);
+                if (vasprintf(&long_key, key_fmt, ap) < 0)
+                        pf_oom();
+                va_end(ap);
+                key = long_key;
+        }
         if (b->n == b->cap) {
                 b->cap = b->cap ? 2 * b->cap : 32;
                 b->v = pf_xreallocarray(b->v, b->cap, sizeof(*b->v));

@@ -118,9 +118,9 @@ static void set_changes(pf_plan *p, pf_action *a, change_vec *c) {
 }
 
 /* Objects in kind order, then name, so plans read the same on every run. */
-static const pf_objset *order_set;
-static int cmp_obj_index(const void *a, const void *b) {
-        const pf_obj *x = &order_set->objs.v[*(const size_t *) a], *y = &order_set->objs.v[*(const size_t *) b];
+static int cmp_obj_index(const void *a, const void *b, void *set) {
+        const pf_objset *s = set;
+        const pf_obj *x = &s->objs.v[*(const size_t *) a], *y = &s->objs.v[*(const size_t *) b];
         if (x->kind != y->kind)
                 return x->kind < y->kind ? -1 : 1;
         return strcmp(x->name, y->name);
@@ -130,9 +130,7 @@ static size_t *sorted_indexes(const pf_objset *s) {
         size_t *idx = pf_xreallocarray(NULL, s->objs.n ? s->objs.n : 1, sizeof(*idx));
         for (size_t i = 0; i < s->objs.n; i++)
                 idx[i] = i;
-        order_set = s;
-        qsort(idx, s->objs.n, sizeof(*idx), cmp_obj_index);
-        order_set = NULL;
+        qsort_r(idx, s->objs.n, sizeof(*idx), cmp_obj_index, (void *) s);
         return idx;
 }
 

@@ -1,26 +1,34 @@
 #include "config.h"
 #include "run/reconcile.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "config/validate.h"
 #include "engine/apply.h"
 #include "engine/capacity.h"
 #include "engine/plan.h"
+#include "run/exit.h"
 #include "util/xalloc.h"
 
-const char *pf_scope_host(const pf_config *c, const char *cli_host) {
+void pf_run_check(pf_config *c) {
+        pf_validate(c);
+        pf_attach_check(&c->model, &c->diags);
+}
+
+const char *pf_scope_host(pf_config *c, const char *cli_host) {
         if (cli_host)
                 return cli_host;
         if (c->model.hosts.n == 1)
                 return c->model.hosts.v[0].meta.name;
-        static char name[256];
-        if (gethostname(name, sizeof(name) - 1) < 0)
-                strcpy(name, "localhost");
+        /* in the configuration's arena, which outlives the run: no static buffer to share */
+        char name[HOST_NAME_MAX + 1] = "";
+        if (gethostname(name, sizeof(name)) < 0 || !memchr(name, '\0', sizeof(name)))
+                return "localhost";
         name[strcspn(name, ".")] = '\0';
-        return name;
+        return pf_arena_strdup(&c->arena, name);
 }
 
 static const pf_host *find_host(const pf_config *c, const char *host_name) {

@@ -19,9 +19,14 @@ typedef struct pf_run_opts {
         FILE *err;                      /* diagnostics */
 } pf_run_opts;
 
+/* pf_run_check: the whole tree checked before any host is involved: the configuration's own
+ * checks (config/validate.h), then what the attachment rules decide without a host. Findings go
+ * to c->diags. */
+void pf_run_check(pf_config *c);
+
 /* pf_scope_host: the host this run manages (--host, else the single Host document's name, else
  * the hostname), and the URI (--connect, else that Host's connect). */
-const char *pf_scope_host(const pf_config *c, const char *cli_host);
+const char *pf_scope_host(pf_config *c, const char *cli_host);
 const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *cli_uri);
 
 /* pf_reconcile: `nl` observes and changes the host links of the caller's network namespace.
