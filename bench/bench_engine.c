@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "run/exit.h"
 #include "config/load.h"
 #include "config/validate.h"
 #include "libvirt/host.h"

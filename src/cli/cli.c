@@ -13,6 +13,7 @@
 #include "config/load.h"
 #include "config/validate.h"
 #include "libvirt/host.h"
+#include "run/exit.h"
 #include "run/reconcile.h"
 #include "util/xalloc.h"
 
@@ -66,7 +67,7 @@ static int load_config(options *o, pf_config *c) {
         size_t n = o->n_files ? o->n_files : 1;
         for (size_t i = 0; i < n; i++)
                 pf_config_load_path(c, files[i]);
-        pf_validate(c);
+        pf_run_check(c);
         pf_diag_sort(&c->diags);
         pf_diag_print(&c->diags, stderr, use_color(o->color, stderr));
         if (c->diags.n_errors) {

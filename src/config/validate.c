@@ -10,7 +10,6 @@
 #include "config/load.h"
 #include "config/values.h"
 #include "model/names.h"
-#include "resolve/attach.h"
 #include "util/suggest.h"
 #include "util/xalloc.h"
 
@@ -693,11 +692,4 @@ void pf_validate(pf_config *c) {
         check_macs(diags, m);
         check_macvtap_refs(diags, m);
         check_constraint_refs(diags, m);
-        /* constraint addresses and boot options, as far as the configuration alone decides */
-        pf_host defaults = { 0 };
-        pf_host_defaults(&defaults);
-        pf_attach_facts facts = { .config_only = true };
-        pf_attach_result r = { 0 };
-        pf_attach_resolve(m, &defaults, &facts, &r, diags);
-        pf_attach_free(&r);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "config/load.h"
 #include "config/values.h"
 #include "model/names.h"
 #include "util/xalloc.h"
@@ -197,6 +198,7 @@ typedef struct ctx {
         size_t n_given;
         const char **vm_names;          /* declared VMs, sorted; built when first needed */
         size_t n_vm_names;
+        bool no_host;           /* pf_attach_check: no host facts, place nothing */
 } ctx;
 
 /* A constraint address of the model, with its place in configuration order. */
@@ -587,7 +589,7 @@ static pf_loc net_loc(const pf_vm *vm, const pf_vm_net *n) {
 }
 
 static void attach_pod(ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
-        if (c->f->config_only)
+        if (c->no_host)
                 return;
         if (!p->done)
                 decide_pod(c, p);
@@ -857,7 +859,7 @@ static void attach_constraints(ctx *c, const pf_vm *vm, const pf_iface *i, const
                 for (size_t j = 0; j < nk && !any && key_given(n, k); j++)
                         any = key_keeps(n, k, keep[j]);
                 if (key_given(n, k) && !any) {
-                        if (!c->f->config_only) {
+                        if (!c->no_host) {
                                 char v[64];
                                 const char *val = k == K_SUBNET ? n->c_subnet : k == K_SPACE ? n->c_space
                                                   : k == K_FABRIC ? n->c_fabric : (snprintf(v, sizeof(v), "%u", n->c_vlan), v);
@@ -901,7 +903,7 @@ static void attach_constraints(ctx *c, const pf_vm *vm, const pf_iface *i, const
         }
         if (!failed && pf_loc_set(n->c_ip_loc) && !check_ip(c, vm, n, keep, nk))
                 failed = true;
-        if (failed || c->f->config_only) {
+        if (failed || c->no_host) {
                 free(keep);
                 return;
         }
@@ -1032,7 +1034,7 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
         if (pf_net_is_pod(n)) {
                 /* the pod network is the host's to decide; and validate must accept KubeVirt's own
                  * examples (spec section 2), which give boot options to a masquerade interface */
-                if (c->f->config_only)
+                if (c->no_host)
                         return;
                 if (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) {
                         pf_error(c->d, at, "%s: interface '%s' uses QEMU's user networking (%s), whose DHCP podform does "
@@ -1056,7 +1058,7 @@ static void boot_options(ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm
                 netname = n->network;
         } else if (n->backend == PF_BACKEND_MULTUS || n->backend == PF_BACKEND_GENIE) {
                 netname = n->network_name;
-                if (c->f->config_only && netname && !declared_network_for(c->m, vm, netname))
+                if (c->no_host && netname && !declared_network_for(c->m, vm, netname))
                         return;         /* a live network or a bridge: only the host can tell */
                 if (netname && !view_network(c, netname).exists) {
                         pf_error(c->d, at, "%s: network '%s' is a host bridge, where no DHCP server podform controls would "
@@ -1132,10 +1134,10 @@ static const pf_vm_net *net_of(const pf_vm *vm, const char *name) {
         return NULL;
 }
 
-void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, pf_attach_result *r,
-                       pf_diags *d) {
+static void resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, bool no_host,
+                    pf_attach_result *r, pf_diags *d) {
         static const pf_attach_facts none = { 0 };
-        ctx c = { .m = m, .host = host, .f = f ? f : &none, .r = r, .d = d };
+        ctx c = { .m = m, .host = host, .f = f ? f : &none, .r = r, .d = d, .no_host = no_host };
         c.free_of = pf_xcalloc(m->subnets.n + 1, sizeof(*c.free_of));
         c.free_known = pf_xcalloc(m->subnets.n + 1, sizeof(*c.free_known));
         c.nics = pf_xcalloc(c.f->n_nics + 1, sizeof(*c.nics));
@@ -1169,7 +1171,7 @@ void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_f
                         else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE))
                                 attach_pod(&c, &pod, vm, i, n);
                         else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) &&
-                                 !c.f->config_only)
+                                 !c.no_host)
                                 attach_user(&c, vm, i, n);
                         if (pf_loc_set(i->boot_file_name_loc) || pf_loc_set(i->tftp_server_name_loc))
                                 boot_options(&c, vm, i, n, c.n_att > before ? &c.att[c.n_att - 1] : NULL);
@@ -1187,6 +1189,19 @@ void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_f
         r->n = c.n_att;
         r->bootps = c.bp;
         r->n_bootps = c.n_bp;
+}
+
+void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, pf_attach_result *r,
+                       pf_diags *d) {
+        resolve(m, host, f, false, r, d);
+}
+
+void pf_attach_check(const pf_model *m, pf_diags *d) {
+        pf_host defaults = { 0 };
+        pf_host_defaults(&defaults);
+        pf_attach_result r = { 0 };
+        resolve(m, &defaults, NULL, true, &r, d);
+        pf_attach_free(&r);
 }
 
 void pf_attach_free(pf_attach_result *r) {

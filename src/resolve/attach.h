@@ -53,9 +53,6 @@ typedef struct pf_attach_facts {
         /* This run prunes: what podform owns and the configuration no longer declares is about
          * to go (a network it created is no target; an address its VM recorded is free). */
         bool prune;
-        /* No host (podform validate): check only what the configuration decides alone
-         * (constraint keys and addresses, boot options on declared Networks); place nothing. */
-        bool config_only;
 } pf_attach_facts;
 
 /* The rule that chose a target. */
@@ -118,6 +115,10 @@ typedef struct pf_attach_result {
 void pf_attach_resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, pf_attach_result *r,
                        pf_diags *d);
 void pf_attach_free(pf_attach_result *r);
+/* pf_attach_check: what the rules can tell without a host (podform validate): constraint keys
+ * and addresses, boot options on declared Networks, with the default Host settings; places
+ * nothing. */
+void pf_attach_check(const pf_model *m, pf_diags *d);
 
 /* The decision for interface i of vm, or NULL (not decided by the rules, or unresolvable). */
 const pf_attachment *pf_attach_find(const pf_attach_result *r, const pf_vm *vm, const pf_iface *i);

@@ -18,6 +18,7 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "run/reconcile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         pf_config c;
         pf_config_init(&c);
         pf_config_load_buffer(&c, "fuzz.yaml", (const char *) data, size);
-        pf_validate(&c);
+        pf_run_check(&c);
         pf_diag_sort(&c.diags);
         /* Both styles: the colour path has its own branches in the excerpt printer. */
         pf_diag_print(&c.diags, out, false);

@@ -19,6 +19,7 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "run/reconcile.h"
 #include "config/values.h"
 #include "engine/plan.h"
 #include "model/names.h"
@@ -143,7 +144,7 @@ static void load_text(pf_config *c, const char *name, const char *text, bool val
                 FAIL("%s: the YAML does not load: %zu errors", name, c->diags.n_errors);
         }
         if (validate)
-                pf_validate(c);
+                pf_run_check(c);
 }
 
 /* Load the row's YAML, build its facts and run the rules. */

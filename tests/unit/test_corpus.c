@@ -16,6 +16,7 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "run/reconcile.h"
 
 static char *read_all(const char *path, size_t *len) {
         FILE *f = fopen(path, "rb");
@@ -39,7 +40,7 @@ static void test_case(void **state) {
         pf_config c;
         pf_config_init(&c);
         pf_config_load_path(&c, name);
-        pf_validate(&c);
+        pf_run_check(&c);
         pf_diag_sort(&c.diags);
         char *out = NULL;
         size_t out_len = 0;

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
 
-#include "cli/cli.h"
+#include "run/exit.h"
 #include "config/load.h"
 #include "config/validate.h"
 #include "libvirt/host.h"
@@ -181,7 +181,7 @@ static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, 
         }
         if (yaml)
                 pf_config_load_buffer(&c, "extra.yaml", yaml, strlen(yaml));
-        pf_validate(&c);
+        pf_run_check(&c);
         if (c.diags.n_errors) {
                 pf_diag_print(&c.diags, stderr, false);
                 fail_msg("test configuration is invalid");

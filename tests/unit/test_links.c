@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "cli/cli.h"
+#include "run/exit.h"
 #include "config/load.h"
 #include "config/validate.h"
 #include "libvirt/host.h"
@@ -434,7 +434,7 @@ static run_result apply(const char *yaml, bool prune) {
         pf_config c;
         pf_config_init(&c);
         pf_config_load_buffer(&c, "links.yaml", yaml, strlen(yaml));
-        pf_validate(&c);
+        pf_run_check(&c);
         if (c.diags.n_errors) {
                 pf_diag_print(&c.diags, stderr, false);
                 FAIL("test configuration is invalid");

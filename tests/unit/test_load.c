@@ -16,12 +16,13 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "run/reconcile.h"
 #include "config/values.h"
 #include "model/names.h"
 
 /* Validate a loaded configuration and fail the test, showing the errors, if there are any. */
 static pf_config *expect_valid(pf_config *c) {
-        pf_validate(c);
+        pf_run_check(c);
         if (c->diags.n_errors) {
                 pf_diag_sort(&c->diags);
                 pf_diag_print(&c->diags, stderr, false);

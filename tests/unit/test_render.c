@@ -21,6 +21,7 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "run/reconcile.h"
 #include "config/values.h"
 #include "libvirt/render.h"
 #include "resolve/attach.h"
@@ -169,7 +170,7 @@ static fixture *fx_new(const char *text, const env_data *data, const char *host_
         assert_non_null(f);
         pf_config_init(&f->c);
         pf_config_load_buffer(&f->c, "inline.yaml", text, strlen(text));
-        pf_validate(&f->c);
+        pf_run_check(&f->c);
         if (f->c.diags.n_errors) {
                 pf_diag_sort(&f->c.diags);
                 pf_diag_print(&f->c.diags, stderr, false);
@@ -455,7 +456,7 @@ static void test_network_maas(void **state) {
         pf_config c;
         pf_config_init(&c);
         pf_config_load_path(&c, SRCDIR "/examples/maas-network.yaml");
-        pf_validate(&c);
+        pf_run_check(&c);
         assert_int_equal(c.diags.n_errors, 0);
         xmlDocPtr doc = pf_render_network(&c.model.networks.v[0]);
         assert_schema_valid(doc, RNG_NETWORK);
