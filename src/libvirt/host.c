@@ -18,6 +18,7 @@
 #include "libvirt/owner.h"
 #include "libvirt/render.h"
 #include "model/names.h"
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 /* A machine alias and what libvirt stores instead ("pc" -> "pc-i440fx-7.2"), per arch. */
@@ -133,7 +134,7 @@ static xmlDocPtr parse_xml(const char *xml) {
 static void read_machines(pf_lv_host *h) {
         h->machines_read = true;
         char *caps = virConnectGetCapabilities(h->conn);
-        xmlDocPtr doc = caps ? parse_xml(caps) : NULL;
+        _cleanup_xml_doc_ xmlDocPtr doc = caps ? parse_xml(caps) : NULL;
         free(caps);
         if (!doc)
                 return;
@@ -159,7 +160,6 @@ static void read_machines(pf_lv_host *h) {
                         xmlFree(arch);
                 }
         }
-        xmlFreeDoc(doc);
 }
 
 static const char *canon_machine(void *ud, const char *arch, const char *machine) {
@@ -843,7 +843,7 @@ static bool ours(xmlNodePtr c, xmlNodePtr wdev, xmlNodePtr recorded) {
 
 /* The definition to send for a domain that exists. */
 static char *merge_domain(const char *want_xml, const char *have_xml) {
-        xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
+        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
         char *out = NULL;
         if (want && have) {
                 xmlNodePtr w = xmlDocGetRootElement(want), h = xmlDocGetRootElement(have);
@@ -891,8 +891,6 @@ static char *merge_domain(const char *want_xml, const char *have_xml) {
                 xmlFreeNode(keep_recorded);
                 out = pf_xml_dump(have);
         }
-        xmlFreeDoc(want);
-        xmlFreeDoc(have);
         return out;
 }
 
@@ -900,7 +898,7 @@ static char *merge_domain(const char *want_xml, const char *have_xml) {
  * replaced, so what podform does not manage (DNS entries, port groups, the MAC of the
  * bridge, a bridge name libvirt chose) stays. */
 static char *merge_network(const char *want_xml, const char *have_xml) {
-        xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
+        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
         char *out = NULL;
         if (want && have) {
                 xmlNodePtr w = xmlDocGetRootElement(want), h = xmlDocGetRootElement(have);
@@ -917,8 +915,6 @@ static char *merge_network(const char *want_xml, const char *have_xml) {
                 replace_children(h, w, "ip");
                 out = pf_xml_dump(have);
         }
-        xmlFreeDoc(want);
-        xmlFreeDoc(have);
         return out;
 }
 
@@ -940,7 +936,7 @@ static int wait_shutoff(pf_lv_host *h, virDomainPtr dom) {
 /* ---- pools ---- */
 
 static int pool_create(pf_lv_host *h, const pf_action *a, char **err) {
-        virStoragePoolPtr p = MUTATE(h, virStoragePoolDefineXML(h->conn, a->want->xml, 0));
+        _cleanup_virt_pool_ virStoragePoolPtr p = MUTATE(h, virStoragePoolDefineXML(h->conn, a->want->xml, 0));
         if (!p) {
                 *err = lv_error("cannot define storage pool", a->name);
                 return -1;
@@ -962,12 +958,11 @@ static int pool_create(pf_lv_host *h, const pf_action *a, char **err) {
                 if (MUTATE(h, virStoragePoolUndefine(p)) == 0)
                         pf_owner_drop(h->owner, PF_R_POOL, a->name);
         }
-        virStoragePoolFree(p);
         return r;
 }
 
 static int pool_change(pf_lv_host *h, const pf_action *a, char **err) {
-        virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, a->name);
+        _cleanup_virt_pool_ virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, a->name);
         if (!p) {
                 *err = lv_error("cannot find storage pool", a->name);
                 return -1;
@@ -982,12 +977,11 @@ static int pool_change(pf_lv_host *h, const pf_action *a, char **err) {
         if (r == 0 && find_change(a, "autostart") &&
             MUTATE(h, virStoragePoolSetAutostart(p, want_yes(a, "autostart"))) < 0)
                 *err = lv_error("cannot change autostart of storage pool", a->name), r = -1;
-        virStoragePoolFree(p);
         return r;
 }
 
 static int pool_delete(pf_lv_host *h, const pf_action *a, char **err) {
-        virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, a->name);
+        _cleanup_virt_pool_ virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, a->name);
         if (!p) {
                 *err = lv_error("cannot find storage pool", a->name);
                 return -1;
@@ -1000,7 +994,6 @@ static int pool_delete(pf_lv_host *h, const pf_action *a, char **err) {
                 *err = lv_error("cannot undefine storage pool", a->name), r = -1;
         else
                 pf_owner_drop(h->owner, PF_R_POOL, a->name);
-        virStoragePoolFree(p);
         return r;
 }
 
@@ -1041,7 +1034,7 @@ static const live_doc *running_user_of(pf_lv_host *h, const char *id, char *dev,
 }
 
 static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
-        virStoragePoolPtr pool = NULL;
+        _cleanup_virt_pool_ virStoragePoolPtr pool = NULL;
         virStorageVolPtr vol = find_volume(h, a->name, &pool);
         int r = 0;
         if (!pool) {
@@ -1084,14 +1077,13 @@ static int volume_apply(pf_lv_host *h, const pf_action *a, char **err) {
         }
         if (vol)
                 virStorageVolFree(vol);
-        virStoragePoolFree(pool);
         return r;
 }
 
 /* ---- networks ---- */
 
 static int network_create(pf_lv_host *h, const pf_action *a, char **err) {
-        virNetworkPtr n = MUTATE(h, virNetworkDefineXML(h->conn, a->want->xml));
+        _cleanup_virt_network_ virNetworkPtr n = MUTATE(h, virNetworkDefineXML(h->conn, a->want->xml));
         if (!n) {
                 *err = lv_error("cannot define network", a->name);
                 return -1;
@@ -1110,7 +1102,6 @@ static int network_create(pf_lv_host *h, const pf_action *a, char **err) {
                 if (MUTATE(h, virNetworkUndefine(n)) == 0)
                         pf_owner_drop(h->owner, PF_R_NETWORK, a->name);
         }
-        virNetworkFree(n);
         return r;
 }
 
@@ -1165,7 +1156,7 @@ static char *node_xml(xmlDocPtr doc, xmlNodePtr n) {
  * moves its address, name or MAC to another would collide with it otherwise, and libvirt's
  * MODIFY picks the first entry matching any of the three, which may be the wrong one. */
 static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *a, char **err) {
-        xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
+        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
         unsigned flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG | (a->have->active ? VIR_NETWORK_UPDATE_AFFECT_LIVE : 0);
         int r = 0;
         for (int adding = 0; adding < 2 && r == 0 && want && have; adding++) {
@@ -1191,13 +1182,11 @@ static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *
                         }
                 }
         }
-        xmlFreeDoc(want);
-        xmlFreeDoc(have);
         return r;
 }
 
 static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
-        virNetworkPtr n = virNetworkLookupByName(h->conn, a->name);
+        _cleanup_virt_network_ virNetworkPtr n = virNetworkLookupByName(h->conn, a->name);
         if (!n) {
                 *err = lv_error("cannot find network", a->name);
                 return -1;
@@ -1228,12 +1217,11 @@ static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
                 *err = lv_error("cannot stop network", a->name), r = -1;
         if (r == 0 && find_change(a, "autostart") && MUTATE(h, virNetworkSetAutostart(n, want_yes(a, "autostart"))) < 0)
                 *err = lv_error("cannot change autostart of network", a->name), r = -1;
-        virNetworkFree(n);
         return r;
 }
 
 static int network_delete(pf_lv_host *h, const pf_action *a, char **err) {
-        virNetworkPtr n = virNetworkLookupByName(h->conn, a->name);
+        _cleanup_virt_network_ virNetworkPtr n = virNetworkLookupByName(h->conn, a->name);
         if (!n) {
                 *err = lv_error("cannot find network", a->name);
                 return -1;
@@ -1245,14 +1233,13 @@ static int network_delete(pf_lv_host *h, const pf_action *a, char **err) {
                 *err = lv_error("cannot undefine network", a->name), r = -1;
         else
                 pf_owner_drop(h->owner, PF_R_NETWORK, a->name);
-        virNetworkFree(n);
         return r;
 }
 
 /* ---- domains ---- */
 
 static int domain_create(pf_lv_host *h, const pf_action *a, char **err) {
-        virDomainPtr d = MUTATE(h, virDomainDefineXML(h->conn, a->want->xml));
+        _cleanup_virt_domain_ virDomainPtr d = MUTATE(h, virDomainDefineXML(h->conn, a->want->xml));
         if (!d) {
                 *err = lv_error("cannot define VM", a->name);
                 return -1;
@@ -1267,7 +1254,6 @@ static int domain_create(pf_lv_host *h, const pf_action *a, char **err) {
                         MUTATE(h, virDomainDestroy(d));
                 MUTATE(h, virDomainUndefine(d));
         }
-        virDomainFree(d);
         return r;
 }
 
@@ -1288,7 +1274,7 @@ static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key
  * removed is a hot-plug; a NIC whose only change is its source network or bridge is moved in
  * place. Any other NIC change waits for the restart. */
 static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
-        xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
+        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
         int r = 0;
         for (size_t i = 0; i < a->changes.n && r == 0 && want && have;) {
                 const pf_change *first = &a->changes.v[i];
@@ -1326,8 +1312,6 @@ static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, cha
                         r = -1;
                 }
         }
-        xmlFreeDoc(want);
-        xmlFreeDoc(have);
         return r;
 }
 
@@ -1354,7 +1338,7 @@ static void strip_ns(xmlNodePtr n) {
 /* The running VM's copy of the podform metadata, so that it says what the definition says:
  * the change lands live. */
 static int set_live_record(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
-        xmlDocPtr want = parse_xml(a->want->xml);
+        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(a->want->xml);
         xmlNodePtr md = want ? pf_lv_domain_metadata(want) : NULL;
         int r = 0;
         if (md) {
@@ -1368,12 +1352,11 @@ static int set_live_record(pf_lv_host *h, virDomainPtr d, const pf_action *a, ch
                                                    VIR_DOMAIN_AFFECT_LIVE)) < 0)
                         *err = lv_error("cannot record the addresses of running VM", a->name), r = -1;
         }
-        xmlFreeDoc(want);
         return r;
 }
 
 static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
-        virDomainPtr d = virDomainLookupByName(h->conn, a->name);
+        _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(h->conn, a->name);
         if (!d) {
                 *err = lv_error("cannot find VM", a->name);
                 return -1;
@@ -1407,12 +1390,11 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
                 *err = lv_error("cannot start VM", a->name), r = -1;
         if (r == 0 && find_change(a, "autostart") && MUTATE(h, virDomainSetAutostart(d, want_yes(a, "autostart"))) < 0)
                 *err = lv_error("cannot change autostart of VM", a->name), r = -1;
-        virDomainFree(d);
         return r;
 }
 
 static int domain_delete(pf_lv_host *h, const pf_action *a, char **err) {
-        virDomainPtr d = virDomainLookupByName(h->conn, a->name);
+        _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(h->conn, a->name);
         if (!d) {
                 *err = lv_error("cannot find VM", a->name);
                 return -1;
@@ -1423,7 +1405,6 @@ static int domain_delete(pf_lv_host *h, const pf_action *a, char **err) {
         else if (MUTATE(h, virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                                              VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)) < 0)
                 *err = lv_error("cannot undefine VM", a->name), r = -1;
-        virDomainFree(d);
         return r;
 }
 
