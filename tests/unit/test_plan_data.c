@@ -261,6 +261,9 @@ static bool parse_head(parser *p, const char *s) {
         pf_rkind kind = pf_rkind_lookup(w);
         if (kind == _PF_R_MAX)
                 return perr(p, "unknown kind \"%s\" (bridge, macvlan, macvtap, pool, volume, network, vm)", w);
+        /* a set holds each object once; the planner would meet only one of the two */
+        if (pf_objset_find(p->set, kind, name))
+                return perr(p, "%s %s appears twice", w, name);
         flush(p);
         pf_objset_add(p->set, kind, name);
         p->idx = p->set->objs.n - 1;
@@ -642,6 +645,7 @@ static void test_parse_errors(void **state) {
                 { "vm a\n        field note = \"open\n", "x.want:2: unterminated or overlong quoted string" },
                 { "vm a\n        needs nothing x\n", "x.want:2: needs: unknown kind \"nothing\"" },
                 { "option prune\n", "x.want:1: options belong in the .want file" },
+                { "vm a\nvm b\n\nvm a\n", "x.want:4: vm a appears twice" },
         };
         char dir[] = "/tmp/test_plan_data.XXXXXX", path[64], err[600];
         assert_non_null(mkdtemp(dir));
