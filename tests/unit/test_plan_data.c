@@ -9,7 +9,7 @@
  * The format, one object per block; '#' starts a comment line, blank lines are ignored:
  *
  *   # what this case shows            (the first line of every .want file)
- *   option prune                      (.want only: also allow-restart, color, terse)
+ *   option prune                      (.want only: also allow-restart, color, terse, no-host)
  *   network pods                      (a kind as pf_rkind_name spells it, then the name)
  *           active                    (indented: attributes of the object above)
  *           owned
@@ -51,7 +51,7 @@ static const pf_source SRC = { .path = "hosts/lab.yaml", .text = NULL, .len = 0 
 typedef struct pcase {
         pf_objset want, have;
         pf_plan_opts opts;
-        bool color, terse;
+        bool color, terse, no_host;     /* no-host: JSON for a plan of no named host */
 } pcase;
 
 /* ---- reading the data files ---- */
@@ -254,8 +254,10 @@ static bool parse_head(parser *p, const char *s) {
                         p->c->color = true;
                 else if (!strcmp(name, "terse"))
                         p->c->terse = true;
+                else if (!strcmp(name, "no-host"))
+                        p->c->no_host = true;
                 else
-                        return perr(p, "unknown option \"%s\" (prune, allow-restart, color, terse)", name);
+                        return perr(p, "unknown option \"%s\" (prune, allow-restart, color, terse, no-host)", name);
                 return true;
         }
         pf_rkind kind = pf_rkind_lookup(w);
@@ -583,12 +585,12 @@ static char *plan_text(const pf_plan *p, pf_diags *d, const pcase *c, size_t *le
         return buf;
 }
 
-static char *plan_json(const pf_plan *p) {
+static char *plan_json(const pf_plan *p, bool no_host) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         assert_non_null(f);
-        pf_plan_print_json(p, f, "lab-host", "qemu:///system", NULL);
+        pf_plan_print_json(p, f, no_host ? NULL : "lab-host", "qemu:///system", NULL);
         assert_int_equal(fclose(f), 0);
         if (!json_valid(buf))
                 fail_msg("invalid JSON: %s", buf);
@@ -622,7 +624,7 @@ static void test_case(void **state) {
         char *text = plan_text(&p, &d, &c, &len);
         snprintf(path, sizeof(path), "%s.plan", base);
         expect(path, text, len);
-        char *json = plan_json(&p);
+        char *json = plan_json(&p, c.no_host);
         snprintf(path, sizeof(path), "%s.json", base);
         expect(path, json, strlen(json));
         free(text);
