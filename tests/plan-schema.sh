@@ -248,7 +248,7 @@ plan changed 2 "$tmp/changed.xml" &&
 
 # 3. The same with --prune and --allow-restart: a running VM deleted, a VM restarted now. The
 # volumes are not podform's: on the test driver nothing records them (the ownership record of a
-# test:// host lives in the process), so prune leaves them; test_plan covers volume deletions.
+# test:// host lives in the process), so prune leaves them; test_plan_data covers volume deletions.
 plan prune 2 "$tmp/changed.xml" --prune --allow-restart &&
         check prune 'by[("vm", "web1")]["restart"] and by[("vm", "old-vm")]["op"] == "delete"
                 and by[("vm", "old-vm")]["disruptive"] and ("volume", "vms/web1-old") not in by

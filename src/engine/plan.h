@@ -1,5 +1,6 @@
 /* plan.h: from desired and live objects to an ordered list of actions. Pure: no I/O, so every
- * rule here is unit tested without a host (tests/unit/test_plan.c).
+ * rule here is unit tested without a host (tests/unit/test_plan_data.c: the cases as data files
+ * under tests/data/plan/).
  *
  * Order: creations and changes in kind order (pools, volumes, networks, domains), then
  * deletions in reverse kind order. Each action lists the earlier actions it depends on, so
