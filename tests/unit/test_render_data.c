@@ -105,11 +105,18 @@ static char *word(facts *f, char **p) {
         return f->words[f->n_words++] = strdup(w);
 }
 
+/* The next word of a fact that must have one. */
+static char *need(facts *f, char **p, const char *what) {
+        char *w = word(f, p);
+        if (!w)
+                fail_msg("fact %s: a word is missing", what);
+        return w;
+}
+
 static void fact_network(facts *f, char **p) {
         assert_true(f->n_nets < MAX_FACTS);
         pf_net_fact *n = &f->nets[f->n_nets++];
-        n->name = word(f, p);
-        assert_non_null(n->name);
+        n->name = need(f, p, "network");
         for (char *w; (w = word(f, p));) {
                 if (!strcmp(w, "active"))
                         n->active = true;
@@ -129,26 +136,30 @@ static void fact_network(facts *f, char **p) {
 static void fact_line(facts *f, char *line) {
         char *p;
         char *what = strtok_r(line, " \t\n", &p);
-        assert_non_null(what);
+        if (!what)
+                fail_msg("an empty fact");
         if (!strcmp(what, "network")) {
                 fact_network(f, &p);
-        } else if (!strcmp(what, "link") && f->n_links < MAX_FACTS) {
-                f->links[f->n_links][0] = word(f, &p);
-                f->links[f->n_links++][1] = word(f, &p);
-        } else if (!strcmp(what, "pci") && f->n_pci < MAX_FACTS) {
-                f->pci_if[f->n_pci] = word(f, &p);
+        } else if (!strcmp(what, "link")) {
+                assert_true(f->n_links < MAX_FACTS);
+                f->links[f->n_links][0] = need(f, &p, what);
+                f->links[f->n_links++][1] = need(f, &p, what);
+        } else if (!strcmp(what, "pci")) {
+                assert_true(f->n_pci < MAX_FACTS);
+                f->pci_if[f->n_pci] = need(f, &p, what);
                 pf_pci *a = &f->pci[f->n_pci++];
-                const char *s = word(f, &p);
-                if (!s || sscanf(s, "%hx:%hhx:%hhx.%hhx", &a->domain, &a->bus, &a->slot, &a->function) != 4)
-                        fail_msg("bad pci fact");
-        } else if (!strcmp(what, "live-network") && f->n_live_nets < MAX_FACTS) {
-                f->live_nets[f->n_live_nets++] = word(f, &p);
-        } else if (!strcmp(what, "live-mac") && f->n_live_macs < MAX_FACTS) {
+                if (sscanf(need(f, &p, what), "%hx:%hhx:%hhx.%hhx", &a->domain, &a->bus, &a->slot, &a->function) != 4)
+                        fail_msg("fact pci: not DDDD:BB:SS.F");
+        } else if (!strcmp(what, "live-network")) {
+                assert_true(f->n_live_nets < MAX_FACTS);
+                f->live_nets[f->n_live_nets++] = need(f, &p, what);
+        } else if (!strcmp(what, "live-mac")) {
+                assert_true(f->n_live_macs < MAX_FACTS);
                 for (int i = 0; i < 3; i++)
-                        f->live_mac[f->n_live_macs][i] = word(f, &p);
+                        f->live_mac[f->n_live_macs][i] = need(f, &p, what);
                 f->n_live_macs++;
         } else if (!strcmp(what, "libvirt")) {
-                f->libvirt_version = strtoul(word(f, &p), NULL, 10);
+                f->libvirt_version = strtoul(need(f, &p, what), NULL, 10);
         } else if (!strcmp(what, "no-rules")) {
                 f->no_rules = true;
         } else {
