@@ -10,17 +10,7 @@
 
 #include "libvirt/render.h"
 #include "util/xalloc.h"
-
-static bool is(xmlNodePtr n, const char *name) {
-        return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, BAD_CAST name) == 0;
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name) {
-        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-                if (is(c, name))
-                        return c;
-        return NULL;
-}
+#include "util/xml.h"
 
 /* An attribute, copied into a bounded buffer ("" when absent). */
 static const char *attr(xmlNodePtr n, const char *name, char *buf, size_t size) {
@@ -67,7 +57,7 @@ static const char *join_children(xmlNodePtr parent, const char *name, const char
         size_t len = 0;
         buf[0] = '\0';
         for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-                if (is(c, name) && len < size) {
+                if (pf_xml_is(c, name) && len < size) {
                         int n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", attr(c, attr_name, v, sizeof(v)));
                         len += n > 0 ? (size_t) n : 0;
                 }
@@ -91,7 +81,7 @@ static unsigned netmask_prefix(const char *mask) {
 void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
         char v[V], w[V], key[V];
-        xmlNodePtr fwd = child(root, "forward");
+        xmlNodePtr fwd = pf_xml_child(root, "forward");
         const char *mode = fwd ? attr(fwd, "mode", v, sizeof(v)) : "none";
         if (!*mode)
                 mode = "nat";   /* <forward/> means NAT to libvirt */
@@ -102,7 +92,7 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
         char devs[8192];
         if (*join_children(fwd, "interface", "dev", devs, sizeof(devs)))
                 pf_field_add(b, PF_LAND_RECREATE, 0, devs, "forward.interfaces");
-        xmlNodePtr port = child(child(fwd, "nat"), "port");
+        xmlNodePtr port = pf_xml_child(pf_xml_child(fwd, "nat"), "port");
         if (port) {
                 snprintf(key, sizeof(key), "%s-%s", attr(port, "start", v, sizeof(v)), attr(port, "end", w, sizeof(w)));
                 pf_field_add(b, PF_LAND_RECREATE, 0, key, "nat.ports");
@@ -110,9 +100,9 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
 
         /* forward devices are host links the network sits on */
         for (xmlNodePtr i = fwd ? fwd->children : NULL; i; i = i->next)
-                if (is(i, "interface") && *attr(i, "dev", v, sizeof(v)))
+                if (pf_xml_is(i, "interface") && *attr(i, "dev", v, sizeof(v)))
                         pf_need_link(b, v);
-        xmlNodePtr br = child(root, "bridge");
+        xmlNodePtr br = pf_xml_child(root, "bridge");
         if (br && *attr(br, "name", v, sizeof(v))) {
                 pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_SPARSE, v, "bridge");
                 if (!strcmp(mode_buf, "bridge"))
@@ -127,13 +117,13 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
                 attr(br, "delay", v, sizeof(v));
                 pf_field_add(b, PF_LAND_RECREATE, 0, *v ? v : "0", "bridge.delay");
         }
-        if (*attr(child(root, "mtu"), "size", v, sizeof(v)))
+        if (*attr(pf_xml_child(root, "mtu"), "size", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RECREATE, 0, v, "mtu");
-        if (*attr(child(root, "domain"), "name", v, sizeof(v)))
+        if (*attr(pf_xml_child(root, "domain"), "name", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RECREATE, 0, v, "domain");
 
         for (xmlNodePtr ip = root->children; ip; ip = ip->next) {
-                if (!is(ip, "ip"))
+                if (!pf_xml_is(ip, "ip"))
                         continue;
                 char addr[V];
                 attr(ip, "address", addr, sizeof(addr));
@@ -143,18 +133,18 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
                         prefix = netmask_prefix(v);
                 snprintf(key, sizeof(key), "%s/%u", addr, prefix);
                 pf_field_add(b, PF_LAND_RECREATE, 0, key, "ip[%s]", addr);
-                xmlNodePtr dhcp = child(ip, "dhcp");
+                xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
                 if (!dhcp)
                         continue;
                 pf_field_add(b, PF_LAND_RECREATE, 0, "on", "ip[%s].dhcp", addr);
                 for (xmlNodePtr c = dhcp->children; c; c = c->next) {
-                        if (is(c, "range")) {
+                        if (pf_xml_is(c, "range")) {
                                 attr(c, "start", v, sizeof(v));
                                 attr(c, "end", w, sizeof(w));
                                 lower(v);
                                 lower(w);
                                 pf_field_add(b, PF_LAND_LIVE, 0, w, "ip[%s].dhcp.range[%s]", addr, v);
-                        } else if (is(c, "host")) {
+                        } else if (pf_xml_is(c, "host")) {
                                 char mac[V], name[V], hip[V];
                                 attr(c, "mac", mac, sizeof(mac));
                                 lower(mac);
@@ -163,7 +153,7 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
                                 lower(hip);
                                 snprintf(key, sizeof(key), "ip=%s%s%s", hip, *name ? " name=" : "", name);
                                 pf_field_add(b, PF_LAND_LIVE, 0, key, "ip[%s].dhcp.host[%s]", addr, *mac ? mac : name);
-                        } else if (is(c, "bootp")) {
+                        } else if (pf_xml_is(c, "bootp")) {
                                 attr(c, "file", v, sizeof(v));
                                 attr(c, "server", w, sizeof(w));
                                 snprintf(key, sizeof(key), "file=%s%s%s", v, *w ? " server=" : "", w);
@@ -192,7 +182,7 @@ void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
         char v[V];
         pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, attr(root, "type", v, sizeof(v)), "type");
-        text(child(child(root, "target"), "path"), v, sizeof(v));
+        text(pf_xml_child(pf_xml_child(root, "target"), "path"), v, sizeof(v));
         clean_path(v);
         pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, v, "path");
 }
@@ -213,11 +203,11 @@ static unsigned long long scale(const char *unit) {
 void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
         char v[V], u[V];
-        xmlNodePtr cap = child(root, "capacity");
+        xmlNodePtr cap = pf_xml_child(root, "capacity");
         unsigned long long bytes = strtoull(text(cap, v, sizeof(v)), NULL, 10) * scale(attr(cap, "unit", u, sizeof(u)));
         snprintf(v, sizeof(v), "%llu", bytes);
         pf_field_add(b, PF_LAND_LIVE, PF_FIELD_GROW_ONLY, v, "capacity");
-        attr(child(child(root, "target"), "format"), "type", v, sizeof(v));
+        attr(pf_xml_child(pf_xml_child(root, "target"), "format"), "type", v, sizeof(v));
         pf_field_add(b, PF_LAND_LIVE, PF_FIELD_IMMUTABLE, *v ? v : "raw", "format");
         pf_need_add(b, PF_R_POOL, pool);
 }
@@ -225,7 +215,7 @@ void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b) {
 /* ---- domain ---- */
 
 xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc) {
-        xmlNodePtr md = child(xmlDocGetRootElement(doc), "metadata");
+        xmlNodePtr md = pf_xml_child(xmlDocGetRootElement(doc), "metadata");
         for (xmlNodePtr c = md ? md->children : NULL; c; c = c->next)
                 if (c->type == XML_ELEMENT_NODE && c->ns && xmlStrcmp(c->ns->href, BAD_CAST PF_XMLNS) == 0 &&
                     xmlStrcmp(c->name, BAD_CAST "vm") == 0)
@@ -236,7 +226,7 @@ xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc) {
 xmlNodePtr pf_lv_domain_record(xmlDocPtr doc) {
         xmlNodePtr vm = doc ? pf_lv_domain_metadata(doc) : NULL;
         char name[V], dom[V];
-        if (vm && strcmp(attr(vm, "name", name, sizeof(name)), text(child(xmlDocGetRootElement(doc), "name"), dom, sizeof(dom))))
+        if (vm && strcmp(attr(vm, "name", name, sizeof(name)), text(pf_xml_child(xmlDocGetRootElement(doc), "name"), dom, sizeof(dom))))
                 return NULL;
         return vm;
 }
@@ -246,7 +236,7 @@ static bool recorded_name(xmlDocPtr doc, const char *mac, char *buf, size_t size
         xmlNodePtr vm = pf_lv_domain_record(doc);
         char m[V];
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
-                if (is(c, "interface")) {
+                if (pf_xml_is(c, "interface")) {
                         attr(c, "mac", m, sizeof(m));
                         lower(m);
                         if (!strcmp(m, mac)) {
@@ -269,7 +259,7 @@ static void pci_text(xmlNodePtr addr, char *buf, size_t size) {
 static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_fields *b) {
         char type[V], mac[V], name[V], v[V], w[V], src[2 * V];
         attr(nic, "type", type, sizeof(type));
-        attr(child(nic, "mac"), "address", mac, sizeof(mac));
+        attr(pf_xml_child(nic, "mac"), "address", mac, sizeof(mac));
         lower(mac);
         unsigned flags = PF_FIELD_HOTPLUG;
         if (!recorded_name(doc, mac, name, sizeof(name)) && !recorded_name(names, mac, name, sizeof(name))) {
@@ -277,7 +267,7 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
                 snprintf(name, sizeof(name), "mac %s", mac);
                 flags |= PF_FIELD_SPARSE;
         }
-        xmlNodePtr s = child(nic, "source");
+        xmlNodePtr s = pf_xml_child(nic, "source");
         src[0] = '\0';
         /* a running NIC on a libvirt network shows the network's own type (forward: bridge gives
          * <interface type='bridge'><source network='N' bridge='B'/>): it is on network N all the same */
@@ -291,33 +281,33 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
                 snprintf(src, sizeof(src), "%s mode=%s", attr(s, "dev", v, sizeof(v)),
                          *attr(s, "mode", w, sizeof(w)) ? w : "vepa");
         else if (!strcmp(type, "ethernet"))
-                snprintf(src, sizeof(src), "%s", attr(child(nic, "target"), "dev", v, sizeof(v)));
+                snprintf(src, sizeof(src), "%s", attr(pf_xml_child(nic, "target"), "dev", v, sizeof(v)));
         else if (!strcmp(type, "user"))
-                snprintf(src, sizeof(src), "%s", !strcmp(attr(child(nic, "backend"), "type", v, sizeof(v)), "passt") ? "passt" : "slirp");
+                snprintf(src, sizeof(src), "%s", !strcmp(attr(pf_xml_child(nic, "backend"), "type", v, sizeof(v)), "passt") ? "passt" : "slirp");
         else if (!strcmp(type, "hostdev"))
-                pci_text(child(s, "address"), src, sizeof(src));
+                pci_text(pf_xml_child(s, "address"), src, sizeof(src));
         pf_field_add(b, PF_LAND_RESTART, flags, type, "iface[%s].type", name);
         /* QEMU moves a tap to another bridge or network in place (update-device) */
         bool movable = !strcmp(type, "network") || !strcmp(type, "bridge");
         pf_field_add(b, movable ? PF_LAND_LIVE : PF_LAND_RESTART, flags, src, "iface[%s].source", name);
         pf_field_add(b, PF_LAND_RESTART, flags, mac, "iface[%s].mac", name);
-        if (*attr(child(nic, "model"), "type", v, sizeof(v)))
+        if (*attr(pf_xml_child(nic, "model"), "type", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].model", name);
-        if (*attr(child(nic, "driver"), "queues", v, sizeof(v)))
+        if (*attr(pf_xml_child(nic, "driver"), "queues", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].queues", name);
-        xmlNodePtr addr = child(nic, "address");
+        xmlNodePtr addr = pf_xml_child(nic, "address");
         if (addr && !strcmp(attr(addr, "type", v, sizeof(v)), "pci")) {
                 pci_text(addr, v, sizeof(v));
                 pf_field_add(b, PF_LAND_RESTART, flags | PF_FIELD_SPARSE, v, "iface[%s].pci", name);
         }
-        if (*attr(child(nic, "boot"), "order", v, sizeof(v)))
+        if (*attr(pf_xml_child(nic, "boot"), "order", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].boot", name);
         char ports[16384] = "";
         for (xmlNodePtr c = nic->children; c; c = c->next)
-                if (is(c, "portForward")) {
+                if (pf_xml_is(c, "portForward")) {
                         attr(c, "proto", v, sizeof(v));
                         for (xmlNodePtr r = c->children; r; r = r->next)
-                                if (is(r, "range")) {
+                                if (pf_xml_is(r, "range")) {
                                         size_t len = strlen(ports);
                                         snprintf(ports + len, sizeof(ports) - len, "%s%s/%s", len ? "," : "", v,
                                                  attr(r, "start", w, sizeof(w)));
@@ -336,8 +326,8 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
 
 static void disk_fields(xmlNodePtr disk, pf_fields *b) {
         char v[V], w[V], id[2 * V + 1], val[3 * V];
-        xmlNodePtr s = child(disk, "source");
-        xmlNodePtr t = child(disk, "target");
+        xmlNodePtr s = pf_xml_child(disk, "source");
+        xmlNodePtr t = pf_xml_child(disk, "target");
         attr(t, "dev", w, sizeof(w));
         if (strcmp(attr(disk, "type", v, sizeof(v)), "volume") != 0) {
                 /* a disk podform does not create (a CD-ROM, a file added by hand) */
@@ -349,9 +339,9 @@ static void disk_fields(xmlNodePtr disk, pf_fields *b) {
         attr(s, "volume", vol, sizeof(vol));
         snprintf(id, sizeof(id), "%s/%s", pool, vol);
         snprintf(val, sizeof(val), "dev=%s bus=%s format=%s", w, attr(t, "bus", v, sizeof(v)),
-                 attr(child(disk, "driver"), "type", pool, sizeof(pool)));
+                 attr(pf_xml_child(disk, "driver"), "type", pool, sizeof(pool)));
         pf_field_add(b, PF_LAND_RESTART, 0, val, "disk[%s]", id);
-        if (*attr(child(disk, "boot"), "order", v, sizeof(v)))
+        if (*attr(pf_xml_child(disk, "boot"), "order", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, 0, v, "disk[%s].boot", id);
         pf_need_add(b, PF_R_VOLUME, id);
 }
@@ -360,20 +350,20 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
         xmlNodePtr root = xmlDocGetRootElement(doc);
         char v[V], arch[V], u[V];
         pf_field_add(b, PF_LAND_RESTART, 0, attr(root, "type", v, sizeof(v)), "type");
-        xmlNodePtr os = child(root, "os");
-        xmlNodePtr ostype = child(os, "type");
+        xmlNodePtr os = pf_xml_child(root, "os");
+        xmlNodePtr ostype = pf_xml_child(os, "type");
         pf_field_add(b, PF_LAND_RESTART, 0, attr(ostype, "arch", arch, sizeof(arch)), "arch");
         if (*attr(ostype, "machine", v, sizeof(v)))
                 pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, canon ? canon(ud, arch, v) : v, "machine");
-        pf_field_add(b, PF_LAND_RESTART, 0, text(child(root, "vcpu"), v, sizeof(v)), "vcpus");
-        xmlNodePtr topo = child(child(root, "cpu"), "topology");
+        pf_field_add(b, PF_LAND_RESTART, 0, text(pf_xml_child(root, "vcpu"), v, sizeof(v)), "vcpus");
+        xmlNodePtr topo = pf_xml_child(pf_xml_child(root, "cpu"), "topology");
         if (topo) {
                 char s[32], c[32], t[32];
                 snprintf(v, sizeof(v), "sockets=%s cores=%s threads=%s", attr(topo, "sockets", s, sizeof(s)),
                          attr(topo, "cores", c, sizeof(c)), attr(topo, "threads", t, sizeof(t)));
                 pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, v, "cpu.topology");
         }
-        xmlNodePtr mem = child(root, "memory");
+        xmlNodePtr mem = pf_xml_child(root, "memory");
         unsigned long long bytes = strtoull(text(mem, v, sizeof(v)), NULL, 10) *
                                    scale(*attr(mem, "unit", u, sizeof(u)) ? u : "KiB");
         snprintf(v, sizeof(v), "%llu KiB", bytes / 1024);
@@ -381,14 +371,14 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
         char boot[256];
         if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
-        xmlNodePtr devices = child(root, "devices");
+        xmlNodePtr devices = pf_xml_child(root, "devices");
         bool serial = false;
         for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
-                if (is(d, "interface"))
+                if (pf_xml_is(d, "interface"))
                         interface_fields(d, doc, names, b);
-                else if (is(d, "disk") && !strcmp(attr(d, "device", v, sizeof(v)), "disk"))
+                else if (pf_xml_is(d, "disk") && !strcmp(attr(d, "device", v, sizeof(v)), "disk"))
                         disk_fields(d, b);
-                else if (is(d, "serial") && !serial) {
+                else if (pf_xml_is(d, "serial") && !serial) {
                         serial = true;
                         pf_field_add(b, PF_LAND_RESTART, 0, attr(d, "type", v, sizeof(v)), "serial");
                 }
@@ -397,23 +387,23 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
 
 void pf_lv_domain_nics(xmlDocPtr doc, pf_nic_fn *fn, void *ud) {
         xmlNodePtr vm = pf_lv_domain_record(doc);
-        xmlNodePtr devices = vm ? child(xmlDocGetRootElement(doc), "devices") : NULL;
+        xmlNodePtr devices = vm ? pf_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
         char name[V], mac[V], ip[V], m[V], type[V], src[V];
         for (xmlNodePtr r = vm ? vm->children : NULL; r; r = r->next) {
-                if (!is(r, "interface") || !*attr(r, "name", name, sizeof(name)))
+                if (!pf_xml_is(r, "interface") || !*attr(r, "name", name, sizeof(name)))
                         continue;
                 attr(r, "mac", mac, sizeof(mac));
                 lower(mac);
                 attr(r, "ip", ip, sizeof(ip));
                 type[0] = src[0] = '\0';
                 for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
-                        if (!is(d, "interface"))
+                        if (!pf_xml_is(d, "interface"))
                                 continue;
-                        attr(child(d, "mac"), "address", m, sizeof(m));
+                        attr(pf_xml_child(d, "mac"), "address", m, sizeof(m));
                         lower(m);
                         if (strcmp(m, mac))
                                 continue;
-                        xmlNodePtr s = child(d, "source");
+                        xmlNodePtr s = pf_xml_child(d, "source");
                         attr(d, "type", type, sizeof(type));
                         if (*attr(s, "network", src, sizeof(src)))
                                 snprintf(type, sizeof(type), "network");
@@ -431,6 +421,6 @@ void pf_lv_domain_record_fields(xmlDocPtr doc, pf_fields *b) {
         xmlNodePtr vm = pf_lv_domain_record(doc);
         char v[V], u[V];
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
-                if (is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
+                if (pf_xml_is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
                         pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);
 }

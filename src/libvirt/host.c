@@ -15,11 +15,13 @@
 
 #include "config/values.h"
 #include "libvirt/fields.h"
+#include "libvirt/merge.h"
 #include "libvirt/owner.h"
 #include "libvirt/render.h"
 #include "model/names.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
+#include "util/xml.h"
 
 /* A machine alias and what libvirt stores instead ("pc" -> "pc-i440fx-7.2"), per arch. */
 typedef struct machine_alias { char *arch, *alias, *canonical; } machine_alias;
@@ -125,16 +127,12 @@ int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err) 
         return 0;
 }
 
-static xmlDocPtr parse_xml(const char *xml) {
-        return xmlReadMemory(xml, (int) strlen(xml), "libvirt.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
-}
-
 /* ---- machine aliases, from the capabilities ---- */
 
 static void read_machines(pf_lv_host *h) {
         h->machines_read = true;
         char *caps = virConnectGetCapabilities(h->conn);
-        _cleanup_xml_doc_ xmlDocPtr doc = caps ? parse_xml(caps) : NULL;
+        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
         free(caps);
         if (!doc)
                 return;
@@ -229,7 +227,7 @@ static bool host_pci(void *ud, const char *ifname, pf_pci *ret) {
         bool found = false;
         for (int i = 0; i < n; i++) {
                 char *xml = found ? NULL : virNodeDeviceGetXMLDesc(devs[i], 0);
-                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
                 free(xml);
                 if (doc) {
                         xmlChar *parent = NULL, *iface = NULL;
@@ -288,7 +286,7 @@ static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **e
                 char *xml = virStoragePoolGetXMLDesc(p, VIR_STORAGE_XML_INACTIVE);
                 if (!xml) /* the test driver knows no flags */
                         xml = virStoragePoolGetXMLDesc(p, 0);
-                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
                 int active = virStoragePoolIsActive(p), autostart = 0;
                 if (!doc || virStoragePoolGetUUIDString(p, uuid) < 0 || active < 0 ||
                     virStoragePoolGetAutostart(p, &autostart) < 0) {
@@ -314,7 +312,7 @@ static int observe_pools(pf_lv_host *h, pf_objset *have, pf_fields *fb, char **e
                 int nv = virStoragePoolListAllVolumes(p, &vols, 0);
                 for (int j = 0; j < nv; j++) {
                         char *vx = virStorageVolGetXMLDesc(vols[j], 0);
-                        xmlDocPtr vd = vx ? parse_xml(vx) : NULL;
+                        xmlDocPtr vd = vx ? pf_xml_parse(vx) : NULL;
                         if (vd) {
                                 char vname[512];
                                 snprintf(vname, sizeof(vname), "%s/%s", name, virStorageVolGetName(vols[j]));
@@ -359,7 +357,7 @@ static int observe_networks(pf_lv_host *h, pf_objset *have, pf_fields *fb, char 
                 virNetworkPtr net = nets[i];
                 char uuid[VIR_UUID_STRING_BUFLEN];
                 char *xml = network_xml(net);
-                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
                 int active = virNetworkIsActive(net), autostart = 0;
                 if (doc && virNetworkGetUUIDString(net, uuid) == 0 && active >= 0 &&
                     virNetworkGetAutostart(net, &autostart) == 0) {
@@ -395,7 +393,7 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
                 virDomainPtr dom = doms[i];
                 char uuid[VIR_UUID_STRING_BUFLEN];
                 char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-                xmlDocPtr doc = xml ? parse_xml(xml) : NULL;
+                xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
                 /* transient domains too: they use networks and volumes, CPUs and memory */
                 int active = virDomainIsActive(dom), autostart = 0;
                 if (doc && virDomainGetUUIDString(dom, uuid) == 0 && active >= 0 &&
@@ -409,7 +407,7 @@ static int list_domains(pf_lv_host *h, pf_objset *have, char **err) {
                         keep_doc(h, PF_R_DOMAIN, name, TAKE_PTR(doc), autostart);
                         if (active) {
                                 char *run = virDomainGetXMLDesc(dom, 0);
-                                h->docs[h->n_docs - 1].running = run ? parse_xml(run) : NULL;
+                                h->docs[h->n_docs - 1].running = run ? pf_xml_parse(run) : NULL;
                                 free(run);
                         }
                 }
@@ -682,7 +680,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
                 size_t idx = add_want(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 pf_lv_domain_fields(doc, NULL, canon_machine, h, &wb);
-                /* a domain podform did not create gets no podform record (merge_domain) to hold a
+                /* a domain podform did not create gets no podform record (pf_lv_merge_domain) to hold a
                  * constraint address: only the plan's attachments show it */
                 const pf_obj *live = pf_objset_find(have, PF_R_DOMAIN, vm->meta.name);
                 if (!live || live->owned)
@@ -730,192 +728,6 @@ static bool needs_recreate(const pf_action *a) {
 static bool want_yes(const pf_action *a, const char *key) {
         const pf_field *f = pf_obj_field(a->want, key);
         return f && !strcmp(f->value, "yes");
-}
-
-static bool elem(xmlNodePtr n, const char *name) {
-        return n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST name);
-}
-
-static xmlNodePtr first_child(xmlNodePtr n, const char *name) {
-        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-                if (elem(c, name))
-                        return c;
-        return NULL;
-}
-
-static bool prop_eq(xmlNodePtr n, const char *name, const char *value) {
-        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
-        bool eq = v && !strcasecmp((char *) v, value);
-        xmlFree(v);
-        return eq;
-}
-
-/* The device in `devices` of the same identity as `dev` (interface: MAC; disk: volume). */
-static xmlNodePtr same_device(xmlNodePtr devices, xmlNodePtr dev) {
-        for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || xmlStrcmp(c->name, dev->name))
-                        continue;
-                if (elem(dev, "interface")) {
-                        xmlChar *mac = xmlGetProp(first_child(dev, "mac"), BAD_CAST "address");
-                        bool eq = mac && prop_eq(first_child(c, "mac"), "address", (char *) mac);
-                        xmlFree(mac);
-                        if (eq)
-                                return c;
-                } else if (elem(dev, "disk")) {
-                        xmlNodePtr s = first_child(dev, "source");
-                        xmlChar *pool = s ? xmlGetProp(s, BAD_CAST "pool") : NULL, *vol = s ? xmlGetProp(s, BAD_CAST "volume") : NULL;
-                        bool eq = pool && vol && prop_eq(first_child(c, "source"), "pool", (char *) pool) &&
-                                  prop_eq(first_child(c, "source"), "volume", (char *) vol);
-                        xmlFree(pool);
-                        xmlFree(vol);
-                        if (eq)
-                                return c;
-                }
-        }
-        return NULL;
-}
-
-/* Element helpers for merging: the live definition is the base, podform's parts replace
- * their live counterparts, and everything else (a UEFI loader, <clock>, <cpu mode>, a title,
- * other tools' metadata, devices added by hand, the PCI slots libvirt chose) is kept. */
-static void drop_children(xmlNodePtr parent, const char *name) {
-        for (xmlNodePtr c = parent ? parent->children : NULL, next; c; c = next) {
-                next = c->next;
-                if (elem(c, name)) {
-                        xmlUnlinkNode(c);
-                        xmlFreeNode(c);
-                }
-        }
-}
-
-/* Replace the live `name` children of `base` with copies of those in `from` (none: removed). */
-static void replace_children(xmlNodePtr base, xmlNodePtr from, const char *name) {
-        drop_children(base, name);
-        for (xmlNodePtr c = from ? from->children : NULL; c; c = c->next)
-                if (elem(c, name))
-                        xmlAddChild(base, xmlCopyNode(c, 1));
-}
-
-static xmlNodePtr ensure_child(xmlNodePtr parent, const char *name) {
-        xmlNodePtr c = first_child(parent, name);
-        return c ? c : xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-}
-
-static void copy_prop(xmlNodePtr to, xmlNodePtr from, const char *name) {
-        xmlChar *v = xmlGetProp(from, BAD_CAST name);
-        if (v)
-                xmlSetProp(to, BAD_CAST name, v);
-        else
-                xmlUnsetProp(to, BAD_CAST name);
-        xmlFree(v);
-}
-
-/* Whether the live device `c` is podform's: declared now (same identity in `wdev`) or recorded
- * in the live podform metadata (declared once, dropped since). */
-static bool ours(xmlNodePtr c, xmlNodePtr wdev, xmlNodePtr recorded) {
-        if (elem(c, "interface")) {
-                if (same_device(wdev, c))
-                        return true;
-                xmlChar *mac = xmlGetProp(first_child(c, "mac"), BAD_CAST "address");
-                bool found = false;
-                for (xmlNodePtr r = recorded ? recorded->children : NULL; r && mac; r = r->next)
-                        if (elem(r, "interface") && prop_eq(r, "mac", (char *) mac))
-                                found = true;
-                xmlFree(mac);
-                return found;
-        }
-        if (!elem(c, "disk") || !prop_eq(c, "type", "volume"))
-                return false;
-        if (same_device(wdev, c))
-                return true;
-        xmlNodePtr s = first_child(c, "source");
-        bool found = false;
-        for (xmlNodePtr r = recorded ? recorded->children : NULL; r && s; r = r->next)
-                if (elem(r, "disk")) {
-                        xmlChar *pool = xmlGetProp(r, BAD_CAST "pool"), *vol = xmlGetProp(r, BAD_CAST "volume");
-                        if (pool && vol && prop_eq(s, "pool", (char *) pool) && prop_eq(s, "volume", (char *) vol))
-                                found = true;
-                        xmlFree(pool);
-                        xmlFree(vol);
-                }
-        return found;
-}
-
-/* The definition to send for a domain that exists. */
-static char *merge_domain(const char *want_xml, const char *have_xml) {
-        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
-        char *out = NULL;
-        if (want && have) {
-                xmlNodePtr w = xmlDocGetRootElement(want), h = xmlDocGetRootElement(have);
-                copy_prop(h, w, "type");
-                replace_children(h, w, "memory");
-                drop_children(h, "currentMemory");      /* libvirt sets it to memory */
-                replace_children(h, w, "vcpu");
-                xmlNodePtr hos = ensure_child(h, "os"), wos = first_child(w, "os");
-                replace_children(hos, wos, "type");
-                replace_children(hos, wos, "boot");
-                if (!first_child(h, "features"))
-                        replace_children(h, w, "features");
-                xmlNodePtr wtopo = first_child(first_child(w, "cpu"), "topology");
-                if (wtopo)
-                        replace_children(ensure_child(h, "cpu"), first_child(w, "cpu"), "topology");
-                /* ownership stays as it was: a VM podform did not create gets no mark */
-                /* a copy of another VM (virt-clone) carries that one's record: not podform's */
-                xmlNodePtr recorded = pf_lv_domain_record(have), mine = pf_lv_domain_metadata(want);
-                xmlNodePtr hmd = recorded ? recorded->parent : NULL;
-                xmlNodePtr keep_recorded = recorded ? xmlCopyNode(recorded, 1) : NULL;
-                if (recorded) {
-                        xmlUnlinkNode(recorded);
-                        xmlFreeNode(recorded);
-                        xmlAddChild(hmd, xmlDocCopyNode(mine, have, 1));
-                }
-                xmlNodePtr wdev = first_child(w, "devices"), hdev = ensure_child(h, "devices");
-                for (xmlNodePtr c = hdev->children, next; c; c = next) {
-                        next = c->next;
-                        if (c->type != XML_ELEMENT_NODE)
-                                continue;
-                        bool replaced = (elem(c, "serial") || elem(c, "console")) && first_child(wdev, (const char *) c->name);
-                        if (!replaced && !ours(c, wdev, keep_recorded))
-                                continue;
-                        /* keep the slot libvirt gave the device, so the guest sees no move */
-                        xmlNodePtr mine_dev = elem(c, "interface") || elem(c, "disk") ? same_device(wdev, c) : NULL;
-                        xmlNodePtr addr = first_child(c, "address");
-                        if (mine_dev && addr && !first_child(mine_dev, "address"))
-                                xmlAddChild(mine_dev, xmlCopyNode(addr, 1));
-                        xmlUnlinkNode(c);
-                        xmlFreeNode(c);
-                }
-                for (xmlNodePtr c = wdev ? wdev->children : NULL; c; c = c->next)
-                        if (c->type == XML_ELEMENT_NODE)
-                                xmlAddChild(hdev, xmlDocCopyNode(c, have, 1));
-                xmlFreeNode(keep_recorded);
-                out = pf_xml_dump(have);
-        }
-        return out;
-}
-
-/* The definition to send for a network that exists: the live one with podform's elements
- * replaced, so what podform does not manage (DNS entries, port groups, the MAC of the
- * bridge, a bridge name libvirt chose) stays. */
-static char *merge_network(const char *want_xml, const char *have_xml) {
-        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(want_xml), have = parse_xml(have_xml);
-        char *out = NULL;
-        if (want && have) {
-                xmlNodePtr w = xmlDocGetRootElement(want), h = xmlDocGetRootElement(have);
-                replace_children(h, w, "forward");
-                xmlNodePtr hbr = first_child(h, "bridge"), wbr = first_child(w, "bridge");
-                xmlChar *live_name = hbr ? xmlGetProp(hbr, BAD_CAST "name") : NULL;
-                replace_children(h, w, "bridge");
-                hbr = first_child(h, "bridge");
-                if (live_name && wbr && !xmlHasProp(wbr, BAD_CAST "name") && hbr)
-                        xmlSetProp(hbr, BAD_CAST "name", live_name);
-                xmlFree(live_name);
-                replace_children(h, w, "mtu");
-                replace_children(h, w, "domain");
-                replace_children(h, w, "ip");
-                out = pf_xml_dump(have);
-        }
-        return out;
 }
 
 static int wait_shutoff(pf_lv_host *h, virDomainPtr dom) {
@@ -1019,11 +831,11 @@ static const live_doc *running_user_of(pf_lv_host *h, const char *id, char *dev,
         for (size_t i = 0; i < h->n_docs; i++) {
                 if (!h->docs[i].running)
                         continue;
-                xmlNodePtr devices = first_child(xmlDocGetRootElement(h->docs[i].running), "devices");
+                xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(h->docs[i].running), "devices");
                 for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-                        xmlNodePtr src = elem(c, "disk") ? first_child(c, "source") : NULL;
-                        if (src && prop_eq(src, "pool", pool) && prop_eq(src, "volume", slash + 1)) {
-                                xmlChar *t = xmlGetProp(first_child(c, "target"), BAD_CAST "dev");
+                        xmlNodePtr src = pf_xml_is(c, "disk") ? pf_xml_child(c, "source") : NULL;
+                        if (src && pf_xml_prop_eq(src, "pool", pool) && pf_xml_prop_eq(src, "volume", slash + 1)) {
+                                xmlChar *t = xmlGetProp(pf_xml_child(c, "target"), BAD_CAST "dev");
                                 snprintf(dev, size, "%s", t ? (const char *) t : "");
                                 xmlFree(t);
                                 return &h->docs[i];
@@ -1109,8 +921,8 @@ static int network_create(pf_lv_host *h, const pf_action *a, char **err) {
 static xmlNodePtr find_ip(xmlDocPtr doc, const char *addr, int *index) {
         int i = 0;
         for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next)
-                if (elem(c, "ip")) {
-                        if (prop_eq(c, "address", addr)) {
+                if (pf_xml_is(c, "ip")) {
+                        if (pf_xml_prop_eq(c, "address", addr)) {
                                 *index = i;
                                 return c;
                         }
@@ -1134,10 +946,10 @@ static xmlNodePtr find_dhcp_entry(xmlDocPtr doc, const char *key, int *ip_index,
         snprintf(id, sizeof(id), "%s", r + 1);
         id[strcspn(id, "]")] = '\0';
         xmlNodePtr ip = find_ip(doc, addr, ip_index);
-        for (xmlNodePtr c = first_child(first_child(ip, "dhcp"), *is_host ? "host" : "range"); c; c = c->next) {
-                if (!elem(c, *is_host ? "host" : "range"))
+        for (xmlNodePtr c = pf_xml_child(pf_xml_child(ip, "dhcp"), *is_host ? "host" : "range"); c; c = c->next) {
+                if (!pf_xml_is(c, *is_host ? "host" : "range"))
                         continue;
-                if (*is_host ? prop_eq(c, "mac", id) || prop_eq(c, "name", id) : prop_eq(c, "start", id))
+                if (*is_host ? pf_xml_prop_eq(c, "mac", id) || pf_xml_prop_eq(c, "name", id) : pf_xml_prop_eq(c, "start", id))
                         return c;
         }
         return NULL;
@@ -1156,7 +968,7 @@ static char *node_xml(xmlDocPtr doc, xmlNodePtr n) {
  * moves its address, name or MAC to another would collide with it otherwise, and libvirt's
  * MODIFY picks the first entry matching any of the three, which may be the wrong one. */
 static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *a, char **err) {
-        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(a->have->xml);
         unsigned flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG | (a->have->active ? VIR_NETWORK_UPDATE_AFFECT_LIVE : 0);
         int r = 0;
         for (int adding = 0; adding < 2 && r == 0 && want && have; adding++) {
@@ -1194,7 +1006,7 @@ static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
         int r = 0;
         bool active = a->have->active;
         if (needs_recreate(a)) {
-                _cleanup_free_ char *xml = merge_network(a->want->xml, a->have->xml);
+                _cleanup_free_ char *xml = pf_lv_merge_network(a->want->xml, a->have->xml);
                 virNetworkPtr nn = NULL;
                 /* stop, then define: an inactive network takes the new definition at once on
                  * every driver (an active one may keep the old one until it restarts) */
@@ -1263,9 +1075,9 @@ static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key
         size_t len = strcspn(key, "]");
         snprintf(mkey, sizeof(mkey), "%.*s].mac", (int) len, key);
         const pf_field *mac = pf_obj_field(o, mkey);
-        xmlNodePtr devices = first_child(xmlDocGetRootElement(doc), "devices");
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
         for (xmlNodePtr c = devices ? devices->children : NULL; c && mac; c = c->next)
-                if (elem(c, "interface") && prop_eq(first_child(c, "mac"), "address", mac->value))
+                if (pf_xml_is(c, "interface") && pf_xml_prop_eq(pf_xml_child(c, "mac"), "address", mac->value))
                         return c;
         return NULL;
 }
@@ -1274,7 +1086,7 @@ static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key
  * removed is a hot-plug; a NIC whose only change is its source network or bridge is moved in
  * place. Any other NIC change waits for the restart. */
 static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
-        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(a->want->xml), have = parse_xml(a->have->xml);
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(a->have->xml);
         int r = 0;
         for (size_t i = 0; i < a->changes.n && r == 0 && want && have;) {
                 const pf_change *first = &a->changes.v[i];
@@ -1338,7 +1150,7 @@ static void strip_ns(xmlNodePtr n) {
 /* The running VM's copy of the podform metadata, so that it says what the definition says:
  * the change lands live. */
 static int set_live_record(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
-        _cleanup_xml_doc_ xmlDocPtr want = parse_xml(a->want->xml);
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml);
         xmlNodePtr md = want ? pf_lv_domain_metadata(want) : NULL;
         int r = 0;
         if (md) {
@@ -1371,7 +1183,7 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
         if (active && redefine)
                 r = domain_hotplug(h, d, a, err);
         if (r == 0 && redefine) {
-                _cleanup_free_ char *xml = merge_domain(a->want->xml, a->have->xml);
+                _cleanup_free_ char *xml = pf_lv_merge_domain(a->want->xml, a->have->xml);
                 virDomainPtr nd = xml ? MUTATE(h, virDomainDefineXML(h->conn, xml)) : NULL;
                 if (!nd)
                         *err = lv_error("cannot redefine VM", a->name), r = -1;

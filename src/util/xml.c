@@ -1,0 +1,29 @@
+#include "config.h"
+#include "util/xml.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+
+xmlDocPtr pf_xml_parse(const char *xml) {
+        return xmlReadMemory(xml, (int) strlen(xml), "libvirt.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+}
+
+bool pf_xml_is(xmlNodePtr n, const char *name) {
+        return n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST name);
+}
+
+xmlNodePtr pf_xml_child(xmlNodePtr n, const char *name) {
+        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+                if (pf_xml_is(c, name))
+                        return c;
+        return NULL;
+}
+
+bool pf_xml_prop_eq(xmlNodePtr n, const char *name, const char *value) {
+        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        bool eq = v && !strcasecmp((char *) v, value);
+        xmlFree(v);
+        return eq;
+}
