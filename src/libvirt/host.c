@@ -583,7 +583,7 @@ static void resolve(pf_lv_host *h, const pf_lv_env *env, pf_objset *have, pf_att
                 pf_lv_domain_nics(h->docs[i].running ? h->docs[i].running : h->docs[i].doc, add_nic, &nics);
         }
         pf_attach_facts facts = { .networks = nets, .n_networks = n_nets, .nics = nics.v, .n_nics = nics.n,
-                                  .link_kind = env->host_link, .link_port_of = env->link_port_of, .ud = env->link_ud,
+                                  .links = env->links,
                                   .prune = env->prune };
         pf_attach_resolve(env->model, env->host, &facts, ar, d);
         free(nets);
@@ -646,8 +646,7 @@ int pf_lv_build(pf_lv_host *h, const pf_lv_env *env, pf_objset *want, pf_objset 
         check_references(m, have, env->host, d);
         pf_render_env renv = { .host_name = env->host_name, .host = env->host, .model = m, .live_mac = live_mac,
                                .live_network = live_network, .host_pci = host_pci, .ud = &bctx,
-                               .host_link = env->host_link, .link_port_of = env->link_port_of,
-                               .link_ud = env->link_ud, .attach = ar };
+                               .links = env->links, .attach = ar };
         if (virConnectGetLibVersion(h->conn, &renv.libvirt_version) < 0)
                 renv.libvirt_version = 0;
         pf_renderer *rd = pf_renderer_new(&renv);

@@ -11,6 +11,7 @@
 
 #include "engine/apply.h"
 #include "engine/obj.h"
+#include "model/link_view.h"
 #include "model/model.h"
 #include "resolve/attach.h"
 
@@ -29,11 +30,7 @@ typedef struct pf_lv_env {
         const pf_model *model;          /* resources for other hosts already filtered out */
         const pf_host *host;            /* effective Host settings */
         const char *host_name;
-        /* What rendering asks of host links (netlink/links.h; see pf_render_env); NULL: not
-         * checked. */
-        const char *(*host_link)(void *link_ud, const char *ifname);
-        const char *(*link_port_of)(void *link_ud, const char *ifname);
-        void *link_ud;
+        pf_link_view links;             /* what rendering asks of host links (see pf_render_env) */
         /* Receives where the rules put pod-network and constraints interfaces (for the plan);
          * NULL: kept inside. Freed and refilled by every build; the caller frees the last. */
         pf_attach_result *attach;

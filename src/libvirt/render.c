@@ -508,7 +508,7 @@ static const pf_vm_net *net_of(const pf_vm *vm, const char *name) {
  * put a tap on a link that is no bridge: plan errors. */
 static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *network, bool bridge) {
         const pf_render_env *env = c->r->env;
-        const char *kind = env->host_link ? env->host_link(env->link_ud, ifname) : "bridge";
+        const char *kind = env->links.kind ? env->links.kind(env->links.ud, ifname) : "bridge";
         if (!kind) {
                 fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a "
                      "Bridge, Macvtap or Macvlan; create the link, declare it, or fix the name", network ? network : "?", ifname);
@@ -664,7 +664,7 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
                 if (n->backend == PF_BACKEND_HOST && n->host_interface) {
                         if (!link_known(c, n->host_interface, n->host_interface_loc, n->name, false))
                                 return NULL;
-                        const char *bridge = env->link_port_of ? env->link_port_of(env->link_ud, n->host_interface) : NULL;
+                        const char *bridge = env->links.port_of ? env->links.port_of(env->links.ud, n->host_interface) : NULL;
                         if (bridge) {
                                 fail(c, n->host_interface_loc, "network '%s' puts a macvtap on '%s', a port of bridge %s, "
                                      "and the kernel puts no macvtap on a bridge port; use host: {interface: %s}",

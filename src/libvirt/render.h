@@ -8,6 +8,7 @@
 
 #include <libxml/tree.h>
 
+#include "model/link_view.h"
 #include "model/model.h"
 #include "resolve/attach.h"
 #include "util/arena.h"
@@ -30,14 +31,9 @@ typedef struct pf_render_env {
         /* The PCI address of host network interface `ifname` (sriov with host.interface). */
         bool (*host_pci)(void *ud, const char *ifname, pf_pci *ret);
         void *ud;                       /* passed to the three callbacks; they may be NULL */
-        /* The kind of host link `ifname` ("bridge", "macvtap", "veth", ...) as declared, else as
-         * on the host; NULL when it is neither. A VM on such a link could never start. The
-         * callback NULL: not checked. */
-        const char *(*host_link)(void *link_ud, const char *ifname);
-        /* The bridge `ifname` is (or is declared to become) a port of, else NULL: the kernel puts
-         * no macvtap on a bridge port. NULL callback: not checked. */
-        const char *(*link_port_of)(void *link_ud, const char *ifname);
-        void *link_ud;
+        /* The host's links: a VM on a link that is none could never start (kind), and the kernel
+         * puts no macvtap on a bridge port (port_of). A NULL callback: not checked. */
+        pf_link_view links;
         /* libvirt's version (major * 1000000 + minor * 1000 + micro), 0 when unknown. Debian 12's
          * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so
          * masquerade is refused below 9.1. */

@@ -653,6 +653,10 @@ const char *pf_nl_port_of(void *ud, const char *ifname) {
         return master && !strcmp(master->kind, "bridge") && !port_recorded(h, master->name, ifname) ? master->name : NULL;
 }
 
+pf_link_view pf_nl_link_view(pf_nl_host *h) {
+        return (pf_link_view) { .kind = pf_nl_link_kind, .port_of = pf_nl_port_of, .ud = h };
+}
+
 /* The declared parent of a declared Macvtap or Macvlan, or NULL. */
 static const char *declared_parent(const pf_model *m, const char *name) {
         for (size_t i = 0; i < m->macvlans.n; i++)

@@ -14,6 +14,7 @@
 
 #include "engine/apply.h"
 #include "engine/obj.h"
+#include "model/link_view.h"
 #include "model/model.h"
 
 typedef struct pf_nl_host pf_nl_host;
@@ -37,11 +38,14 @@ int pf_nl_build(pf_nl_host *h, const pf_nl_env *env, pf_objset *want, pf_objset 
 
 /* pf_nl_link_kind: the kind of link `ifname` as declared ("bridge", "macvlan", "macvtap"), else
  * as on the host ("veth", "device" for a NIC without one), NULL when neither, as of the last
- * pf_nl_build (the render env's host_link callback; `h` is a pf_nl_host). */
+ * pf_nl_build (pf_link_view.kind; `h` is a pf_nl_host). */
 const char *pf_nl_link_kind(void *h, const char *ifname);
 /* pf_nl_port_of: the bridge `ifname` is a port of (declared, else live and not one podform
  * enslaved and will release), NULL when none. Same timing and `h` as pf_nl_link_kind. */
 const char *pf_nl_port_of(void *h, const char *ifname);
+
+/* pf_nl_link_view: the two above as the view of host links the later stages read. */
+pf_link_view pf_nl_link_view(pf_nl_host *h);
 
 /* The apply side, for PF_R_BRIDGE, PF_R_MACVLAN and PF_R_MACVTAP. */
 const pf_driver *pf_nl_driver(pf_nl_host *h);

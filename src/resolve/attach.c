@@ -285,11 +285,11 @@ static net_view view_network(ctx *c, const char *name) {
 }
 
 static const char *link_kind(ctx *c, const char *ifname) {
-        return c->f->link_kind ? c->f->link_kind(c->f->ud, ifname) : NULL;
+        return c->f->links.kind ? c->f->links.kind(c->f->links.ud, ifname) : NULL;
 }
 
 static const char *link_port_of(ctx *c, const char *ifname) {
-        return c->f->link_port_of ? c->f->link_port_of(c->f->ud, ifname) : NULL;
+        return c->f->links.port_of ? c->f->links.port_of(c->f->links.ud, ifname) : NULL;
 }
 
 /* The first DHCP-enabled Subnet listing ifname, or NULL. */

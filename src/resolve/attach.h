@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model/link_view.h"
 #include "model/model.h"
 #include "util/arena.h"
 #include "util/diag.h"
@@ -44,12 +45,7 @@ typedef struct pf_attach_facts {
         size_t n_networks;
         const pf_nic_fact *nics;        /* owned live domains only */
         size_t n_nics;
-        /* A host link's kind ("bridge", "veth", "macvtap", ...) as declared, else as on the
-         * host; NULL when it is neither. */
-        const char *(*link_kind)(void *ud, const char *ifname);
-        /* The bridge `ifname` is (or is declared to become) a port of, else NULL. */
-        const char *(*link_port_of)(void *ud, const char *ifname);
-        void *ud;
+        pf_link_view links;             /* the host's links, as declared, else as on the host */
         /* This run prunes: what podform owns and the configuration no longer declares is about
          * to go (a network it created is no target; an address its VM recorded is free). */
         bool prune;

@@ -126,9 +126,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         const pf_host *host = find_host(c, o->host_name);
         if (!host)
                 host = &defaults;
-        pf_lv_env env = { .model = &scoped, .host = host, .host_name = o->host_name, .host_link = pf_nl_link_kind,
-                          .link_port_of = pf_nl_port_of,
-                          .link_ud = nl };
+        pf_lv_env env = { .model = &scoped, .host = host, .host_name = o->host_name, .links = pf_nl_link_view(nl) };
         pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
         env.prune = po.prune;
 
