@@ -15,25 +15,9 @@
 #include <cmocka.h>
 
 #include "config/load.h"
+#include "golden.h"
 #include "config/validate.h"
 #include "run/reconcile.h"
-
-static char *read_all(const char *path, size_t *len) {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-                return NULL;
-        char *buf = NULL;
-        size_t cap = 0;
-        FILE *m = open_memstream(&buf, &cap);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                fwrite(chunk, 1, n, m);
-        fclose(f);
-        fclose(m);
-        *len = cap;
-        return buf;
-}
 
 static void test_case(void **state) {
         const char *name = *state;      /* "invalid/NAME.yaml" or "invalid/NAME" */
@@ -53,21 +37,8 @@ static void test_case(void **state) {
         if (base > 5 && strcmp(name + base - 5, ".yaml") == 0)
                 base -= 5;
         snprintf(expected_path, sizeof(expected_path), "%.*s.err", (int) base, name);
-        const char *regen = getenv("PODFORM_REGENERATE");
-        if (regen && strcmp(regen, "1") == 0) {
-                FILE *f = fopen(expected_path, "wb");
-                assert_non_null(f);
-                fwrite(out, 1, out_len, f);
-                fclose(f);
-        }
-        size_t exp_len = 0;
-        char *expected = read_all(expected_path, &exp_len);
-        if (!expected)
-                fail_msg("%s is missing; run with PODFORM_REGENERATE=1 and review it", expected_path);
-        if (exp_len != out_len || memcmp(expected, out, out_len) != 0)
-                fail_msg("diagnostics differ from %s:\n--- expected\n%s--- got\n%s", expected_path, expected, out);
+        pf_golden_check(expected_path, out, out_len);
         assert_true(c.diags.n_errors > 0);
-        free(expected);
         free(out);
         pf_config_free(&c);
 }

@@ -38,6 +38,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "engine/obj.h"
 #include "engine/plan.h"
 
@@ -55,23 +57,6 @@ typedef struct pcase {
 } pcase;
 
 /* ---- reading the data files ---- */
-
-static char *read_all(const char *path, size_t *len) {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-                return NULL;
-        char *buf = NULL;
-        size_t cap = 0;
-        FILE *m = open_memstream(&buf, &cap);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                fwrite(chunk, 1, n, m);
-        fclose(f);
-        fclose(m);
-        *len = cap;
-        return buf;
-}
 
 /* The state of one file being parsed: the object being filled and where errors point. */
 typedef struct parser {
@@ -279,7 +264,7 @@ static bool parse_head(parser *p, const char *s) {
 static bool parse_set(const char *path, pf_objset *s, pcase *c, bool need_comment, char *err, size_t err_size) {
         parser p = { .path = path, .set = s, .c = c };
         size_t len;
-        char *text = read_all(path, &len);
+        char *text = pf_golden_read(path, &len);
         if (!text) {
                 snprintf(err, err_size, "%s: cannot read it", path);
                 return false;
@@ -554,25 +539,6 @@ static char *json_pretty(const char *s) {
 
 /* ---- the cases ---- */
 
-/* expect: out must equal the file at path; PODFORM_REGENERATE=1 writes it first. */
-static void expect(const char *path, const char *out, size_t out_len) {
-        const char *regen = getenv("PODFORM_REGENERATE");
-        if (regen && strcmp(regen, "1") == 0) {
-                FILE *f = fopen(path, "wb");
-                if (!f)
-                        fail_msg("cannot write %s", path);
-                fwrite(out, 1, out_len, f);
-                assert_int_equal(fclose(f), 0);
-        }
-        size_t exp_len = 0;
-        char *expected = read_all(path, &exp_len);
-        if (!expected)
-                fail_msg("%s is missing; run with PODFORM_REGENERATE=1 and review it", path);
-        if (exp_len != out_len || memcmp(expected, out, out_len) != 0)
-                fail_msg("output differs from %s:\n--- expected\n%s--- got\n%s", path, expected, out);
-        free(expected);
-}
-
 /* The text plan, then the diagnostics. */
 static char *plan_text(const pf_plan *p, pf_diags *d, const pcase *c, size_t *len) {
         char *buf = NULL;
@@ -623,10 +589,10 @@ static void test_case(void **state) {
         size_t len;
         char *text = plan_text(&p, &d, &c, &len);
         snprintf(path, sizeof(path), "%s.plan", base);
-        expect(path, text, len);
+        pf_golden_check(path, text, len);
         char *json = plan_json(&p, c.no_host);
         snprintf(path, sizeof(path), "%s.json", base);
-        expect(path, json, strlen(json));
+        pf_golden_check(path, json, strlen(json));
         free(text);
         free(json);
         pf_plan_free(&p);
