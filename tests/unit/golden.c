@@ -2,11 +2,13 @@
 #include "golden.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -95,5 +97,18 @@ int pf_golden_run(const char *group, char **names, size_t n, void (*test_func)(v
                 tests[i] = (struct CMUnitTest) { .name = names[i], .test_func = test_func, .initial_state = names[i] };
         int failed = _cmocka_run_group_tests(group, tests, n, setup, teardown);
         free(tests);
+        return failed;
+}
+
+int pf_golden_main(const char *srcdir_data, const char *dir, const char *suffix, const char *group,
+                   void (*test_func)(void **), int (*setup)(void **), int (*teardown)(void **)) {
+        if (chdir(srcdir_data) != 0) {
+                fprintf(stderr, "chdir %s: %s\n", srcdir_data, strerror(errno));
+                return 1;
+        }
+        size_t n = 0;
+        char **names = pf_golden_list(dir, suffix, &n);
+        int failed = pf_golden_run(group, names, n, test_func, setup, teardown);
+        pf_golden_list_free(names, n);
         return failed;
 }

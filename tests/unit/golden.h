@@ -13,6 +13,10 @@ bool pf_golden_regenerate(void);
 /* The sorted names in dir that end with suffix, "dir/NAME" each (malloc'd, *n of them). */
 char **pf_golden_list(const char *dir, const char *suffix, size_t *n);
 void pf_golden_list_free(char **names, size_t n);
+/* pf_golden_main: a data test's whole main(): from SRCDIR/tests/data, one cmocka test per
+ * file of dir ending in suffix, as pf_golden_list and pf_golden_run. */
+int pf_golden_main(const char *srcdir_data, const char *dir, const char *suffix, const char *group,
+                   void (*test_func)(void **), int (*setup)(void **), int (*teardown)(void **));
 /* Run one cmocka test per name, test_func getting the name as its state. */
 int pf_golden_run(const char *group, char **names, size_t n, void (*test_func)(void **),
                   int (*setup)(void **), int (*teardown)(void **));

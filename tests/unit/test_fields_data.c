@@ -101,15 +101,12 @@ static void test_case(void **state) {
         xmlFreeDoc(doc);
 }
 
-int main(void) {
-        if (chdir(SRCDIR "/tests/data") != 0) {
-                perror("chdir " SRCDIR "/tests/data");
-                return 1;
-        }
-        size_t n = 0;
-        char **names = pf_golden_list("fields", ".xml", &n);
-        int failed = pf_golden_run("fields-data", names, n, test_case, NULL, NULL);
-        pf_golden_list_free(names, n);
+static int group_teardown(void **state) {
+        (void) state;
         xmlCleanupParser();
-        return failed;
+        return 0;
+}
+
+int main(void) {
+        return pf_golden_main(SRCDIR "/tests/data", "fields", ".xml", "fields-data", test_case, NULL, group_teardown);
 }

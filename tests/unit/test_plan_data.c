@@ -26,7 +26,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -664,31 +663,12 @@ static void test_json_schema(void **state) {
                 fail_msg("the plans of tests/data/plan do not validate against schemas/plan.schema.json");
 }
 
-static int name_cmp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* The case names, "plan/NAME" for every plan/NAME.want, sorted. */
+/* The cases, "plan/NAME" each (NAME.want without its suffix). */
 static char **list_cases(size_t *n) {
-        DIR *d = opendir("plan");
-        if (!d) {
-                perror("opendir plan");
-                exit(1);
-        }
-        char **names = NULL;
-        *n = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                size_t len = strlen(e->d_name);
-                if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".want") != 0)
-                        continue;
-                names = realloc(names, (*n + 1) * sizeof(*names));
-                if (!names || asprintf(&names[*n], "plan/%.*s", (int) (len - 5), e->d_name) < 0)
-                        exit(1);
-                (*n)++;
-        }
-        closedir(d);
-        qsort(names, *n, sizeof(*names), name_cmp);
+        char **names = pf_golden_list("plan", ".want", n);
+        for (size_t i = 0; i < *n; i++)
+                names[i][strlen(names[i]) - strlen(".want")] = '\0';
         return names;
 }
 
@@ -707,9 +687,7 @@ int main(void) {
         /* last: it reads the .json files the cases may just have rewritten */
         tests[n + 2] = (struct CMUnitTest) { .name = "json_schema", .test_func = test_json_schema };
         int failed = _cmocka_run_group_tests("plan-data", tests, n + 3, NULL, NULL);
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
+        pf_golden_list_free(names, n);
         free(tests);
         return failed;
 }

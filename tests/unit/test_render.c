@@ -25,52 +25,27 @@
 #include "config/values.h"
 #include "libvirt/render.h"
 #include "resolve/attach.h"
+#include "rng.h"
 
-#define SCHEMAS "/usr/share/libvirt/schemas/"
 #define HDR(kind, name) "apiVersion: podform/v1\nkind: " kind "\nmetadata: {name: " name "}\n"
 
 /* ---- schemas ---- */
 
-enum { RNG_NETWORK, RNG_DOMAIN, RNG_POOL, RNG_VOLUME, RNG_MAX };
-static xmlRelaxNGPtr schemas[RNG_MAX];
-
-static xmlRelaxNGPtr load_schema(const char *path) {
-        xmlRelaxNGParserCtxtPtr p = xmlRelaxNGNewParserCtxt(path);
-        if (!p)
-                return NULL;
-        xmlRelaxNGPtr s = xmlRelaxNGParse(p);
-        xmlRelaxNGFreeParserCtxt(p);
-        return s;
-}
-
 static int group_setup(void **state) {
         (void) state;
-        static const char *const files[RNG_MAX] = {
-                [RNG_NETWORK] = SCHEMAS "network.rng", [RNG_DOMAIN] = SCHEMAS "domain.rng",
-                [RNG_POOL] = SCHEMAS "storagepool.rng", [RNG_VOLUME] = SCHEMAS "storagevol.rng",
-        };
-        for (int i = 0; i < RNG_MAX; i++)
-                if (!(schemas[i] = load_schema(files[i]))) {
-                        fprintf(stderr, "cannot load %s\n", files[i]);
-                        return -1;
-                }
-        return 0;
+        return pf_rng_load();
 }
 
 static int group_teardown(void **state) {
         (void) state;
-        for (int i = 0; i < RNG_MAX; i++)
-                xmlRelaxNGFree(schemas[i]);
+        pf_rng_free();
         xmlCleanupParser();
         return 0;
 }
 
 static void assert_schema_valid(xmlDocPtr doc, int which) {
         assert_non_null(doc);
-        xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(schemas[which]);
-        assert_non_null(v);
-        int rc = xmlRelaxNGValidateDoc(v, doc);
-        xmlRelaxNGFreeValidCtxt(v);
+        int rc = pf_rng_validate(doc, which);
         if (rc != 0) {
                 char *s = pf_xml_dump(doc);
                 fprintf(stderr, "%s", s);
@@ -302,7 +277,7 @@ static void test_schema_rejects(void **state) {
         assert_int_equal(o->nodesetval ? o->nodesetval->nodeNr : 0, 1);
         xmlSetProp(o->nodesetval->nodeTab[0], BAD_CAST "mode", BAD_CAST "passthru");     /* podform's spelling */
         xmlXPathFreeObject(o);
-        xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(schemas[RNG_DOMAIN]);
+        xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(pf_rng(RNG_DOMAIN));
         xmlRelaxNGSetValidStructuredErrors(v, quiet, NULL);
         assert_int_not_equal(xmlRelaxNGValidateDoc(v, doc), 0);
         xmlRelaxNGFreeValidCtxt(v);

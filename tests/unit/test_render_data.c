@@ -44,35 +44,18 @@
 #include "golden.h"
 #include "libvirt/render.h"
 #include "resolve/attach.h"
+#include "rng.h"
 #include "run/reconcile.h"
-
-#define SCHEMAS "/usr/share/libvirt/schemas/"
-
-enum { RNG_NETWORK, RNG_DOMAIN, RNG_POOL, RNG_VOLUME, RNG_MAX };
-static xmlRelaxNGPtr schemas[RNG_MAX];
 
 static int group_setup(void **state) {
         (void) state;
-        static const char *const files[RNG_MAX] = {
-                [RNG_NETWORK] = SCHEMAS "network.rng", [RNG_DOMAIN] = SCHEMAS "domain.rng",
-                [RNG_POOL] = SCHEMAS "storagepool.rng", [RNG_VOLUME] = SCHEMAS "storagevol.rng",
-        };
-        for (int i = 0; i < RNG_MAX; i++) {
-                xmlRelaxNGParserCtxtPtr p = xmlRelaxNGNewParserCtxt(files[i]);
-                schemas[i] = p ? xmlRelaxNGParse(p) : NULL;
-                xmlRelaxNGFreeParserCtxt(p);
-                if (!schemas[i]) {
-                        fprintf(stderr, "cannot load %s\n", files[i]);
-                        return -1;
-                }
-        }
-        return 0;
+        return pf_rng_load();
 }
 
 static int group_teardown(void **state) {
         (void) state;
-        for (int i = 0; i < RNG_MAX; i++)
-                xmlRelaxNGFree(schemas[i]);
+        pf_rng_free();
+        xmlCleanupParser();
         return 0;
 }
 
@@ -231,10 +214,7 @@ typedef struct rcase {
 static void check_doc(rcase *rc, xmlDocPtr doc, int which, const char *suffix) {
         assert_non_null(doc);
         char *xml = pf_xml_dump(doc);
-        xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(schemas[which]);
-        int rc_valid = xmlRelaxNGValidateDoc(v, doc);
-        xmlRelaxNGFreeValidCtxt(v);
-        if (rc_valid != 0)
+        if (pf_rng_validate(doc, which) != 0)
                 fail_msg("%s.%s does not validate against libvirt's schema:\n%s", rc->base, suffix, xml);
         char *path;
         if (asprintf(&path, "%s.%s", rc->base, suffix) < 0)
@@ -375,14 +355,6 @@ static void test_case(void **state) {
 }
 
 int main(void) {
-        if (chdir(SRCDIR "/tests/data") != 0) {
-                perror("chdir " SRCDIR "/tests/data");
-                return 1;
-        }
-        size_t n = 0;
-        char **names = pf_golden_list("render", ".yaml", &n);
-        int failed = pf_golden_run("render-data", names, n, test_case, group_setup, group_teardown);
-        pf_golden_list_free(names, n);
-        xmlCleanupParser();
-        return failed;
+        return pf_golden_main(SRCDIR "/tests/data", "render", ".yaml", "render-data", test_case, group_setup,
+                              group_teardown);
 }
