@@ -122,7 +122,7 @@ char *pf_lv_merge_domain(const char *want_xml, const char *have_xml) {
                 /* a copy of another VM (virt-clone) carries that one's record: not podform's */
                 xmlNodePtr recorded = pf_lv_domain_record(have), mine = pf_lv_domain_metadata(want);
                 xmlNodePtr hmd = recorded ? recorded->parent : NULL;
-                xmlNodePtr keep_recorded = recorded ? xmlCopyNode(recorded, 1) : NULL;
+                _cleanup_xml_node_ xmlNodePtr keep_recorded = recorded ? xmlCopyNode(recorded, 1) : NULL;
                 if (recorded) {
                         xmlUnlinkNode(recorded);
                         xmlFreeNode(recorded);
@@ -147,7 +147,6 @@ char *pf_lv_merge_domain(const char *want_xml, const char *have_xml) {
                 for (xmlNodePtr c = wdev ? wdev->children : NULL; c; c = c->next)
                         if (c->type == XML_ELEMENT_NODE)
                                 xmlAddChild(hdev, xmlDocCopyNode(c, have, 1));
-                xmlFreeNode(keep_recorded);
                 out = pf_xml_dump(have);
         }
         return out;

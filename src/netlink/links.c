@@ -28,6 +28,7 @@
 #include "config/values.h"
 #include "model/names.h"
 #include "util/statefile.h"
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 #ifndef SOL_NETLINK
@@ -948,14 +949,13 @@ static int on_get(struct nl_msg *msg, void *arg) {
 
 /* The link of that name as the kernel has it now (apply creates links observation never saw). */
 static int get_link(pf_nl_host *h, const char *name, live_link *ret) {
-        struct nl_msg *msg = link_msg(RTM_GETLINK, 0, 0, 0, 0);
+        _cleanup_nl_msg_ struct nl_msg *msg = link_msg(RTM_GETLINK, 0, 0, 0, 0);
         put_ok(nla_put_string(msg, IFLA_IFNAME, name));
         h->round_trips++;
         h->last_errno = 0;
         *ret = (live_link) { 0 };
         nl_socket_modify_cb(h->sk, NL_CB_VALID, NL_CB_CUSTOM, on_get, ret);
         int r = nl_send_auto(h->sk, msg);
-        nlmsg_free(msg);
         if (r >= 0)
                 r = nl_recvmsgs_default(h->sk);
         /* the link comes first, then the acknowledgement, in a datagram of its own */

@@ -4,7 +4,6 @@
 #pragma once
 #include <libvirt/libvirt.h>
 #include <libxml/tree.h>
-#include <libxml/xpath.h>
 #include <netlink/msg.h>
 
 #include "util/xalloc.h"
@@ -17,8 +16,6 @@
 
 PF_DEFINE_CLEANUP(xmlDocPtr, pf_xml_docp, xmlFreeDoc)
 PF_DEFINE_CLEANUP(xmlNodePtr, pf_xml_nodep, xmlFreeNode)
-PF_DEFINE_CLEANUP(xmlXPathContextPtr, pf_xml_xpath_ctxp, xmlXPathFreeContext)
-PF_DEFINE_CLEANUP(xmlXPathObjectPtr, pf_xml_xpath_objp, xmlXPathFreeObject)
 static inline void pf_xml_charp(xmlChar **p) { xmlFree(*p); }
 PF_DEFINE_CLEANUP(virDomainPtr, pf_virt_domainp, virDomainFree)
 PF_DEFINE_CLEANUP(virNetworkPtr, pf_virt_networkp, virNetworkFree)

@@ -6,6 +6,8 @@
 
 #include <libxml/parser.h>
 
+#include "util/cleanup.h"
+
 xmlDocPtr pf_xml_parse(const char *xml) {
         return xmlReadMemory(xml, (int) strlen(xml), "libvirt.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 }
@@ -22,8 +24,6 @@ xmlNodePtr pf_xml_child(xmlNodePtr n, const char *name) {
 }
 
 bool pf_xml_prop_eq(xmlNodePtr n, const char *name, const char *value) {
-        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
-        bool eq = v && !strcasecmp((char *) v, value);
-        xmlFree(v);
-        return eq;
+        _cleanup_xml_char_ xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        return v && !strcasecmp((char *) v, value);
 }
