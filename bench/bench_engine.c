@@ -30,7 +30,7 @@
 #include "config/load.h"
 #include "config/validate.h"
 #include "libvirt/host.h"
-#include "netlink/links.h"
+#include "netlink/rtnl.h"
 #include "run/reconcile.h"
 
 static double now(void) {

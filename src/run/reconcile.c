@@ -10,7 +10,10 @@
 #include "engine/apply.h"
 #include "engine/capacity.h"
 #include "engine/plan.h"
+#include "kinds/link.h"
+#include "netlink/rtnl.h"
 #include "run/exit.h"
+#include "run/stages.h"
 #include "util/xalloc.h"
 
 void pf_run_check(pf_config *c) {
@@ -79,42 +82,13 @@ static bool ask(const pf_run_opts *o, size_t n) {
         return !strcmp(line, "yes");
 }
 
-typedef struct stage {
-        pf_objset want, have;
-        pf_attach_result attach;
-        pf_plan plan;
-} stage;
-
-static void stage_free(stage *s) {
-        pf_attach_free(&s->attach);
-        pf_plan_free(&s->plan);
-        pf_objset_free(&s->want);
-        pf_objset_free(&s->have);
-}
-
-/* observe (netlink, then libvirt) + render + capacity + plan; errors in d. */
-static int build_plan(pf_lv_host *h, pf_nl_host *nl, const pf_lv_env *env, const pf_plan_opts *po, stage *s,
-                      pf_diags *d, FILE *err) {
-        pf_objset_init(&s->want);
-        pf_objset_init(&s->have);
+static int plan_once(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags *d, FILE *err) {
         char *e = NULL;
-        pf_nl_env nenv = { .model = env->model, .host = env->host };
-        pf_lv_env lenv = *env;
-        lenv.attach = &s->attach;
-        if (pf_nl_build(nl, &nenv, &s->want, &s->have, d, &e) < 0 || pf_lv_build(h, &lenv, &s->want, &s->have, d, &e) < 0) {
+        if (pf_stages_plan(k, po, s, d, &e) < 0) {
                 fprintf(err, "podform: %s\n", e);
                 free(e);
                 return -1;
         }
-        pf_objset_mark_used(&s->have);
-        pf_capacity cap = { .host = env->host };
-        if (pf_lv_node(h, &cap.host_cpus, &cap.host_memory_kib, &e) < 0) {
-                fprintf(err, "podform: %s\n", e);
-                free(e);
-                return -1;
-        }
-        pf_capacity_check(&cap, &s->want, &s->have, d);
-        pf_plan_build(&s->plan, &s->want, &s->have, po, d);
         return 0;
 }
 
@@ -126,14 +100,14 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         const pf_host *host = find_host(c, o->host_name);
         if (!host)
                 host = &defaults;
-        pf_lv_env env = { .model = &scoped, .host = host, .host_name = o->host_name, .links = pf_nl_link_view(nl) };
         pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
-        env.prune = po.prune;
+        pf_kind_ctx k = { .model = &scoped, .host = host, .host_name = o->host_name, .prune = po.prune, .nl = nl, .lv = h };
+        k.links = pf_links_view(&k);
 
         unsigned long calls_before = pf_lv_mutations(h), nl_before = pf_nl_mutations(nl);
         pf_diags d = { 0 };
-        stage s = { 0 };
-        int ret = build_plan(h, nl, &env, &po, &s, &d, o->err);
+        pf_stage s = { 0 };
+        int ret = plan_once(&k, &po, &s, &d, o->err);
         if (ret == 0 && d.n_errors) {
                 fflush(o->out);
                 pf_diag_sort(&d);
@@ -143,7 +117,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         }
         pf_diag_free(&d);
         if (ret < 0) {
-                stage_free(&s);
+                pf_stage_free(&s);
                 return PF_EXIT_ERROR;
         }
 
@@ -164,43 +138,38 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
                 if (o->apply && !o->dry_run && pf_nl_save(nl, &e) < 0) {
                         fprintf(o->err, "podform: %s\n", e);
                         free(e);
-                        stage_free(&s);
+                        pf_stage_free(&s);
                         return PF_EXIT_ERROR;
                 }
                 if (o->apply && !changes && !o->json)
                         fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
                                 pf_lv_mutations(h) - calls_before, pf_nl_mutations(nl) - nl_before);
-                stage_free(&s);
+                pf_stage_free(&s);
                 return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
         }
         if (s.plan.n_delete && !o->yes) {
                 if (!o->interactive || !ask(o, s.plan.n_delete)) {
                         fprintf(o->err, "podform: %s; nothing was changed (give --yes to delete without asking)\n",
                                 o->interactive ? "deletion not confirmed" : "the plan deletes objects and no terminal can confirm it");
-                        stage_free(&s);
+                        pf_stage_free(&s);
                         return PF_EXIT_ERROR;
                 }
         }
 
         fputs("Applying:\n", o->out);
-        const pf_driver *lv = pf_lv_driver(h), *links = pf_nl_driver(nl);
-        const pf_driver *drivers[_PF_R_MAX] = {
-                [PF_R_BRIDGE] = links, [PF_R_MACVLAN] = links, [PF_R_MACVTAP] = links,
-                [PF_R_POOL] = lv, [PF_R_VOLUME] = lv, [PF_R_NETWORK] = lv, [PF_R_DOMAIN] = lv,
-        };
-        pf_apply_result r = pf_apply_plan(&s.plan, drivers, o->out, o->color);
+        pf_apply_result r = pf_stages_apply(&k, &s.plan, o->out, o->color);
         char *e = NULL;
         if (pf_lv_save(h, &e) < 0 || pf_nl_save(nl, &e) < 0) {
                 fprintf(o->err, "podform: %s\n", e);
                 free(e);
                 r.n_failed++;
         }
-        stage_free(&s);
+        pf_stage_free(&s);
 
         /* Verify: observe again; whatever still differs did not take effect. */
         pf_diags vd = { 0 };
-        stage v = { 0 };
-        int vr = build_plan(h, nl, &env, &po, &v, &vd, o->err);
+        pf_stage v = { 0 };
+        int vr = plan_once(&k, &po, &v, &vd, o->err);
         if (vd.n_errors) {      /* the host as it is now cannot be planned again: say why */
                 fputs("Verify: planning again against the host as it is now fails:\n", o->out);
                 fflush(o->out);
@@ -216,7 +185,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         } else if (vr == 0 && !left) {
                 fputs("Verify: observed the host again; no changes remain.\n", o->out);
         }
-        stage_free(&v);
+        pf_stage_free(&v);
         fprintf(o->out, "Apply: %zu done, %zu failed, %zu skipped.\n", r.n_ok, r.n_failed, r.n_skipped);
         if (r.n_failed + r.n_skipped == 0 && left == 0)
                 return PF_EXIT_OK;

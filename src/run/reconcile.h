@@ -7,7 +7,7 @@
 
 #include "config/load.h"
 #include "libvirt/host.h"
-#include "netlink/links.h"
+#include "netlink/rtnl.h"
 
 typedef struct pf_run_opts {
         bool apply;                     /* false: plan only */

@@ -31,7 +31,7 @@
 #include "config/load.h"
 #include "config/validate.h"
 #include "libvirt/host.h"
-#include "netlink/links.h"
+#include "netlink/rtnl.h"
 #include "run/reconcile.h"
 
 #define HOST_URI "test://" SRCDIR "/tests/data/hosts/kvm01.xml"

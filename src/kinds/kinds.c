@@ -1,0 +1,22 @@
+/* kinds.c: every resource kind, in creation order (deletion runs the other way). The order
+ * classes say why: a VXLAN link may be a bridge's port, a macvlan may sit on a bridge, libvirt
+ * networks and domains sit on host links, volumes live in pools, domains use all of them. */
+#include "config.h"
+#include "kinds/kind.h"
+
+#include "kinds/bridge.h"
+#include "kinds/libvirt_kinds.h"
+#include "kinds/macvlan.h"
+#include "model/names.h"
+
+const pf_kind_ops *const pf_kinds[_PF_R_MAX] = {
+        [PF_R_BRIDGE] = &pf_bridge_kind,
+        [PF_R_MACVLAN] = &pf_macvlan_kind,
+        [PF_R_MACVTAP] = &pf_macvtap_kind,
+        [PF_R_POOL] = &pf_pool_kind,
+        [PF_R_VOLUME] = &pf_volume_kind,
+        [PF_R_NETWORK] = &pf_network_kind,
+        [PF_R_DOMAIN] = &pf_domain_kind,
+};
+
+const char *pf_kind_title(const pf_kind_ops *ops) { return pf_kind_enum.names[ops->model_kind]; }

@@ -1,0 +1,77 @@
+/* stages.c: the pipeline's passes over every kind (stages.h). */
+#include "config.h"
+#include "run/stages.h"
+
+#include <stdlib.h>
+
+#include "engine/capacity.h"
+#include "kinds/link.h"
+#include "libvirt/host.h"
+#include "netlink/rtnl.h"
+
+void pf_stage_free(pf_stage *s) {
+        pf_attach_free(&s->attach);
+        pf_plan_free(&s->plan);
+        pf_objset_free(&s->want);
+        pf_objset_free(&s->have);
+}
+
+/* A recorded port no longer on its bridge was released by someone else: forget it. */
+static bool still_enslaved(void *ud, const char *bridge, const char *port) {
+        const pf_nl_host *nl = ud;
+        const pf_nl_link *br = pf_nl_link_by_name(nl, bridge), *p = pf_nl_link_by_name(nl, port);
+        return br && p && p->master == br->ifindex;
+}
+
+static int observe(pf_kind_ctx *k, pf_stage *s, char **err) {
+        if (pf_nl_observe(k->nl, err) < 0)
+                return -1;
+        PF_EACH_KIND(ops)
+                if (ops->observe && ops->observe(ops, k, &s->have, err) < 0)
+                        return -1;
+        pf_ports_keep_if(pf_nl_ports(k->nl), still_enslaved, k->nl);
+        return 0;
+}
+
+int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags *d, char **err) {
+        pf_objset_init(&s->want);
+        pf_objset_init(&s->have);
+        k->attach = &s->attach;
+        if (observe(k, s, err) < 0)
+                return -1;
+        pf_objset_index(&s->have);
+        PF_EACH_KIND(ops)
+                if (ops->desire)
+                        ops->desire(ops, k, &s->have, &s->want, d);
+        PF_EACH_KIND(ops)
+                if (ops->check)
+                        ops->check(ops, k, &s->have, d);
+        /* the libvirt kinds, observed and rendered in one pass for now */
+        pf_lv_env env = { .model = k->model, .host = k->host, .host_name = k->host_name, .links = k->links,
+                          .attach = &s->attach, .prune = k->prune };
+        if (pf_lv_build(k->lv, &env, &s->want, &s->have, d, err) < 0)
+                return -1;
+        PF_EACH_KIND(ops)
+                if (ops->finish)
+                        ops->finish(ops, k, &s->have, &s->want);
+        pf_objset_mark_used(&s->have);
+        pf_capacity cap = { .host = k->host };
+        if (pf_lv_node(k->lv, &cap.host_cpus, &cap.host_memory_kib, err) < 0)
+                return -1;
+        pf_capacity_check(&cap, &s->want, &s->have, d);
+        pf_plan_build(&s->plan, &s->want, &s->have, po, d);
+        return 0;
+}
+
+static int apply_one(void *ctx, const pf_action *a, char **err) {
+        const pf_kind_ops *ops = pf_kinds[a->kind];
+        return ops->apply(ops, ctx, a, err);
+}
+
+pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, FILE *report, bool color) {
+        pf_driver driver = { "kinds", apply_one, k };
+        const pf_driver *drivers[_PF_R_MAX];
+        for (size_t i = 0; i < _PF_R_MAX; i++)
+                drivers[i] = &driver;
+        return pf_apply_plan(p, drivers, report, color);
+}

@@ -1,0 +1,24 @@
+/* stages.h: one pass of the pipeline over every kind (kinds/kinds.c), and nothing else runs
+ * them: observe (each transport once, then each kind) -> the attachment rules -> desired
+ * objects -> host checks -> capacity -> plan; then apply, one action at a time through its
+ * kind. reconcile.c strings the passes together (plan, apply, verify). */
+#pragma once
+#include <stdio.h>
+
+#include "engine/apply.h"
+#include "engine/plan.h"
+#include "kinds/kind.h"
+
+typedef struct pf_stage {
+        pf_objset want, have;
+        pf_attach_result attach;
+        pf_plan plan;
+} pf_stage;
+
+/* pf_stages_plan: a plan into s; configuration errors against this host into d. A transport
+ * failure returns -1 with *err set. */
+int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags *d, char **err);
+void pf_stage_free(pf_stage *s);
+
+/* pf_stages_apply: carries out the plan, each action through its kind's apply. */
+pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, FILE *report, bool color);
