@@ -29,7 +29,7 @@
 #include "run/exit.h"
 #include "config/load.h"
 #include "config/validate.h"
-#include "libvirt/host.h"
+#include "libvirt/conn.h"
 #include "netlink/rtnl.h"
 #include "run/reconcile.h"
 

@@ -1151,6 +1151,8 @@ void pf_config_init(pf_config *c) {
 
 void pf_config_free(pf_config *c) {
         for (size_t k = 0; k < _PF_KIND_MAX; k++) {
+                if (!kinds[k].spec)
+                        continue;       /* a kind not loaded yet */
                 anylist l;
                 memcpy(&l, at(&c->model, kinds[k].list_offset), sizeof(l));
                 free(l.v);

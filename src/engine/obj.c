@@ -171,7 +171,7 @@ const pf_field *pf_obj_field(const pf_obj *o, const char *key) {
 
 const char *pf_rkind_name(pf_rkind k) {
         static const char *const names[_PF_R_MAX] = {
-                [PF_R_BRIDGE] = "bridge", [PF_R_MACVLAN] = "macvlan", [PF_R_MACVTAP] = "macvtap",
+                [PF_R_VXLAN] = "vxlan", [PF_R_BRIDGE] = "bridge", [PF_R_MACVLAN] = "macvlan", [PF_R_MACVTAP] = "macvtap",
                 [PF_R_POOL] = "pool", [PF_R_VOLUME] = "volume", [PF_R_NETWORK] = "network", [PF_R_DOMAIN] = "vm",
         };
         return (unsigned) k < _PF_R_MAX ? names[k] : "?";
@@ -185,7 +185,7 @@ pf_rkind pf_rkind_lookup(const char *name) {
 }
 
 void pf_need_link(pf_fields *b, const char *ifname) {
-        for (pf_rkind k = PF_R_BRIDGE; pf_rkind_is_link(k); k++)
+        for (pf_rkind k = 0; pf_rkind_is_link(k); k++)
                 pf_need_add(b, k, ifname);
 }
 

@@ -15,10 +15,11 @@
 #include "util/arena.h"
 #include "util/diag.h"
 
-/* Creation order; deletion runs the other way. Host links come first, since libvirt networks
- * and domains sit on them; bridges before macvlans and macvtaps, which may sit on a bridge. */
+/* Creation order; deletion runs the other way (kinds/kinds.c says why, kind by kind). Host links
+ * come first, since libvirt networks and domains sit on them; VXLAN tunnels before bridges,
+ * which take them as ports; bridges before macvlans and macvtaps, which may sit on a bridge. */
 typedef enum pf_rkind {
-        PF_R_BRIDGE, PF_R_MACVLAN, PF_R_MACVTAP,        /* netlink */
+        PF_R_VXLAN, PF_R_BRIDGE, PF_R_MACVLAN, PF_R_MACVTAP,    /* netlink */
         PF_R_POOL, PF_R_VOLUME, PF_R_NETWORK, PF_R_DOMAIN,      /* libvirt */
         _PF_R_MAX
 } pf_rkind;
@@ -115,7 +116,7 @@ void pf_fields_finish(pf_fields *b, pf_obj *o);
 void pf_fields_free(pf_fields *b);
 
 const pf_field *pf_obj_field(const pf_obj *o, const char *key);
-const char *pf_rkind_name(pf_rkind k);          /* "bridge", "macvlan", "macvtap", "pool", "volume", "network", "vm" */
+const char *pf_rkind_name(pf_rkind k);          /* "vxlan", "bridge", "macvlan", "macvtap", "pool", "volume", "network", "vm" */
 pf_rkind pf_rkind_lookup(const char *name);     /* the kind pf_rkind_name spells so, else _PF_R_MAX */
 /* pf_objset_mark_used: a live link counts as active while an active object in s needs it, so a
  * change that recreates it is marked disruptive only then. s must be indexed. */

@@ -205,83 +205,90 @@ static void delete_candidate(pf_plan *p, action_vec *acts, size_t n_up, const pf
                            .landing = PF_LAND_LIVE, .disruptive = h->active && h->kind == PF_R_DOMAIN };
 }
 
-void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, const pf_plan_opts *o, pf_diags *d) {
-        *p = (pf_plan) { 0 };
-        action_vec acts = { 0 };
-        change_vec ch = { 0 };
+/* The change of a live object to its declaration, when anything differs. */
+static void plan_change(pf_plan *p, action_vec *acts, change_vec *ch, const pf_obj *w, const pf_obj *h,
+                        const pf_plan_opts *o, pf_diags *d) {
+        diff_obj(w, h, ch, d);
+        bool stale = h->stale && h->active && w->active;
+        if (!ch->n && stale && !o->allow_restart) {
+                p->stale.v = pf_xreallocarray(p->stale.v, p->stale.n + 1, sizeof(*p->stale.v));
+                p->stale.v[p->stale.n++] = h;
+                return;
+        }
+        if (!ch->n && stale)    /* the restart an earlier apply left for later */
+                change_push(ch, (pf_change) { "restart", "older definition running", "restarted", PF_LAND_RESTART });
+        if (!ch->n)
+                return;
+        pf_action *a = action_push(acts);
+        *a = (pf_action) { .op = PF_OP_CHANGE, .kind = w->kind, .name = w->name, .want = w, .have = h,
+                           .adopted = !h->owned };
+        for (size_t i = 0; i < ch->n; i++)
+                if (ch->v[i].landing > a->landing)
+                        a->landing = ch->v[i].landing;
+        if (stale && a->landing < PF_LAND_RESTART)
+                a->landing = PF_LAND_RESTART;
+        /* a link recreated while nothing uses it disrupts nobody */
+        a->disruptive = a->landing != PF_LAND_LIVE && (h->active || !pf_rkind_is_link(h->kind));
+        for (size_t i = 0; i < ch->n; i++) {    /* stopping a running VM or an active network */
+                const pf_field *f = pf_obj_field(w, ch->v[i].key);
+                if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && h->active)
+                        a->disruptive = true;
+                if (f && (f->flags & PF_FIELD_DISRUPTS) && h->active)
+                        a->disruptive = true;
+        }
+        a->restart = a->landing == PF_LAND_RESTART && o->allow_restart;
+        set_changes(p, a, ch);
+}
 
-        /* creations and changes, in kind order */
+/* Creations and changes, in kind order. */
+static void plan_up(pf_plan *p, action_vec *acts, const pf_objset *want, const pf_objset *have, const pf_plan_opts *o,
+                    pf_diags *d) {
+        change_vec ch = { 0 };
         _cleanup_free_ size_t *widx = sorted_indexes(want);
         for (size_t k = 0; k < want->objs.n; k++) {
                 const pf_obj *w = &want->objs.v[widx[k]];
                 const pf_obj *h = pf_objset_find(have, w->kind, w->name);
-                if (!h) {
-                        for (size_t i = 0; i < w->fields.n; i++)
-                                change_push(&ch, (pf_change) { w->fields.v[i].key, NULL, w->fields.v[i].value, PF_LAND_LIVE });
-                        pf_action *a = action_push(&acts);
-                        *a = (pf_action) { .op = PF_OP_CREATE, .kind = w->kind, .name = w->name, .want = w };
-                        set_changes(p, a, &ch);
+                if (h) {
+                        plan_change(p, acts, &ch, w, h, o, d);
                         continue;
                 }
-                diff_obj(w, h, &ch, d);
-                bool stale = h->stale && h->active && w->active;
-                if (!ch.n && stale && !o->allow_restart) {
-                        p->stale.v = pf_xreallocarray(p->stale.v, p->stale.n + 1, sizeof(*p->stale.v));
-                        p->stale.v[p->stale.n++] = h;
-                        continue;
-                }
-                if (!ch.n && stale)     /* the restart an earlier apply left for later */
-                        change_push(&ch, (pf_change) { "restart", "older definition running", "restarted", PF_LAND_RESTART });
-                if (!ch.n)
-                        continue;
-                pf_action *a = action_push(&acts);
-                *a = (pf_action) { .op = PF_OP_CHANGE, .kind = w->kind, .name = w->name, .want = w, .have = h,
-                                   .adopted = !h->owned };
-                for (size_t i = 0; i < ch.n; i++)
-                        if (ch.v[i].landing > a->landing)
-                                a->landing = ch.v[i].landing;
-                if (stale && a->landing < PF_LAND_RESTART)
-                        a->landing = PF_LAND_RESTART;
-                /* a link recreated while nothing uses it disrupts nobody */
-                a->disruptive = a->landing != PF_LAND_LIVE && (h->active || !pf_rkind_is_link(h->kind));
-                for (size_t i = 0; i < ch.n; i++) {     /* stopping a running VM or an active network */
-                        const pf_field *f = pf_obj_field(w, ch.v[i].key);
-                        if (f && (f->flags & PF_FIELD_STOPS) && !strcmp(f->value, "no") && h->active)
-                                a->disruptive = true;
-                        if (f && (f->flags & PF_FIELD_DISRUPTS) && h->active)
-                                a->disruptive = true;
-                }
-                a->restart = a->landing == PF_LAND_RESTART && o->allow_restart;
+                for (size_t i = 0; i < w->fields.n; i++)
+                        change_push(&ch, (pf_change) { w->fields.v[i].key, NULL, w->fields.v[i].value, PF_LAND_LIVE });
+                pf_action *a = action_push(acts);
+                *a = (pf_action) { .op = PF_OP_CREATE, .kind = w->kind, .name = w->name, .want = w };
                 set_changes(p, a, &ch);
         }
-        size_t n_up = acts.n;
+        free(ch.v);
+}
 
-        /* deletions: owned, undeclared objects, in reverse kind order, by name within a kind */
+/* Deletions: owned, undeclared objects, in reverse kind order, by name within a kind. */
+static void plan_down(pf_plan *p, action_vec *acts, size_t n_up, const pf_objset *want, const pf_objset *have,
+                      const pf_plan_opts *o) {
         _cleanup_free_ size_t *hidx = sorted_indexes(have);
         for (size_t k = 0, end = have->objs.n; end > 0; end = k) {
                 k = end - 1;
                 while (k > 0 && have->objs.v[hidx[k - 1]].kind == have->objs.v[hidx[end - 1]].kind)
                         k--;
                 for (size_t x = k; x < end; x++)
-                        delete_candidate(p, &acts, n_up, &have->objs.v[hidx[x]], want, have, o);
+                        delete_candidate(p, acts, n_up, &have->objs.v[hidx[x]], want, have, o);
         }
+}
 
-        /* dependencies, through keys sorted once */
-        _cleanup_free_ action_key *up = pf_xreallocarray(NULL, n_up ? n_up : 1, sizeof(*up));
-        for (size_t i = 0; i < n_up; i++)
-                up[i] = (action_key) { acts.v[i].kind, acts.v[i].name, i };
-        qsort(up, n_up, sizeof(*up), cmp_action_key);
-        size_t n_down = acts.n - n_up;
-        _cleanup_free_ action_key *down = pf_xreallocarray(NULL, n_down ? n_down : 1, sizeof(*down));
-        for (size_t i = 0; i < n_down; i++)
-                down[i] = (action_key) { acts.v[n_up + i].kind, acts.v[n_up + i].name, n_up + i };
-        qsort(down, n_down, sizeof(*down), cmp_action_key);
+/* The actions [from, to) as keys sorted once, for find_action. */
+static action_key *sorted_keys(const action_vec *acts, size_t from, size_t to) {
+        action_key *keys = pf_xreallocarray(NULL, to > from ? to - from : 1, sizeof(*keys));
+        for (size_t i = from; i < to; i++)
+                keys[i - from] = (action_key) { acts->v[i].kind, acts->v[i].name, i };
+        qsort(keys, to - from, sizeof(*keys), cmp_action_key);
+        return keys;
+}
 
+/* A creation or change needs the creations and changes of what it uses. */
+static void deps_up(pf_plan *p, action_vec *acts, const action_key *up, size_t n_up) {
         _cleanup_free_ size_t *deps = NULL;
         size_t cap = 0;
-        /* a creation or change needs the creations and changes of what it uses */
         for (size_t i = 0; i < n_up; i++) {
-                pf_action *a = &acts.v[i];
+                pf_action *a = &acts->v[i];
                 size_t n = 0;
                 for (size_t r = 0; r < a->want->needs.n; r++) {
                         size_t j = find_action(up, n_up, a->want->needs.v[r].kind, a->want->needs.v[r].name);
@@ -293,34 +300,35 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                 }
                 set_deps(p, a, deps, n);
         }
-        /* a deletion waits for the deletion of everything that used the object; live objects
-         * name what they use, so walk them and point the used object's deletion back */
-        if (n_down) {
-                size_t *count = pf_xcalloc(acts.n, sizeof(*count));
-                size_t **lists = pf_xcalloc(acts.n, sizeof(*lists));
-                /* and for the change of an object that stops using it (a VM moving its NIC) */
-                for (size_t i = 0; i < acts.n; i++) {
-                        const pf_obj *user = acts.v[i].have;
-                        if (!user)
-                                continue;
-                        for (size_t r = 0; r < user->needs.n; r++) {
-                                size_t j = find_action(down, n_down, user->needs.v[r].kind, user->needs.v[r].name);
-                                if (j == SIZE_MAX || j <= i)
-                                        continue;
-                                lists[j] = pf_xreallocarray(lists[j], count[j] + 1, sizeof(size_t));
-                                lists[j][count[j]++] = i;
-                        }
-                }
-                for (size_t i = n_up; i < acts.n; i++) {
-                        set_deps(p, &acts.v[i], lists[i], count[i]);
-                        free(lists[i]);
-                }
-                free(lists);
-                free(count);
-        }
+}
 
-        /* prune never pulls an object from under one that stays and still uses it */
-        for (size_t i = 0; n_down && i < want->objs.n; i++) {
+/* A deletion waits for the deletion of everything that used the object, and for the change of
+ * an object that stops using it (a VM moving its NIC); live objects name what they use, so walk
+ * them and point the used object's deletion back. */
+static void deps_down(pf_plan *p, action_vec *acts, size_t n_up, const action_key *down, size_t n_down) {
+        size_t *count = pf_xcalloc(acts->n, sizeof(*count));
+        size_t **lists = pf_xcalloc(acts->n, sizeof(*lists));
+        for (size_t i = 0; i < acts->n; i++) {
+                const pf_obj *user = acts->v[i].have;
+                for (size_t r = 0; user && r < user->needs.n; r++) {
+                        size_t j = find_action(down, n_down, user->needs.v[r].kind, user->needs.v[r].name);
+                        if (j == SIZE_MAX || j <= i)
+                                continue;
+                        lists[j] = pf_xreallocarray(lists[j], count[j] + 1, sizeof(size_t));
+                        lists[j][count[j]++] = i;
+                }
+        }
+        for (size_t i = n_up; i < acts->n; i++) {
+                set_deps(p, &acts->v[i], lists[i], count[i]);
+                free(lists[i]);
+        }
+        free(lists);
+        free(count);
+}
+
+/* Prune never pulls an object from under one that stays and still uses it. */
+static void check_prune(const pf_objset *want, const pf_objset *have, const action_key *down, size_t n_down, pf_diags *d) {
+        for (size_t i = 0; i < want->objs.n; i++) {
                 const pf_obj *w = &want->objs.v[i];
                 for (size_t r = 0; r < w->needs.n; r++)
                         if (find_action(down, n_down, w->needs.v[r].kind, w->needs.v[r].name) != SIZE_MAX)
@@ -328,7 +336,7 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                                          "would delete it; declare it again or stop using it", pf_rkind_name(w->kind),
                                          w->name, pf_rkind_name(w->needs.v[r].kind), w->needs.v[r].name);
         }
-        for (size_t i = 0; n_down && i < have->objs.n; i++) {
+        for (size_t i = 0; i < have->objs.n; i++) {
                 const pf_obj *h = &have->objs.v[i];
                 if (pf_objset_find(want, h->kind, h->name) || find_action(down, n_down, h->kind, h->name) != SIZE_MAX)
                         continue;
@@ -339,7 +347,22 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
                                          pf_rkind_name(h->needs.v[r].kind), h->needs.v[r].name, pf_rkind_name(h->kind),
                                          h->name, pf_rkind_name(h->needs.v[r].kind), h->needs.v[r].name);
         }
+}
 
+void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, const pf_plan_opts *o, pf_diags *d) {
+        *p = (pf_plan) { 0 };
+        action_vec acts = { 0 };
+        plan_up(p, &acts, want, have, o, d);
+        size_t n_up = acts.n;
+        plan_down(p, &acts, n_up, want, have, o);
+        size_t n_down = acts.n - n_up;
+        _cleanup_free_ action_key *up = sorted_keys(&acts, 0, n_up);
+        _cleanup_free_ action_key *down = sorted_keys(&acts, n_up, acts.n);
+        deps_up(p, &acts, up, n_up);
+        if (n_down) {
+                deps_down(p, &acts, n_up, down, n_down);
+                check_prune(want, have, down, n_down, d);
+        }
         for (size_t i = 0; i < acts.n; i++) {
                 switch (acts.v[i].op) {
                 case PF_OP_CREATE: p->n_create++; break;
@@ -351,7 +374,6 @@ void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, con
         }
         p->actions.v = acts.v;
         p->actions.n = acts.n;
-        free(ch.v);
 }
 
 void pf_plan_free(pf_plan *p) {

@@ -78,8 +78,13 @@ static const char **declared_ports(const pf_bridge *br, pf_arena *a) {
 }
 
 static void decl_fields(const pf_kind_ctx *k, const pf_link_decl *x, unsigned mask, pf_fields *b) {
-        (void) k;
         const pf_bridge *br = x->res;
+        /* a port podform creates first (a VXLAN tunnel): the bridge waits for it */
+        for (size_t i = 0; i < br->ports.n; i++) {
+                const pf_kind_ops *declared = pf_links_declared_kind(k, br->ports.v[i].name);
+                if (declared && declared->order < pf_bridge_kind.order)
+                        pf_need_add(b, declared->rkind, br->ports.v[i].name);
+        }
         own_fields(br->stp, forward_delay(br) * 100, declared_ports(br, b->arena), br->ports.n, mask, b);
 }
 
@@ -138,6 +143,9 @@ static void check_port(const pf_kind_ctx *k, const pf_meta *meta, const pf_name 
                 pf_error(d, p->loc, "port '%s' is also declared on Bridge %s; a link is a port of one bridge at a "
                          "time, so podform would move it back and forth", p->name, other);
         const pf_nl_link *pl = pf_nl_link_by_name(k->nl, p->name);
+        const pf_kind_ops *declared = pf_links_declared_kind(k, p->name);
+        if (!pl && declared && declared->order < pf_bridge_kind.order)
+                return;         /* created before bridges are (a VXLAN tunnel) */
         if (!pl)
                 pf_error(d, p->loc, "port '%s' of Bridge %s is not a link on this host; ports are existing links "
                          "(NICs, veths) podform enslaves; create it or fix the name", p->name, meta->name);

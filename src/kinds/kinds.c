@@ -5,11 +5,16 @@
 #include "kinds/kind.h"
 
 #include "kinds/bridge.h"
-#include "kinds/libvirt_kinds.h"
+#include "kinds/domain.h"
 #include "kinds/macvlan.h"
+#include "kinds/network.h"
+#include "kinds/pool.h"
+#include "kinds/volume.h"
+#include "kinds/vxlan.h"
 #include "model/names.h"
 
 const pf_kind_ops *const pf_kinds[_PF_R_MAX] = {
+        [PF_R_VXLAN] = &pf_vxlan_kind,
         [PF_R_BRIDGE] = &pf_bridge_kind,
         [PF_R_MACVLAN] = &pf_macvlan_kind,
         [PF_R_MACVTAP] = &pf_macvtap_kind,

@@ -85,6 +85,10 @@ pf_link_view pf_links_view(pf_kind_ctx *k) {
         return (pf_link_view) { .kind = view_kind, .port_of = view_port_of, .ud = k };
 }
 
+const pf_kind_ops *pf_links_declared_kind(const pf_kind_ctx *k, const char *name) {
+        return declared_kind(k, name, NULL);
+}
+
 const char *pf_links_declared_parent(const pf_kind_ctx *k, const char *name) {
         pf_link_decl x;
         return find_decl(k, NULL, name, &x) ? x.parent : NULL;

@@ -80,6 +80,8 @@ int pf_link_apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, c
 pf_link_view pf_links_view(pf_kind_ctx *k);
 const char *pf_links_kind(const pf_kind_ctx *k, const char *ifname);
 const char *pf_links_port_of(const pf_kind_ctx *k, const char *ifname);
+/* The kind a link of that name is declared as, or NULL. */
+const pf_kind_ops *pf_links_declared_kind(const pf_kind_ctx *k, const char *name);
 /* The declared parent of a declared link of any kind, or NULL. */
 const char *pf_links_declared_parent(const pf_kind_ctx *k, const char *name);
 /* pf_link_owned: the link carries podform's alias for its name. */

@@ -1,6 +1,7 @@
 /* link_view.h: what the stages after observation ask of the host's links, as declared, else as
- * on the host. One view, filled in by the netlink transport after it observed (pf_nl_link_view),
- * read by the attachment rules and the renderer; tests give their own. */
+ * on the host. One view, made by the link kinds over what the netlink transport observed
+ * (kinds/link.h: pf_links_view), read by the attachment rules and the renderer; tests give their
+ * own. */
 #pragma once
 
 typedef struct pf_link_view {

@@ -68,6 +68,7 @@ static void scope_model(pf_arena *a, const pf_model *in, const char *host_name, 
         SCOPE(networks);
         SCOPE(pools);
         SCOPE(vms);
+        SCOPE(vxlans);
 #undef SCOPE
 }
 
@@ -92,6 +93,84 @@ static int plan_once(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_dia
         return 0;
 }
 
+/* Plan, and print the errors if the configuration cannot be planned against this host. */
+static int plan_checked(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, const pf_run_opts *o) {
+        pf_diags d = { 0 };
+        int ret = plan_once(k, po, s, &d, o->err);
+        if (ret == 0 && d.n_errors) {
+                fflush(o->out);
+                pf_diag_sort(&d);
+                pf_diag_print(&d, o->err, o->color);
+                fprintf(o->err, "podform: %zu error%s; nothing was changed\n", d.n_errors, d.n_errors == 1 ? "" : "s");
+                ret = -1;
+        }
+        pf_diag_free(&d);
+        return ret;
+}
+
+static void print_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opts *o) {
+        if (o->verbose && !o->json)
+                fprintf(o->out, "Observed the host: %lu netlink requests (each one round trip; dumps included).\n",
+                        pf_nl_round_trips(k->nl));
+        if (o->json)
+                pf_plan_print_json(&s->plan, o->out, o->host_name, pf_lv_uri(k->lv), &s->attach);
+        else if (!o->quiet || !pf_plan_empty(&s->plan)) {
+                pf_attach_print_text(&s->attach, o->out);
+                pf_plan_print_text(&s->plan, o->out, o->color, o->verbose);
+        }
+}
+
+/* A plan, a dry run, or an apply with nothing to do. */
+static int without_changes(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opts *o, unsigned long lv_before,
+                           unsigned long nl_before) {
+        bool changes = !pf_plan_empty(&s->plan);
+        /* observing may have forgotten ports released by hand: an apply records that even when
+         * nothing else changes (a plan only reads the record) */
+        char *e = NULL;
+        if (o->apply && !o->dry_run && pf_nl_save(k->nl, &e) < 0) {
+                fprintf(o->err, "podform: %s\n", e);
+                free(e);
+                return PF_EXIT_ERROR;
+        }
+        if (o->apply && !changes && !o->json)
+                fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
+                        pf_lv_mutations(k->lv) - lv_before, pf_nl_mutations(k->nl) - nl_before);
+        return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
+}
+
+static bool deletions_confirmed(const pf_stage *s, const pf_run_opts *o) {
+        if (!s->plan.n_delete || o->yes || (o->interactive && ask(o, s->plan.n_delete)))
+                return true;
+        fprintf(o->err, "podform: %s; nothing was changed (give --yes to delete without asking)\n",
+                o->interactive ? "deletion not confirmed" : "the plan deletes objects and no terminal can confirm it");
+        return false;
+}
+
+/* Verify: observe again; whatever still differs did not take effect. The changes left, or 1
+ * when the host cannot be planned again. */
+static size_t verify(pf_kind_ctx *k, const pf_plan_opts *po, const pf_apply_result *r, const pf_run_opts *o) {
+        pf_diags vd = { 0 };
+        pf_stage v = { 0 };
+        int vr = plan_once(k, po, &v, &vd, o->err);
+        if (vd.n_errors) {      /* the host as it is now cannot be planned again: say why */
+                fputs("Verify: planning again against the host as it is now fails:\n", o->out);
+                fflush(o->out);
+                pf_diag_sort(&vd);
+                pf_diag_print(&vd, o->err, o->color);
+                vr = -1;
+        }
+        pf_diag_free(&vd);
+        size_t left = vr == 0 ? v.plan.actions.n : 1;
+        if (vr == 0 && left && r->n_failed + r->n_skipped == 0) {
+                fputs("Verify: these changes did not take effect:\n", o->out);
+                pf_plan_print_text(&v.plan, o->out, o->color, false);
+        } else if (vr == 0 && !left) {
+                fputs("Verify: observed the host again; no changes remain.\n", o->out);
+        }
+        pf_stage_free(&v);
+        return left;
+}
+
 int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         pf_model scoped;
         scope_model(&c->arena, &c->model, o->host_name, &scoped);
@@ -104,56 +183,21 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         pf_kind_ctx k = { .model = &scoped, .host = host, .host_name = o->host_name, .prune = po.prune, .nl = nl, .lv = h };
         k.links = pf_links_view(&k);
 
-        unsigned long calls_before = pf_lv_mutations(h), nl_before = pf_nl_mutations(nl);
-        pf_diags d = { 0 };
+        unsigned long lv_before = pf_lv_mutations(h), nl_before = pf_nl_mutations(nl);
         pf_stage s = { 0 };
-        int ret = plan_once(&k, &po, &s, &d, o->err);
-        if (ret == 0 && d.n_errors) {
-                fflush(o->out);
-                pf_diag_sort(&d);
-                pf_diag_print(&d, o->err, o->color);
-                fprintf(o->err, "podform: %zu error%s; nothing was changed\n", d.n_errors, d.n_errors == 1 ? "" : "s");
-                ret = -1;
+        int ret = -1;           /* -1: go on and apply */
+        if (plan_checked(&k, &po, &s, o) < 0) {
+                ret = PF_EXIT_ERROR;
+        } else {
+                print_plan(&k, &s, o);
+                if (!o->apply || o->dry_run || pf_plan_empty(&s.plan))
+                        ret = without_changes(&k, &s, o, lv_before, nl_before);
+                else if (!deletions_confirmed(&s, o))
+                        ret = PF_EXIT_ERROR;
         }
-        pf_diag_free(&d);
-        if (ret < 0) {
+        if (ret >= 0) {
                 pf_stage_free(&s);
-                return PF_EXIT_ERROR;
-        }
-
-        if (o->verbose && !o->json)
-                fprintf(o->out, "Observed the host: %lu netlink requests (each one round trip; dumps included).\n",
-                        pf_nl_round_trips(nl));
-        if (o->json)
-                pf_plan_print_json(&s.plan, o->out, o->host_name, pf_lv_uri(h), &s.attach);
-        else if (!o->quiet || !pf_plan_empty(&s.plan)) {
-                pf_attach_print_text(&s.attach, o->out);
-                pf_plan_print_text(&s.plan, o->out, o->color, o->verbose);
-        }
-        if (!o->apply || o->dry_run || pf_plan_empty(&s.plan)) {
-                bool changes = !pf_plan_empty(&s.plan);
-                /* observing may have forgotten ports released by hand: an apply records that
-                 * even when nothing else changes (a plan only reads the record) */
-                char *e = NULL;
-                if (o->apply && !o->dry_run && pf_nl_save(nl, &e) < 0) {
-                        fprintf(o->err, "podform: %s\n", e);
-                        free(e);
-                        pf_stage_free(&s);
-                        return PF_EXIT_ERROR;
-                }
-                if (o->apply && !changes && !o->json)
-                        fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
-                                pf_lv_mutations(h) - calls_before, pf_nl_mutations(nl) - nl_before);
-                pf_stage_free(&s);
-                return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
-        }
-        if (s.plan.n_delete && !o->yes) {
-                if (!o->interactive || !ask(o, s.plan.n_delete)) {
-                        fprintf(o->err, "podform: %s; nothing was changed (give --yes to delete without asking)\n",
-                                o->interactive ? "deletion not confirmed" : "the plan deletes objects and no terminal can confirm it");
-                        pf_stage_free(&s);
-                        return PF_EXIT_ERROR;
-                }
+                return ret;
         }
 
         fputs("Applying:\n", o->out);
@@ -165,27 +209,7 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
                 r.n_failed++;
         }
         pf_stage_free(&s);
-
-        /* Verify: observe again; whatever still differs did not take effect. */
-        pf_diags vd = { 0 };
-        pf_stage v = { 0 };
-        int vr = plan_once(&k, &po, &v, &vd, o->err);
-        if (vd.n_errors) {      /* the host as it is now cannot be planned again: say why */
-                fputs("Verify: planning again against the host as it is now fails:\n", o->out);
-                fflush(o->out);
-                pf_diag_sort(&vd);
-                pf_diag_print(&vd, o->err, o->color);
-                vr = -1;
-        }
-        pf_diag_free(&vd);
-        size_t left = vr == 0 ? v.plan.actions.n : 1;
-        if (vr == 0 && left && r.n_failed + r.n_skipped == 0) {
-                fputs("Verify: these changes did not take effect:\n", o->out);
-                pf_plan_print_text(&v.plan, o->out, o->color, false);
-        } else if (vr == 0 && !left) {
-                fputs("Verify: observed the host again; no changes remain.\n", o->out);
-        }
-        pf_stage_free(&v);
+        size_t left = verify(&k, &po, &r, o);
         fprintf(o->out, "Apply: %zu done, %zu failed, %zu skipped.\n", r.n_ok, r.n_failed, r.n_skipped);
         if (r.n_failed + r.n_skipped == 0 && left == 0)
                 return PF_EXIT_OK;

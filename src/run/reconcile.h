@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "config/load.h"
-#include "libvirt/host.h"
+#include "libvirt/conn.h"
 #include "netlink/rtnl.h"
 
 typedef struct pf_run_opts {

@@ -6,7 +6,9 @@
 
 #include "engine/capacity.h"
 #include "kinds/link.h"
-#include "libvirt/host.h"
+#include "kinds/domain.h"
+#include "kinds/network.h"
+#include "libvirt/conn.h"
 #include "netlink/rtnl.h"
 
 void pf_stage_free(pf_stage *s) {
@@ -33,6 +35,19 @@ static int observe(pf_kind_ctx *k, pf_stage *s, char **err) {
         return 0;
 }
 
+/* The rules of spec 3.1, 3.2 and 3.4 (resolve/attach.h), on what was observed: where pod-network
+ * and constraints interfaces go, and what the networks serve them. */
+static void resolve(pf_kind_ctx *k, pf_stage *s, pf_diags *d) {
+        pf_attach_facts facts = { .links = k->links, .prune = k->prune };
+        pf_net_fact *nets = pf_network_facts(&s->have, &facts.n_networks);
+        pf_nic_fact *nics = pf_domain_nic_facts(k, &s->have, &facts.n_nics);
+        facts.networks = nets;
+        facts.nics = nics;
+        pf_attach_resolve(k->model, k->host, &facts, &s->attach, d);
+        free(nets);
+        free(nics);
+}
+
 int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags *d, char **err) {
         pf_objset_init(&s->want);
         pf_objset_init(&s->have);
@@ -40,20 +55,17 @@ int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags
         if (observe(k, s, err) < 0)
                 return -1;
         pf_objset_index(&s->have);
+        resolve(k, s, d);
         PF_EACH_KIND(ops)
                 if (ops->desire)
                         ops->desire(ops, k, &s->have, &s->want, d);
-        PF_EACH_KIND(ops)
-                if (ops->check)
-                        ops->check(ops, k, &s->have, d);
-        /* the libvirt kinds, observed and rendered in one pass for now */
-        pf_lv_env env = { .model = k->model, .host = k->host, .host_name = k->host_name, .links = k->links,
-                          .attach = &s->attach, .prune = k->prune };
-        if (pf_lv_build(k->lv, &env, &s->want, &s->have, d, err) < 0)
-                return -1;
+        pf_objset_index(&s->want);
         PF_EACH_KIND(ops)
                 if (ops->finish)
                         ops->finish(ops, k, &s->have, &s->want);
+        PF_EACH_KIND(ops)
+                if (ops->check)
+                        ops->check(ops, k, &s->have, d);
         pf_objset_mark_used(&s->have);
         pf_capacity cap = { .host = k->host };
         if (pf_lv_node(k->lv, &cap.host_cpus, &cap.host_memory_kib, err) < 0)

@@ -42,6 +42,13 @@ char *pf_xstrdup(const char *s) {
         return p;
 }
 
+char *pf_xstrndup(const char *s, size_t n) {
+        char *p = strndup(s, n);
+        if (!p)
+                pf_oom();
+        return p;
+}
+
 char *pf_xasprintf(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);

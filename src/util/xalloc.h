@@ -9,6 +9,7 @@ void *pf_xmalloc(size_t size);
 void *pf_xcalloc(size_t n, size_t size);
 void *pf_xreallocarray(void *p, size_t n, size_t size);
 char *pf_xstrdup(const char *s);
+char *pf_xstrndup(const char *s, size_t n);
 /* pf_xasprintf: a formatted, malloc'd string. */
 char *pf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

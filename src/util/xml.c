@@ -27,3 +27,11 @@ bool pf_xml_prop_eq(xmlNodePtr n, const char *name, const char *value) {
         _cleanup_xml_char_ xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
         return v && !strcasecmp((char *) v, value);
 }
+
+char *pf_xml_node_dump(xmlDocPtr doc, xmlNodePtr n) {
+        xmlBufferPtr buf = xmlBufferCreate();
+        xmlNodeDump(buf, doc, n, 0, 0);
+        char *s = pf_xstrdup((const char *) xmlBufferContent(buf));
+        xmlBufferFree(buf);
+        return s;
+}

@@ -13,3 +13,5 @@ bool pf_xml_is(xmlNodePtr n, const char *name);
 xmlNodePtr pf_xml_child(xmlNodePtr n, const char *name);
 /* pf_xml_prop_eq: whether n (may be NULL) has attribute `name` equal to value, ignoring case. */
 bool pf_xml_prop_eq(xmlNodePtr n, const char *name, const char *value);
+/* pf_xml_node_dump: one element of doc, serialised (malloc'd). */
+char *pf_xml_node_dump(xmlDocPtr doc, xmlNodePtr n);

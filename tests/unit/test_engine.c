@@ -20,7 +20,7 @@
 #include "run/exit.h"
 #include "config/load.h"
 #include "config/validate.h"
-#include "libvirt/host.h"
+#include "libvirt/conn.h"
 #include "run/reconcile.h"
 #include "util/xalloc.h"
 

@@ -1,5 +1,5 @@
 #include "config.h"
-#include "libvirt/owner.h"
+#include "records/owner.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,0 +1,474 @@
+/* domain.c: the VirtualMachine kind. Domains are listed first and their fields read last
+ * (finish): the names of a live domain's interfaces may come from its desired definition (a
+ * domain declared but not created by podform). A running domain's interfaces change live
+ * (hot-plug); what else changes lands at the next restart, or at once with --allow-restart. */
+#include "config.h"
+#include "kinds/domain.h"
+
+#include <libvirt/virterror.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/values.h"
+#include "kinds/libvirt_common.h"
+#include "libvirt/conn.h"
+#include "libvirt/fields.h"
+#include "libvirt/merge.h"
+#include "util/cleanup.h"
+#include "util/xml.h"
+
+#define MUTATE PF_LV_MUTATE
+
+/* ---- observe ---- */
+
+static void observe_one(pf_kind_ctx *k, virDomainPtr dom, pf_objset *have) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
+        /* transient domains too: they use networks and volumes, CPUs and memory */
+        int active = virDomainIsActive(dom), autostart = 0;
+        if (!doc || virDomainGetUUIDString(dom, uuid) != 0 || active < 0 || virDomainGetAutostart(dom, &autostart) != 0)
+                return;
+        const char *name = virDomainGetName(dom);
+        pf_obj *o = pf_objset_add(have, PF_R_DOMAIN, name);
+        o->xml = pf_arena_strdup(&have->arena, xml);
+        o->uuid = pf_arena_strdup(&have->arena, uuid);
+        o->active = active;
+        o->owned = pf_lv_domain_record(doc) != NULL;       /* a copy carries its original's */
+        pf_lv_doc *ld = pf_lv_doc_add(k->lv, PF_R_DOMAIN, name);
+        ld->doc = TAKE_PTR(doc);
+        ld->autostart = autostart;
+        if (active) {
+                _cleanup_free_ char *run = virDomainGetXMLDesc(dom, 0);
+                ld->running = run ? pf_xml_parse(run) : NULL;
+        }
+}
+
+static int observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, char **err) {
+        (void) self;
+        pf_lv_docs_clear(k->lv);
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(pf_lv_conn(k->lv), &doms, 0);
+        if (n < 0) {
+                *err = pf_xasprintf("cannot list domains: %s", pf_lv_reason());
+                return -1;
+        }
+        for (int i = 0; i < n; i++) {
+                observe_one(k, doms[i], have);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        return 0;
+}
+
+/* QEMU runs memory rounded up to whole MiB; the persistent definition keeps what was asked. */
+static bool same_memory(const pf_field *a, const pf_field *b) {
+        if (strcmp(a->key, "memory"))
+                return false;
+        unsigned long long x = strtoull(a->value, NULL, 10), y = strtoull(b->value, NULL, 10);
+        return (x + 1023) / 1024 == (y + 1023) / 1024;
+}
+/* Whether the running definition matches the persistent one on what lands at restart: a
+ * difference is a change applied to the definition that waits for the next boot. */
+static bool same_boot_fields(const pf_fields *persistent, const pf_fields *running) {
+        for (size_t i = 0; i < persistent->n; i++) {
+                const pf_field *p = &persistent->v[i];
+                if (p->landing != PF_LAND_RESTART || (p->flags & PF_FIELD_SPARSE))
+                        continue;
+                bool found = false;
+                for (size_t j = 0; j < running->n && !found; j++)
+                        if (!strcmp(running->v[j].key, p->key)) {
+                                if (strcmp(running->v[j].value, p->value) && !same_memory(p, &running->v[j]))
+                                        return false;
+                                found = true;
+                        }
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+/* Fields of one live domain, now that the desired documents (for names) exist. */
+static void read_domain(pf_kind_ctx *k, pf_obj *o, const pf_lv_doc *ld, xmlDocPtr names, pf_arena *arena, pf_fields *fb) {
+        pf_lv_domain_fields(ld->doc, names, pf_lv_canon_machine, k->lv, fb);
+        pf_lv_domain_record_fields(ld->running ? ld->running : ld->doc, fb);
+        if (ld->running) {
+                /* what the running VM uses counts as used, not only what it will boot with */
+                pf_fields run;
+                pf_fields_init(&run, arena);
+                pf_lv_domain_fields(ld->running, names, pf_lv_canon_machine, k->lv, &run);
+                for (size_t r = 0; r < run.n_needs; r++)
+                        pf_need_add(fb, run.needs[r].kind, run.needs[r].name);
+                o->stale = !same_boot_fields(fb, &run);
+                pf_fields_free(&run);
+        }
+        pf_field_add(fb, PF_LAND_LIVE, PF_FIELD_STOPS, o->active ? "yes" : "no", "running");
+        pf_field_add(fb, PF_LAND_LIVE, 0, ld->autostart ? "yes" : "no", "autostart");
+        pf_fields_finish(fb, o);
+}
+
+static void finish(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, const pf_objset *want) {
+        (void) self, (void) want;
+        pf_fields fb;
+        pf_fields_init(&fb, &have->arena);
+        for (size_t i = 0; i < have->objs.n; i++) {
+                pf_obj *o = &have->objs.v[i];
+                const pf_lv_doc *ld = o->kind == PF_R_DOMAIN ? pf_lv_doc_find(k->lv, PF_R_DOMAIN, o->name) : NULL;
+                if (ld)
+                        read_domain(k, o, ld, ld->desired, &have->arena, &fb);
+        }
+        pf_fields_free(&fb);
+}
+
+/* ---- what the rules of spec 3.1 and 3.2 need to know of the host ---- */
+
+typedef struct nic_list {
+        pf_arena *arena;
+        const char *vm;
+        pf_nic_fact *v;
+        size_t n, cap;
+} nic_list;
+
+static void add_nic(void *ud, const char *iface, const char *type, const char *source, const char *ip) {
+        nic_list *l = ud;
+        if (l->n == l->cap)
+                l->v = pf_xreallocarray(l->v, l->cap = l->cap ? 2 * l->cap : 16, sizeof(*l->v));
+        pf_nic_fact *x = &l->v[l->n++];
+        *x = (pf_nic_fact) { .vm = l->vm, .iface = pf_arena_strdup(l->arena, iface),
+                             .type = type ? pf_arena_strdup(l->arena, type) : NULL,
+                             .source = source ? pf_arena_strdup(l->arena, source) : NULL };
+        x->has_ip = ip && !pf_parse_ip(ip, &x->ip);
+}
+
+pf_nic_fact *pf_domain_nic_facts(pf_kind_ctx *k, pf_objset *have, size_t *n) {
+        nic_list nics = { .arena = &have->arena };
+        for (size_t i = 0; i < pf_lv_n_docs(k->lv); i++) {
+                const pf_lv_doc *ld = pf_lv_doc_at(k->lv, i);
+                const pf_obj *o = ld->kind == PF_R_DOMAIN ? pf_objset_find(have, PF_R_DOMAIN, ld->name) : NULL;
+                if (!o || !o->owned || !ld->doc)
+                        continue;
+                nics.vm = o->name;
+                /* where its interfaces are now: the running definition, when it runs */
+                pf_lv_domain_nics(ld->running ? ld->running : ld->doc, add_nic, &nics);
+        }
+        *n = nics.n;
+        return nics.v;
+}
+
+/* ---- desired ---- */
+
+typedef struct build_ctx {
+        pf_kind_ctx *k;
+        pf_objset *have;
+} build_ctx;
+
+/* The MAC an owned domain's podform metadata records for the interface. */
+static const char *live_mac(void *ud, const char *vm, const char *iface) {
+        build_ctx *b = ud;
+        const pf_obj *o = pf_objset_find(b->have, PF_R_DOMAIN, vm);
+        const pf_lv_doc *ld = o && o->owned ? pf_lv_doc_find(b->k->lv, PF_R_DOMAIN, vm) : NULL;
+        xmlNodePtr md = ld && ld->doc ? pf_lv_domain_metadata(ld->doc) : NULL;
+        for (xmlNodePtr c = md ? md->children : NULL; c; c = c->next) {
+                if (!pf_xml_is(c, "interface"))
+                        continue;
+                _cleanup_xml_char_ xmlChar *name = xmlGetProp(c, BAD_CAST "name"), *mac = xmlGetProp(c, BAD_CAST "mac");
+                if (name && mac && !strcmp((char *) name, iface))
+                        return pf_arena_strdup(&b->have->arena, (char *) mac);
+        }
+        return NULL;
+}
+
+static bool live_network(void *ud, const char *name) {
+        build_ctx *b = ud;
+        return pf_objset_find(b->have, PF_R_NETWORK, name) != NULL;
+}
+
+static bool host_pci(void *ud, const char *ifname, pf_pci *ret) {
+        build_ctx *b = ud;
+        return pf_lv_host_pci(b->k->lv, ifname, ret);
+}
+
+/* The desired document of each VM, kept (with the live ones) for finish; the VMs not live get
+ * their entries after the loop, so that looking up the live ones sorts once. */
+typedef struct pending { const char *name; xmlDocPtr doc; } pending;
+
+static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
+        (void) self;
+        const pf_model *m = k->model;
+        build_ctx bctx = { k, have };
+        pf_render_env renv = { .host_name = k->host_name, .host = k->host, .model = m, .live_mac = live_mac,
+                               .live_network = live_network, .host_pci = host_pci, .ud = &bctx,
+                               .links = k->links, .attach = k->attach, .libvirt_version = pf_lv_version(k->lv) };
+        pf_renderer *rd = pf_renderer_new(&renv);
+        pf_fields wb;
+        pf_fields_init(&wb, &want->arena);
+        pending *later = pf_xcalloc(m->vms.n + 1, sizeof(*later));
+        size_t n_later = 0;
+        for (size_t i = 0; i < m->vms.n; i++) {
+                const pf_vm *vm = &m->vms.v[i];
+                xmlDocPtr doc = pf_render_domain(rd, vm, d);
+                if (!doc)
+                        continue;
+                size_t idx = pf_add_desired(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
+                want->objs.v[idx].active = vm->running;
+                pf_lv_domain_fields(doc, NULL, pf_lv_canon_machine, k->lv, &wb);
+                /* a domain podform did not create gets no podform record (pf_lv_merge_domain) to hold a
+                 * constraint address: only the plan's attachments show it */
+                const pf_obj *live = pf_objset_find(have, PF_R_DOMAIN, vm->meta.name);
+                if (!live || live->owned)
+                        pf_lv_domain_record_fields(doc, &wb);
+                pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
+                pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
+                pf_fields_finish(&wb, &want->objs.v[idx]);
+                pf_lv_doc *ld = live ? pf_lv_doc_find(k->lv, PF_R_DOMAIN, vm->meta.name) : NULL;
+                if (ld && !ld->desired)
+                        ld->desired = doc;
+                else
+                        later[n_later++] = (pending) { vm->meta.name, doc };
+        }
+        for (size_t i = 0; i < n_later; i++)
+                pf_lv_doc_add(k->lv, PF_R_DOMAIN, later[i].name)->desired = later[i].doc;
+        free(later);
+        pf_renderer_free(rd);
+        pf_fields_free(&wb);
+}
+
+static bool declared_network(const pf_model *m, const char *name) {
+        for (size_t i = 0; i < m->networks.n; i++)
+                if (!strcmp(m->networks.v[i].meta.name, name))
+                        return true;
+        return false;
+}
+static bool declared_pool(const pf_model *m, const char *name) {
+        for (size_t i = 0; i < m->pools.n; i++)
+                if (!strcmp(m->pools.v[i].meta.name, name))
+                        return true;
+        return false;
+}
+/* References to libvirt objects must resolve, declared or live: a VM must not be planned
+ * onto a network or a pool that is not there. */
+static void check_references(const pf_model *m, const pf_objset *have, const pf_host *host, pf_diags *d) {
+        for (size_t i = 0; i < m->vms.n; i++) {
+                const pf_vm *vm = &m->vms.v[i];
+                for (size_t k = 0; k < vm->networks.n; k++) {
+                        const pf_vm_net *n = &vm->networks.v[k];
+                        if (n->backend == PF_BACKEND_NETWORK && !declared_network(m, n->network) &&
+                            !pf_objset_find(have, PF_R_NETWORK, n->network))
+                                pf_error(d, n->network_loc, "network '%s' is neither declared nor defined in libvirt on this "
+                                         "host; declare a Network of that name, or name an existing one", n->network);
+                }
+                for (size_t k = 0; k < vm->disks.n; k++) {
+                        const pf_disk *disk = &vm->disks.v[k];
+                        const char *pool = disk->pool ? disk->pool : host->default_storage_pool;
+                        if ((!disk->size && !pf_loc_set(disk->size_loc)) || declared_pool(m, pool) ||
+                            pf_objset_find(have, PF_R_POOL, pool))
+                                continue;
+                        if (disk->pool)
+                                pf_error(d, disk->pool_loc, "storage pool '%s' is neither declared nor defined in libvirt on "
+                                         "this host; declare a StoragePool of that name, or name an existing one", pool);
+                        else
+                                pf_error(d, disk->loc, "disk '%s' goes to the host's default storage pool '%s', which is "
+                                         "neither declared nor defined in libvirt; declare it, give the disk a pool, or set "
+                                         "Host.spec.defaultStoragePool", disk->name, pool);
+                }
+        }
+}
+
+static void check(const pf_kind_ops *self, pf_kind_ctx *k, const pf_objset *have, pf_diags *d) {
+        (void) self;
+        check_references(k->model, have, k->host, d);
+}
+
+/* ---- apply ---- */
+
+static int wait_shutoff(pf_lv_host *h, virDomainPtr dom) {
+        if (MUTATE(h, virDomainShutdown(dom)) == 0) {
+                struct timespec step = { 0, 200 * 1000 * 1000 };
+                for (unsigned i = 0; i < pf_lv_options(h)->shutdown_timeout * 5; i++) {
+                        if (virDomainIsActive(dom) == 0)
+                                return 0;
+                        nanosleep(&step, NULL);
+                }
+        }
+        if (virDomainIsActive(dom) == 0)
+                return 0;
+        /* the guest ignored ACPI (or has no OS): power it off */
+        return MUTATE(h, virDomainDestroy(dom));
+}
+static int domain_create(pf_lv_host *h, const pf_action *a, char **err) {
+        _cleanup_virt_domain_ virDomainPtr d = MUTATE(h, virDomainDefineXML(pf_lv_conn(h), a->want->xml));
+        if (!d) {
+                *err = pf_lv_error("cannot define VM", a->name);
+                return -1;
+        }
+        int r = 0;
+        if (pf_action_wants(a, "autostart") && MUTATE(h, virDomainSetAutostart(d, 1)) < 0)
+                *err = pf_lv_error("cannot mark VM for autostart", a->name), r = -1;
+        else if (a->want->active && MUTATE(h, virDomainCreate(d)) < 0)
+                *err = pf_lv_error("cannot start VM", a->name), r = -1;
+        if (r < 0) {
+                if (virDomainIsActive(d) == 1)
+                        MUTATE(h, virDomainDestroy(d));
+                MUTATE(h, virDomainUndefine(d));
+        }
+        return r;
+}
+/* The device element of the interface group "iface[NAME]" in a domain document. */
+static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key) {
+        char mkey[512];
+        size_t len = strcspn(key, "]");
+        snprintf(mkey, sizeof(mkey), "%.*s].mac", (int) len, key);
+        const pf_field *mac = pf_obj_field(o, mkey);
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNodePtr c = devices ? devices->children : NULL; c && mac; c = c->next)
+                if (pf_xml_is(c, "interface") && pf_xml_prop_eq(pf_xml_child(c, "mac"), "address", mac->value))
+                        return c;
+        return NULL;
+}
+/* Interfaces of a running VM, changed live and in the definition: a whole NIC added or
+ * removed is a hot-plug; a NIC whose only change is its source network or bridge is moved in
+ * place. Any other NIC change waits for the restart. */
+static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(a->have->xml);
+        int r = 0;
+        for (size_t i = 0; i < a->changes.n && r == 0 && want && have;) {
+                const pf_change *first = &a->changes.v[i];
+                size_t len = strcspn(first->key, "]");
+                if (strncmp(first->key, "iface[", 6) || !first->key[len]) {
+                        i++;
+                        continue;
+                }
+                /* the changes of one NIC are adjacent: keys are sorted */
+                bool added = true, removed = true, live = true;
+                size_t end = i;
+                for (; end < a->changes.n && !strncmp(a->changes.v[end].key, first->key, len + 1); end++) {
+                        const pf_change *c = &a->changes.v[end];
+                        added = added && !c->old_value;
+                        removed = removed && !c->new_value;
+                        live = live && c->landing == PF_LAND_LIVE;
+                }
+                i = end;
+                if (!live)
+                        continue;
+                bool from_want = !removed;
+                xmlDocPtr doc = from_want ? want : have;
+                xmlNodePtr nic = find_interface(doc, from_want ? a->want : a->have, first->key);
+                if (!nic)
+                        continue;
+                _cleanup_free_ char *x = pf_xml_node_dump(doc, nic);
+                unsigned flags = VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG;
+                const char *verb = added ? "hot-plug" : removed ? "hot-unplug" : "move";
+                int ret = added ? MUTATE(h, virDomainAttachDeviceFlags(d, x, flags))
+                          : removed ? MUTATE(h, virDomainDetachDeviceFlags(d, x, flags))
+                                    : MUTATE(h, virDomainUpdateDeviceFlags(d, x, flags));
+                if (ret < 0) {
+                        *err = pf_xasprintf("cannot %s interface %.*s of VM %s: %s", verb, (int) (len - 6), first->key + 6,
+                                      a->name, pf_lv_reason());
+                        r = -1;
+                }
+        }
+        return r;
+}
+/* Whether a change touches what the podform metadata records and nothing reads from the
+ * device (a constraint address, spec 3.2). */
+static bool records_changed(const pf_action *a) {
+        for (size_t i = 0; i < a->changes.n; i++)
+                if (!strncmp(a->changes.v[i].key, "ip[", 3))
+                        return true;
+        return false;
+}
+/* libvirt puts the metadata element in its namespace itself, and refuses one that already
+ * declares it. */
+static void strip_ns(xmlNodePtr n) {
+        for (; n; n = n->next) {
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                n->ns = NULL;
+                strip_ns(n->children);
+        }
+}
+/* The running VM's copy of the podform metadata, so that it says what the definition says:
+ * the change lands live. */
+static int set_live_record(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml);
+        xmlNodePtr md = want ? pf_lv_domain_metadata(want) : NULL;
+        int r = 0;
+        if (md) {
+                xmlUnlinkNode(md);
+                xmlFreeNode(xmlDocSetRootElement(want, md));    /* the rest of the domain */
+                strip_ns(md);
+                xmlFreeNsList(md->nsDef);
+                md->nsDef = NULL;
+                _cleanup_free_ char *x = pf_xml_node_dump(want, md);
+                if (MUTATE(h, virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, x, PF_XMLNS_PREFIX, PF_XMLNS,
+                                                   VIR_DOMAIN_AFFECT_LIVE)) < 0)
+                        *err = pf_lv_error("cannot record the addresses of running VM", a->name), r = -1;
+        }
+        return r;
+}
+static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
+        _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), a->name);
+        if (!d) {
+                *err = pf_lv_error("cannot find VM", a->name);
+                return -1;
+        }
+        int r = 0;
+        bool active = a->have->active;
+        bool redefine = false;
+        for (size_t i = 0; i < a->changes.n; i++)
+                if (strcmp(a->changes.v[i].key, "running") && strcmp(a->changes.v[i].key, "autostart") &&
+                    strcmp(a->changes.v[i].key, "restart"))
+                        redefine = true;
+        if (active && redefine)
+                r = domain_hotplug(h, d, a, err);
+        if (r == 0 && redefine) {
+                _cleanup_free_ char *xml = pf_lv_merge_domain(a->want->xml, a->have->xml);
+                virDomainPtr nd = xml ? MUTATE(h, virDomainDefineXML(pf_lv_conn(h), xml)) : NULL;
+                if (!nd)
+                        *err = pf_lv_error("cannot redefine VM", a->name), r = -1;
+                else
+                        virDomainFree(nd);
+        }
+        if (r == 0 && active && a->have->owned && records_changed(a))
+                r = set_live_record(h, d, a, err);
+        if (r == 0 && active && (a->restart || !a->want->active)) {
+                if (wait_shutoff(h, d) < 0)
+                        *err = pf_lv_error("cannot shut down VM", a->name), r = -1;
+                else
+                        active = false;
+        }
+        if (r == 0 && a->want->active && !active && MUTATE(h, virDomainCreate(d)) < 0)
+                *err = pf_lv_error("cannot start VM", a->name), r = -1;
+        if (r == 0 && pf_action_change(a, "autostart") && MUTATE(h, virDomainSetAutostart(d, pf_action_wants(a, "autostart"))) < 0)
+                *err = pf_lv_error("cannot change autostart of VM", a->name), r = -1;
+        return r;
+}
+static int domain_delete(pf_lv_host *h, const pf_action *a, char **err) {
+        _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), a->name);
+        if (!d) {
+                *err = pf_lv_error("cannot find VM", a->name);
+                return -1;
+        }
+        int r = 0;
+        if (virDomainIsActive(d) == 1 && wait_shutoff(h, d) < 0)
+                *err = pf_lv_error("cannot stop VM", a->name), r = -1;
+        else if (MUTATE(h, virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                                             VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)) < 0)
+                *err = pf_lv_error("cannot undefine VM", a->name), r = -1;
+        return r;
+}
+
+static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err) {
+        (void) self;
+        virResetLastError();
+        return a->op == PF_OP_CREATE   ? domain_create(k->lv, a, err)
+               : a->op == PF_OP_CHANGE ? domain_change(k->lv, a, err)
+                                       : domain_delete(k->lv, a, err);
+}
+
+const pf_kind_ops pf_domain_kind = {
+        .rkind = PF_R_DOMAIN, .model_kind = PF_KIND_VIRTUAL_MACHINE, .order = PF_ORDER_NEEDS_ALL, .flags = PF_KIND_LIBVIRT,
+        .observe = observe, .desire = desire, .finish = finish, .check = check, .apply = apply,
+};

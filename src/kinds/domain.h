@@ -1,0 +1,10 @@
+/* domain.h: the VirtualMachine kind (a libvirt domain). Rendering is libvirt/render.c's, the
+ * fields libvirt/fields.c's, the merge into a live definition libvirt/merge.c's. */
+#pragma once
+#include "kinds/kind.h"
+
+extern const pf_kind_ops pf_domain_kind;
+
+/* pf_domain_nic_facts: where the interfaces of podform's live VMs are now, as the attachment
+ * rules see them (resolve/attach.h), in have's arena; the array is malloc'd. */
+pf_nic_fact *pf_domain_nic_facts(pf_kind_ctx *k, pf_objset *have, size_t *n);

@@ -1,0 +1,303 @@
+/* network.c: the Network kind. DHCP hosts and ranges change in place (virNetworkUpdate); what
+ * libvirt cannot update (forward mode, bridge, addresses, bootp) restarts the network. */
+#include "config.h"
+#include "kinds/network.h"
+
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "config/values.h"
+#include "kinds/libvirt_common.h"
+#include "kinds/link.h"
+#include "libvirt/conn.h"
+#include "libvirt/fields.h"
+#include "libvirt/merge.h"
+#include "model/names.h"
+#include "util/cleanup.h"
+#include "util/xml.h"
+
+#define MUTATE PF_LV_MUTATE
+
+static char *network_xml(virNetworkPtr net) {
+        char *xml = virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE);
+        if (!xml) /* the test driver knows no flags; its networks have one definition */
+                xml = virNetworkGetXMLDesc(net, 0);
+        return xml;
+}
+
+static void observe_one(pf_kind_ctx *k, virNetworkPtr net, pf_objset *have, pf_fields *fb) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        _cleanup_free_ char *xml = network_xml(net);
+        _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
+        int active = virNetworkIsActive(net), autostart = 0;
+        if (!doc || virNetworkGetUUIDString(net, uuid) != 0 || active < 0 || virNetworkGetAutostart(net, &autostart) != 0)
+                return;
+        const char *name = virNetworkGetName(net);
+        size_t idx = have->objs.n;
+        pf_obj *o = pf_objset_add(have, PF_R_NETWORK, name);
+        o->xml = pf_arena_strdup(&have->arena, xml);
+        o->uuid = pf_arena_strdup(&have->arena, uuid);
+        o->active = active;
+        o->owned = pf_owner_has(pf_lv_owner(k->lv), PF_R_NETWORK, name, uuid);
+        pf_lv_network_fields(doc, fb);
+        pf_add_state_fields(fb, active, autostart);
+        pf_fields_finish(fb, &have->objs.v[idx]);
+}
+
+static int observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, char **err) {
+        (void) self;
+        virNetworkPtr *nets = NULL;
+        int n = virConnectListAllNetworks(pf_lv_conn(k->lv), &nets, 0);
+        if (n < 0) {
+                *err = pf_xasprintf("cannot list networks: %s", pf_lv_reason());
+                return -1;
+        }
+        pf_fields fb;
+        pf_fields_init(&fb, &have->arena);
+        for (int i = 0; i < n; i++) {
+                observe_one(k, nets[i], have, &fb);
+                virNetworkFree(nets[i]);
+        }
+        free(nets);
+        pf_fields_free(&fb);
+        return 0;
+}
+
+/* A live network as rule (a)/(b) sees it: from the fields observing read (fields.c). */
+static void network_fact(pf_arena *a, const pf_obj *o, pf_net_fact *f) {
+        *f = (pf_net_fact) { .name = o->name, .active = o->active, .owned = o->owned };
+        const pf_field *mode = pf_obj_field(o, "forward"), *br = pf_obj_field(o, "bridge"),
+                       *devs = pf_obj_field(o, "forward.interfaces");
+        int fwd = mode ? pf_enum_lookup(&pf_forward_enum, mode->value) : -1;
+        f->managed = fwd >= 0 && pf_forward_own_bridge((pf_forward) fwd);
+        f->bridge = br ? br->value : NULL;
+        size_t n = devs ? 1 : 0;
+        for (const char *c = devs ? devs->value : ""; *c; c++)
+                n += *c == ',';
+        const char **v = pf_arena_array(a, n + 1, sizeof(*v));
+        for (const char *c = devs ? devs->value : NULL; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+                v[f->n_devs++] = pf_arena_strndup(a, c, strcspn(c, ","));
+        f->devs = v;
+        for (size_t i = 0; i < o->fields.n; i++) {
+                const char *k = o->fields.v[i].key;
+                size_t len = strlen(k);
+                f->dhcp |= !strncmp(k, "ip[", 3) && len > 6 && !strcmp(k + len - 6, "].dhcp");
+        }
+}
+
+pf_net_fact *pf_network_facts(pf_objset *have, size_t *n) {
+        size_t n_nets = 0;
+        for (size_t i = 0; i < have->objs.n; i++)
+                n_nets += have->objs.v[i].kind == PF_R_NETWORK;
+        pf_net_fact *nets = pf_xcalloc(n_nets + 1, sizeof(*nets));
+        n_nets = 0;
+        for (size_t i = 0; i < have->objs.n; i++)
+                if (have->objs.v[i].kind == PF_R_NETWORK)
+                        network_fact(&have->arena, &have->objs.v[i], &nets[n_nets++]);
+        *n = n_nets;
+        return nets;
+}
+
+static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
+        (void) self, (void) have, (void) d;
+        pf_fields wb;
+        pf_fields_init(&wb, &want->arena);
+        for (size_t i = 0; i < k->model->networks.n; i++) {
+                const pf_network *n = &k->model->networks.v[i];
+                _cleanup_xml_doc_ xmlDocPtr doc = pf_render_network_bootp(n, pf_attach_bootp(k->attach, n));
+                size_t idx = pf_add_desired(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
+                want->objs.v[idx].active = n->active;
+                pf_lv_network_fields(doc, &wb);
+                pf_add_state_fields(&wb, n->active, n->autostart);
+                pf_fields_finish(&wb, &want->objs.v[idx]);
+        }
+        pf_fields_free(&wb);
+}
+
+/* Libvirt networks that sit on host links: their bridge or forward devices must exist. */
+static void check(const pf_kind_ops *self, pf_kind_ctx *k, const pf_objset *have, pf_diags *d) {
+        (void) self;
+        (void) have;
+        for (size_t i = 0; i < k->model->networks.n; i++) {
+                const pf_network *n = &k->model->networks.v[i];
+                if (pf_forward_own_bridge(n->forward))
+                        continue;       /* not on host links */
+                const char *kind = n->bridge_name ? pf_links_kind(k, n->bridge_name) : NULL;
+                if (n->bridge_name)
+                        pf_link_check_exists(k, d, n->bridge_name_loc, "bridge", n->bridge_name,
+                                             "forward: bridge attaches to an existing bridge; declare it as a Bridge or fix the name");
+                if (kind && strcmp(kind, "bridge") != 0)
+                        pf_error(d, n->bridge_name_loc, "bridge '%s' of Network %s is a %s, not a bridge; forward: bridge "
+                                 "needs one (declare a Bridge), or use \"interfaces\" for macvtap devices", n->bridge_name,
+                                 n->meta.name, kind);
+                for (size_t x = 0; x < n->interfaces.n; x++) {
+                        const char *dev = n->interfaces.v[x].name, *bridge = pf_links_port_of(k, dev);
+                        pf_link_check_exists(k, d, n->interfaces.v[x].loc, "forward interface", dev,
+                                             "create it, declare it, or fix the name");
+                        if (bridge)
+                                pf_error(d, n->interfaces.v[x].loc, "forward interface '%s' is a port of bridge %s, and "
+                                         "the kernel puts no macvtap on a bridge port; use forward: bridge with "
+                                         "bridge.name %s instead", dev, bridge, bridge);
+                }
+        }
+}
+
+static int network_create(pf_lv_host *h, const pf_action *a, char **err) {
+        _cleanup_virt_network_ virNetworkPtr n = MUTATE(h, virNetworkDefineXML(pf_lv_conn(h), a->want->xml));
+        if (!n) {
+                *err = pf_lv_error("cannot define network", a->name);
+                return -1;
+        }
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virNetworkGetUUIDString(n, uuid) == 0)
+                pf_owner_set(pf_lv_owner(h), PF_R_NETWORK, a->name, uuid);
+        int r = 0;
+        if (pf_action_wants(a, "autostart") && MUTATE(h, virNetworkSetAutostart(n, 1)) < 0)
+                *err = pf_lv_error("cannot mark network for autostart", a->name), r = -1;
+        else if (a->want->active && MUTATE(h, virNetworkCreate(n)) < 0)
+                *err = pf_lv_error("cannot start network", a->name), r = -1;
+        if (r < 0) {
+                if (virNetworkIsActive(n) == 1)
+                        MUTATE(h, virNetworkDestroy(n));
+                if (MUTATE(h, virNetworkUndefine(n)) == 0)
+                        pf_owner_drop(pf_lv_owner(h), PF_R_NETWORK, a->name);
+        }
+        return r;
+}
+
+/* The <ip> of a network document with this address, and its index among the <ip>s. */
+static xmlNodePtr find_ip(xmlDocPtr doc, const char *addr, int *index) {
+        int i = 0;
+        for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next)
+                if (pf_xml_is(c, "ip")) {
+                        if (pf_xml_prop_eq(c, "address", addr)) {
+                                *index = i;
+                                return c;
+                        }
+                        i++;
+                }
+        return NULL;
+}
+
+/* The DHCP <range> or <host> of key "ip[A].dhcp.range[S]" / "ip[A].dhcp.host[M]". */
+static xmlNodePtr find_dhcp_entry(xmlDocPtr doc, const char *key, int *ip_index, bool *is_host) {
+        char addr[128], id[256];
+        const char *p = strchr(key, '[');
+        const char *q = p ? strchr(p, ']') : NULL;
+        if (!q)
+                return NULL;
+        snprintf(addr, sizeof(addr), "%.*s", (int) (q - p - 1), p + 1);
+        *is_host = strstr(q, ".dhcp.host[") != NULL;
+        const char *r = strchr(q + 1, '[');
+        if (!r)
+                return NULL;
+        snprintf(id, sizeof(id), "%s", r + 1);
+        id[strcspn(id, "]")] = '\0';
+        xmlNodePtr ip = find_ip(doc, addr, ip_index);
+        for (xmlNodePtr c = pf_xml_child(pf_xml_child(ip, "dhcp"), *is_host ? "host" : "range"); c; c = c->next) {
+                if (!pf_xml_is(c, *is_host ? "host" : "range"))
+                        continue;
+                if (*is_host ? pf_xml_prop_eq(c, "mac", id) || pf_xml_prop_eq(c, "name", id) : pf_xml_prop_eq(c, "start", id))
+                        return c;
+        }
+        return NULL;
+}
+
+/* DHCP hosts and ranges change in place, through virNetworkUpdate: dnsmasq reloads, guests
+ * keep their link. Every old entry goes first, then the new ones are added: an entry that
+ * moves its address, name or MAC to another would collide with it otherwise, and libvirt's
+ * MODIFY picks the first entry matching any of the three, which may be the wrong one. */
+static int network_update_dhcp(pf_lv_host *h, virNetworkPtr n, const pf_action *a, char **err) {
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(a->have->xml);
+        unsigned flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG | (a->have->active ? VIR_NETWORK_UPDATE_AFFECT_LIVE : 0);
+        int r = 0;
+        for (int adding = 0; adding < 2 && r == 0 && want && have; adding++) {
+                for (size_t i = 0; i < a->changes.n && r == 0; i++) {
+                        const pf_change *c = &a->changes.v[i];
+                        if (!strstr(c->key, ".dhcp.host[") && !strstr(c->key, ".dhcp.range["))
+                                continue;
+                        if (!(adding ? c->new_value : c->old_value))
+                                continue;
+                        int index = 0;
+                        bool is_host = false;
+                        xmlDocPtr doc = adding ? want : have;
+                        xmlNodePtr entry = find_dhcp_entry(doc, c->key, &index, &is_host);
+                        if (!entry)
+                                continue;
+                        _cleanup_free_ char *x = pf_xml_node_dump(doc, entry);
+                        int section = is_host ? VIR_NETWORK_SECTION_IP_DHCP_HOST : VIR_NETWORK_SECTION_IP_DHCP_RANGE;
+                        unsigned cmd = adding ? VIR_NETWORK_UPDATE_COMMAND_ADD_LAST : VIR_NETWORK_UPDATE_COMMAND_DELETE;
+                        if (MUTATE(h, virNetworkUpdate(n, cmd, section, index, x, flags)) < 0) {
+                                *err = pf_xasprintf("cannot %s %s of network %s in place: %s", adding ? "add" : "remove",
+                                                    c->key, a->name, pf_lv_reason());
+                                r = -1;
+                        }
+                }
+        }
+        return r;
+}
+
+static int network_change(pf_lv_host *h, const pf_action *a, char **err) {
+        _cleanup_virt_network_ virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), a->name);
+        if (!n) {
+                *err = pf_lv_error("cannot find network", a->name);
+                return -1;
+        }
+        int r = 0;
+        bool active = a->have->active;
+        if (pf_action_recreates(a)) {
+                _cleanup_free_ char *xml = pf_lv_merge_network(a->want->xml, a->have->xml);
+                virNetworkPtr nn = NULL;
+                /* stop, then define: an inactive network takes the new definition at once on
+                 * every driver (an active one may keep the old one until it restarts) */
+                if (active && MUTATE(h, virNetworkDestroy(n)) < 0)
+                        *err = pf_lv_error("cannot stop network (to restart it)", a->name), r = -1;
+                else if (!(nn = MUTATE(h, virNetworkDefineXML(pf_lv_conn(h), xml)))) {
+                        *err = pf_lv_error("cannot redefine network", a->name), r = -1;
+                        if (active)     /* put the old one back rather than leave guests cut off */
+                                MUTATE(h, virNetworkCreate(n));
+                } else
+                        active = false;
+                if (nn)
+                        virNetworkFree(nn);
+        } else {
+                r = network_update_dhcp(h, n, a, err);
+        }
+        if (r == 0 && a->want->active && !active && MUTATE(h, virNetworkCreate(n)) < 0)
+                *err = pf_lv_error("cannot start network", a->name), r = -1;
+        if (r == 0 && !a->want->active && active && MUTATE(h, virNetworkDestroy(n)) < 0)
+                *err = pf_lv_error("cannot stop network", a->name), r = -1;
+        if (r == 0 && pf_action_change(a, "autostart") && MUTATE(h, virNetworkSetAutostart(n, pf_action_wants(a, "autostart"))) < 0)
+                *err = pf_lv_error("cannot change autostart of network", a->name), r = -1;
+        return r;
+}
+
+static int network_delete(pf_lv_host *h, const pf_action *a, char **err) {
+        _cleanup_virt_network_ virNetworkPtr n = virNetworkLookupByName(pf_lv_conn(h), a->name);
+        if (!n) {
+                *err = pf_lv_error("cannot find network", a->name);
+                return -1;
+        }
+        int r = 0;
+        if (virNetworkIsActive(n) == 1 && MUTATE(h, virNetworkDestroy(n)) < 0)
+                *err = pf_lv_error("cannot stop network", a->name), r = -1;
+        else if (MUTATE(h, virNetworkUndefine(n)) < 0)
+                *err = pf_lv_error("cannot undefine network", a->name), r = -1;
+        else
+                pf_owner_drop(pf_lv_owner(h), PF_R_NETWORK, a->name);
+        return r;
+}
+
+static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err) {
+        (void) self;
+        virResetLastError();
+        return a->op == PF_OP_CREATE   ? network_create(k->lv, a, err)
+               : a->op == PF_OP_CHANGE ? network_change(k->lv, a, err)
+                                       : network_delete(k->lv, a, err);
+}
+
+const pf_kind_ops pf_network_kind = {
+        .rkind = PF_R_NETWORK, .model_kind = PF_KIND_NETWORK, .order = PF_ORDER_NEEDS_LINKS, .flags = PF_KIND_LIBVIRT,
+        .observe = observe, .desire = desire, .check = check, .apply = apply,
+};

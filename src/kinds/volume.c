@@ -1,0 +1,170 @@
+/* volume.c: the volume kind. A volume only grows (a smaller size is a plan error); a running
+ * VM's volume grows through that VM, so that QEMU and the guest learn of it. */
+#include "config.h"
+#include "kinds/volume.h"
+
+#include <stdio.h>
+
+#include <libvirt/virterror.h>
+
+#include "kinds/libvirt_common.h"
+#include "libvirt/conn.h"
+#include "libvirt/fields.h"
+#include "util/cleanup.h"
+#include "util/xml.h"
+
+#define MUTATE PF_LV_MUTATE
+
+void pf_volumes_observe(pf_kind_ctx *k, virStoragePoolPtr p, const char *pool_name, pf_objset *have, pf_fields *fb) {
+        virStorageVolPtr *vols = NULL;
+        int nv = virStoragePoolListAllVolumes(p, &vols, 0);
+        for (int j = 0; j < nv; j++) {
+                _cleanup_free_ char *vx = virStorageVolGetXMLDesc(vols[j], 0);
+                _cleanup_xml_doc_ xmlDocPtr vd = vx ? pf_xml_parse(vx) : NULL;
+                if (vd) {
+                        const char *vname = pf_arena_printf(&have->arena, "%s/%s", pool_name, virStorageVolGetName(vols[j]));
+                        size_t vi = have->objs.n;
+                        pf_obj *vo = pf_objset_add(have, PF_R_VOLUME, vname);
+                        vo->active = true;
+                        const char *key = virStorageVolGetKey(vols[j]);
+                        vo->owned = key && pf_owner_has(pf_lv_owner(k->lv), PF_R_VOLUME, vname, key);
+                        pf_lv_volume_fields(vd, pool_name, fb);
+                        pf_fields_finish(fb, vo);
+                        vo = &have->objs.v[vi];
+                        const pf_field *cap = pf_obj_field(vo, "capacity");
+                        vo->size = cap ? strtoull(cap->value, NULL, 10) : 0;
+                }
+                virStorageVolFree(vols[j]);
+        }
+        free(vols);
+}
+
+static void desire_disk(pf_objset *want, const pf_render_env *renv, const pf_vm *vm, const pf_disk *disk, pf_fields *wb) {
+        const char *pool = pf_disk_pool(renv, disk);
+        char *vol = pf_volume_name(&want->arena, vm->meta.name, disk->name);
+        _cleanup_xml_doc_ xmlDocPtr doc = pf_render_volume(vol, disk->size, disk->format);
+        const char *name = pf_arena_printf(&want->arena, "%s/%s", pool, vol);
+        size_t idx = pf_add_desired(want, PF_R_VOLUME, name, doc, pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc);
+        pf_lv_volume_fields(doc, pool, wb);
+        pf_fields_finish(wb, &want->objs.v[idx]);
+        want->objs.v[idx].size = disk->size;
+}
+
+static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
+        (void) self, (void) have, (void) d;
+        pf_render_env renv = { .host = k->host };
+        pf_fields wb;
+        pf_fields_init(&wb, &want->arena);
+        for (size_t i = 0; i < k->model->vms.n; i++) {
+                const pf_vm *vm = &k->model->vms.v[i];
+                for (size_t j = 0; j < vm->disks.n; j++) {
+                        const pf_disk *disk = &vm->disks.v[j];
+                        if (disk->size || pf_loc_set(disk->size_loc))    /* else a KubeVirt volume: the renderer reports it */
+                                desire_disk(want, &renv, vm, disk, &wb);
+                }
+        }
+        pf_fields_free(&wb);
+}
+
+static virStorageVolPtr find_volume(pf_lv_host *h, const char *id, virStoragePoolPtr *ret_pool) {
+        const char *slash = strchr(id, '/');
+        _cleanup_free_ char *pool = pf_xstrndup(id, slash ? (size_t) (slash - id) : 0);
+        *ret_pool = virStoragePoolLookupByName(pf_lv_conn(h), pool);
+        if (!*ret_pool || !slash)
+                return NULL;
+        return virStorageVolLookupByName(*ret_pool, slash + 1);
+}
+
+/* The disk of running VM `doc` on volume VOLUME of pool POOL, or NULL. */
+static xmlNodePtr disk_on(xmlDocPtr doc, const char *pool, const char *volume) {
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+                xmlNodePtr src = pf_xml_is(c, "disk") ? pf_xml_child(c, "source") : NULL;
+                if (src && pf_xml_prop_eq(src, "pool", pool) && pf_xml_prop_eq(src, "volume", volume))
+                        return c;
+        }
+        return NULL;
+}
+
+/* The running VM that has volume "POOL/VOLUME" attached, and the disk's target there. */
+static const pf_lv_doc *running_user_of(pf_lv_host *h, const char *id, char *dev, size_t size) {
+        const char *slash = strchr(id, '/');
+        if (!slash)
+                return NULL;
+        _cleanup_free_ char *pool = pf_xstrndup(id, (size_t) (slash - id));
+        for (size_t i = 0; i < pf_lv_n_docs(h); i++) {
+                const pf_lv_doc *ld = pf_lv_doc_at(h, i);
+                xmlNodePtr disk = ld->running ? disk_on(ld->running, pool, slash + 1) : NULL;
+                if (disk) {
+                        _cleanup_xml_char_ xmlChar *t = xmlGetProp(pf_xml_child(disk, "target"), BAD_CAST "dev");
+                        snprintf(dev, size, "%s", t ? (const char *) t : "");
+                        return ld;
+                }
+        }
+        return NULL;
+}
+
+static int create(pf_lv_host *h, virStoragePoolPtr pool, const pf_action *a, char **err) {
+        virStorageVolPtr v = MUTATE(h, virStorageVolCreateXML(pool, a->want->xml, 0));
+        if (!v) {
+                *err = pf_lv_error("cannot create volume", a->name);
+                return -1;
+        }
+        /* recorded, so it stays podform's after a VM stops listing it */
+        const char *key = virStorageVolGetKey(v);
+        if (key)
+                pf_owner_set(pf_lv_owner(h), PF_R_VOLUME, a->name, key);
+        virStorageVolFree(v);
+        return 0;
+}
+
+static int grow(pf_lv_host *h, virStorageVolPtr vol, const pf_action *a, char **err) {
+        const pf_change *c = pf_action_change(a, "capacity");
+        unsigned long long bytes = c && c->new_value ? strtoull(c->new_value, NULL, 10) : 0;
+        char dev[64];
+        const pf_lv_doc *user = bytes ? running_user_of(h, a->name, dev, sizeof(dev)) : NULL;
+        if (user) {
+                /* QEMU holds the image: grow it through the running VM, which also tells the guest */
+                _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), user->name);
+                if (!d || MUTATE(h, virDomainBlockResize(d, dev, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES)) < 0) {
+                        *err = pf_xasprintf("cannot grow volume %s through running VM %s: %s", a->name, user->name,
+                                            pf_lv_reason());
+                        return -1;
+                }
+        } else if (bytes && MUTATE(h, virStorageVolResize(vol, bytes, 0)) < 0) {
+                *err = pf_lv_error("cannot grow volume", a->name);
+                return -1;
+        }
+        return 0;
+}
+
+static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err) {
+        (void) self;
+        virResetLastError();
+        pf_lv_host *h = k->lv;
+        _cleanup_virt_pool_ virStoragePoolPtr pool = NULL;
+        _cleanup_virt_vol_ virStorageVolPtr vol = find_volume(h, a->name, &pool);
+        if (!pool) {
+                *err = pf_lv_error("cannot find the storage pool of volume", a->name);
+                return -1;
+        }
+        if (a->op == PF_OP_CREATE)
+                return create(h, pool, a, err);
+        if (!vol) {
+                *err = pf_lv_error("cannot find volume", a->name);
+                return -1;
+        }
+        if (a->op == PF_OP_CHANGE)
+                return grow(h, vol, a, err);
+        if (MUTATE(h, virStorageVolDelete(vol, 0)) < 0) {
+                *err = pf_lv_error("cannot delete volume", a->name);
+                return -1;
+        }
+        pf_owner_drop(pf_lv_owner(h), PF_R_VOLUME, a->name);
+        return 0;
+}
+
+const pf_kind_ops pf_volume_kind = {
+        .rkind = PF_R_VOLUME, .model_kind = PF_KIND_VIRTUAL_MACHINE, .order = PF_ORDER_IN_POOL, .flags = PF_KIND_LIBVIRT,
+        .desire = desire, .apply = apply,
+};

@@ -1,0 +1,76 @@
+/* conn.h: the libvirt transport: one connection, every mutating call counted (PF_LV_MUTATE),
+ * the capabilities and node devices read once, the documents observation read (kept until the
+ * next observation, for the kinds that read them again), and podform's ownership record
+ * (records/owner.h). With the netlink transport, the only code that talks to the host.
+ *
+ *   pf_lv_host *h = pf_lv_open(uri, state_dir, &opts, &err);
+ *   the libvirt kinds (kinds/pool.c ...) observe and change through it
+ *   pf_lv_save(h, &err); pf_lv_close(h);
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libvirt/libvirt.h>
+#include <libxml/tree.h>
+
+#include "engine/obj.h"
+#include "records/owner.h"
+
+typedef struct pf_lv_host pf_lv_host;
+
+typedef struct pf_lv_opts {
+        unsigned shutdown_timeout;      /* seconds between ACPI shutdown and destroy */
+} pf_lv_opts;
+
+/* pf_lv_open: `state_dir` holds the ownership record (NULL: memory only). */
+pf_lv_host *pf_lv_open(const char *uri, const char *state_dir, const pf_lv_opts *o, char **err);
+void pf_lv_close(pf_lv_host *h);
+const char *pf_lv_uri(const pf_lv_host *h);
+/* The connection itself (tests check the host through the libvirt API: the test driver's
+ * host is private to its connection). */
+virConnectPtr pf_lv_conn(const pf_lv_host *h);
+const pf_lv_opts *pf_lv_options(const pf_lv_host *h);
+pf_owner *pf_lv_owner(pf_lv_host *h);
+/* Records ownership changes made by apply. */
+int pf_lv_save(pf_lv_host *h, char **err);
+
+/* Every call that changes the host goes through here, so it can be counted. */
+#define PF_LV_MUTATE(h, call) (pf_lv_count_mutation(h), (call))
+void pf_lv_count_mutation(pf_lv_host *h);
+/* Mutating libvirt calls made through this host so far (a second apply must make none). */
+unsigned long pf_lv_mutations(const pf_lv_host *h);
+
+/* libvirt's last error as a sentence tail, and "WHAT NAME: reason" (malloc'd). */
+const char *pf_lv_reason(void);
+char *pf_lv_error(const char *what, const char *name);
+
+/* The host's size, for the capacity check. */
+int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err);
+unsigned long pf_lv_version(pf_lv_host *h);
+/* pf_lv_canon_machine: what libvirt stores for a machine alias ("pc" -> "pc-i440fx-7.2"), from
+ * the capabilities, read once (`ud` is the pf_lv_host). */
+const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine);
+/* pf_lv_host_pci: the PCI device behind a host network interface, from the node devices. */
+bool pf_lv_host_pci(pf_lv_host *h, const char *ifname, pf_pci *ret);
+
+/* The documents observation read: a live object's persistent definition (and, for a running
+ * domain, the one it runs with, which may still use what the persistent one dropped), and the
+ * desired definitions rendered in the same pass. Freed by pf_lv_docs_clear, at the next
+ * observation. */
+typedef struct pf_lv_doc {
+        pf_rkind kind;
+        char *name;
+        xmlDocPtr doc;                  /* live: persistent */
+        bool autostart;
+        xmlDocPtr running;              /* live, running domains: the running definition */
+        xmlDocPtr desired;              /* rendered in this pass */
+} pf_lv_doc;
+
+void pf_lv_docs_clear(pf_lv_host *h);
+/* pf_lv_doc_add: a new entry (it owns the documents set in it; the pointer is good until the
+ * next add); pf_lv_doc_find: the entry of that object, or NULL (sorts once after adds). */
+pf_lv_doc *pf_lv_doc_add(pf_lv_host *h, pf_rkind kind, const char *name);
+pf_lv_doc *pf_lv_doc_find(pf_lv_host *h, pf_rkind kind, const char *name);
+size_t pf_lv_n_docs(const pf_lv_host *h);
+pf_lv_doc *pf_lv_doc_at(pf_lv_host *h, size_t i);
