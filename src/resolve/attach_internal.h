@@ -123,6 +123,8 @@ static inline void cands_freep(cands *l) { free(l->v); }
 int rank_cmp(const void *a, const void *b);
 /* Adds x, or lets it speak for its interface when better than the one already there. */
 void rank_add(cands *l, cand x);
+/* How many candidates of sorted l share the first one's rank. */
+size_t rank_same(const cands *l);
 /* Whether the kernel can put a VM's macvtap on this link. */
 bool rank_macvtap_parent(const char *ifname, const char *kind);
 /* Why rule (d) put w before n2 (the next of its rank). */

@@ -37,6 +37,13 @@ void rank_add(cands *l, cand x) {
         l->v[l->n++] = x;
 }
 
+size_t rank_same(const cands *l) {
+        size_t same = 1;
+        while (same < l->n && l->v[same].rank == l->v[0].rank)
+                same++;
+        return same;
+}
+
 /* Not on another macvtap or macvlan (one per VM interface), a tun/tap or the loopback device
  * (no Ethernet). */
 bool rank_macvtap_parent(const char *ifname, const char *kind) {
