@@ -178,173 +178,195 @@ static bool check_ip(attach_ctx *c, const pf_vm *vm, const pf_vm_net *n, const p
         return true;
 }
 
-void constraints_attach(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
-        pf_arena *a = &c->r->arena;
-        const char *name = i->name ? i->name : "?";
-        bool failed = false;
-        /* keys that cannot hold together */
-        bool macvtap_binding = i->binding == PF_BINDING_MACVTAP;
-        bool want_bridge = pf_loc_set(n->c_type_loc) && n->c_type == PF_CTYPE_BRIDGE;
-        if (want_bridge && pf_loc_set(n->c_mode_loc)) {
+/* A key's value as a message quotes it; v (64 bytes) holds a formatted one. */
+static const char *key_value(const pf_vm_net *n, ckey k, char *v) {
+        switch (k) {
+        case K_SUBNET: return n->c_subnet;
+        case K_SPACE: return n->c_space;
+        case K_FABRIC: return n->c_fabric;
+        case K_VLAN: return snprintf(v, 64, "%u", n->c_vlan), v;
+        default: return pf_ip_format(&n->c_ip, v);
+        }
+}
+
+/* One constraints interface on its way through the steps below. */
+typedef struct creq {
+        const pf_vm *vm;
+        const pf_iface *i;
+        const pf_vm_net *n;
+        const char *name;               /* the interface's, or "?" */
+        bool want_bridge, want_macvtap;
+        const pf_subnet **keep;         /* the Subnets every key keeps so far */
+        size_t nk;
+} creq;
+
+/* Keys that cannot hold together: false after an error; every conflict is reported. */
+static bool keys_agree(attach_ctx *c, const creq *q) {
+        const pf_vm_net *n = q->n;
+        const pf_iface *i = q->i;
+        bool ok = true;
+        if (q->want_bridge && pf_loc_set(n->c_mode_loc)) {
                 pf_error(c->d, n->c_mode_loc, "constraints mode and type: bridge conflict: mode is the mode of a macvtap; "
                          "drop mode, or give type: macvlan");
-                failed = true;
+                ok = false;
         }
-        if (want_bridge && macvtap_binding) {
+        if (q->want_bridge && i->binding == PF_BINDING_MACVTAP) {
                 pf_error(c->d, n->c_type_loc, "constraint type: bridge conflicts with interface '%s', which uses the macvtap "
-                         "binding; give type: macvlan or use the bridge binding", name);
-                failed = true;
+                         "binding; give type: macvlan or use the bridge binding", q->name);
+                ok = false;
         }
         if (pf_loc_set(n->c_mode_loc) && pf_loc_set(i->macvtap_mode_loc) && n->c_mode != i->macvtap_mode) {
                 pf_error(c->d, n->c_mode_loc, "constraint mode: %s conflicts with mode %s of interface '%s' (line %u); give "
                          "the mode once", pf_enum_name(&pf_macvlan_mode_enum, n->c_mode),
-                         pf_enum_name(&pf_macvlan_mode_enum, i->macvtap_mode), name, i->macvtap_mode_loc.line);
-                failed = true;
+                         pf_enum_name(&pf_macvlan_mode_enum, i->macvtap_mode), q->name, i->macvtap_mode_loc.line);
+                ok = false;
         }
-        bool want_macvtap = macvtap_binding || pf_loc_set(n->c_mode_loc) ||
-                            (pf_loc_set(n->c_type_loc) && n->c_type == PF_CTYPE_MACVLAN);
+        return ok;
+}
 
-        /* the Subnets every key keeps */
-        const pf_subnet **keep = pf_xcalloc(c->m->subnets.n + 1, sizeof(*keep));
-        size_t nk = 0;
-        EACH(s, c->m->subnets) if (subnet_usable_for(vm, s)) keep[nk++] = s;
-        /* a key no Subnet has at all: validation's error (check_constraint_refs), which sees the
-         * whole repository; here, scoped to one host, a Subnet of another host does not count */
-        for (ckey k = 0; k < K_IP && !failed; k++) {
+/* A key no Subnet has at all: validation's error (check_constraint_refs), which sees the whole
+ * repository; here, scoped to one host, a Subnet of another host does not count. Whether a key
+ * is missing (reported when there is a host). */
+static bool key_missing(attach_ctx *c, const creq *q) {
+        const pf_vm_net *n = q->n;
+        for (ckey k = 0; k < K_IP; k++) {
                 bool any = false;
-                for (size_t j = 0; j < nk && !any && key_given(n, k); j++)
-                        any = key_keeps(n, k, keep[j]);
+                for (size_t j = 0; j < q->nk && !any && key_given(n, k); j++)
+                        any = key_keeps(n, k, q->keep[j]);
                 if (key_given(n, k) && !any) {
                         if (!c->no_host) {
                                 char v[64];
-                                const char *val = k == K_SUBNET ? n->c_subnet : k == K_SPACE ? n->c_space
-                                                  : k == K_FABRIC ? n->c_fabric : (snprintf(v, sizeof(v), "%u", n->c_vlan), v);
                                 pf_error(c->d, key_loc(n, k), "constraint %s: no Subnet for this host matches %s (Subnets "
                                          "scoped to other hosts with metadata.host do not count); declare one for this "
-                                         "host, or scope the VM", ckey_names[k], val);
+                                         "host, or scope the VM", ckey_names[k], key_value(n, k, v));
                         }
-                        free(keep);
-                        return;
+                        return true;
                 }
         }
-        size_t ns = nk;
-        for (ckey k = 0; k < _K_MAX && !failed; k++) {
+        return false;
+}
+
+/* Narrows q->keep key by key: false after an error (a key that keeps none of what the others
+ * left). */
+static bool narrow_by_keys(attach_ctx *c, creq *q) {
+        pf_arena *a = &c->r->arena;
+        const pf_vm_net *n = q->n;
+        size_t ns = q->nk;
+        for (ckey k = 0; k < _K_MAX; k++) {
                 if (!key_given(n, k))
                         continue;
                 size_t left = 0;
-                for (size_t j = 0; j < nk; j++)
-                        left += key_keeps(n, k, keep[j]);
+                for (size_t j = 0; j < q->nk; j++)
+                        left += key_keeps(n, k, q->keep[j]);
                 if (left == 0) {
                         strs before = { 0 };
-                        for (size_t j = 0; j < nk; j++)
-                                strs_add(a, &before, "%s", describe_subnet(a, keep[j]));
+                        for (size_t j = 0; j < q->nk; j++)
+                                strs_add(a, &before, "%s", describe_subnet(a, q->keep[j]));
                         char v[64];
-                        const char *val = k == K_SUBNET ? n->c_subnet : k == K_SPACE ? n->c_space : k == K_FABRIC ? n->c_fabric
-                                          : k == K_VLAN ? (snprintf(v, sizeof(v), "%u", n->c_vlan), v) : pf_ip_format(&n->c_ip, v);
-                        if (nk == ns && k == K_IP)
+                        const char *val = key_value(n, k, v);
+                        if (q->nk == ns && k == K_IP)
                                 pf_error(c->d, key_loc(n, k), "constraint ip: %s lies in no Subnet; declare one that "
                                          "contains it, or pick an address in one of: %s", val, strs_join(a, &before, "; "));
                         else
                                 pf_error(c->d, key_loc(n, k), "constraint %s: %s matches none of the Subnets the other "
                                          "constraints leave: %s", ckey_names[k], val,
-                                         nk ? strs_join(a, &before, "; ") : "(none)");
-                        failed = true;
-                        break;
+                                         q->nk ? strs_join(a, &before, "; ") : "(none)");
+                        return false;
                 }
                 size_t w = 0;
-                for (size_t j = 0; j < nk; j++)
-                        if (key_keeps(n, k, keep[j]))
-                                keep[w++] = keep[j];
-                nk = w;
+                for (size_t j = 0; j < q->nk; j++)
+                        if (key_keeps(n, k, q->keep[j]))
+                                q->keep[w++] = q->keep[j];
+                q->nk = w;
         }
-        if (!failed && pf_loc_set(n->c_ip_loc) && !check_ip(c, vm, n, keep, nk))
-                failed = true;
-        if (failed || c->no_host) {
-                free(keep);
-                return;
-        }
+        return true;
+}
 
-        /* the interfaces of those Subnets, ranked */
-        cands l = { 0 };
-        strs passed = { 0 };
-        for (size_t j = 0; j < nk; j++) {
-                const pf_subnet *s = keep[j];
-                EACH(it, s->interfaces) {
-                        const char *ifname = it->name;
-                        if (!ifname)
-                                continue;
-                        const char *kind = attach_link_kind(c, ifname);
-                        if (!kind) {
-                                strs_add(a, &passed, "%s (Subnet %s): no such link on the host, and none is declared", ifname,
-                                         s->meta.name);
-                                continue;
-                        }
-                        bool bridge = !strcmp(kind, "bridge");
-                        /* ranks: a bridge; a macvtap on a NIC; a macvtap on a bridge (MAAS: a macvtap goes
-                         * on a non-bridge interface; the kernel takes a bridge too) */
-                        cand x = { ifname, s, ipam_free(c, s), !bridge ? 1 : want_macvtap ? 2 : 0 };
-                        if (want_bridge && !bridge) {
-                                strs_add(a, &passed, "%s (Subnet %s): type: bridge, and it is a %s", ifname, s->meta.name, kind);
-                                continue;
-                        }
-                        if (x.rank >= 1) {
-                                const char *port_of = attach_link_port_of(c, ifname);
-                                if (!rank_macvtap_parent(ifname, kind)) {
-                                        strs_add(a, &passed, "%s (Subnet %s): it is a %s; a VM's macvtap goes on a NIC or "
-                                                 "bridge", ifname, s->meta.name, !strcmp(ifname, "lo") ? "loopback device" : kind);
-                                        continue;
-                                }
-                                if (port_of) {
-                                        strs_add(a, &passed, "%s (Subnet %s): it is a port of bridge %s, and the kernel puts "
-                                                 "no macvtap on a bridge port", ifname, s->meta.name, port_of);
-                                        continue;
-                                }
-                        }
-                        rank_add(&l, x);
+/* Host link ifname of Subnet s for q: false when it cannot take it (passed says why), else *x
+ * is its candidate. */
+static bool interface_candidate(attach_ctx *c, const creq *q, const pf_subnet *s, const char *ifname, strs *passed,
+                                cand *x) {
+        pf_arena *a = &c->r->arena;
+        const char *kind = attach_link_kind(c, ifname);
+        if (!kind) {
+                strs_add(a, passed, "%s (Subnet %s): no such link on the host, and none is declared", ifname, s->meta.name);
+                return false;
+        }
+        bool bridge = !strcmp(kind, "bridge");
+        /* ranks: a bridge; a macvtap on a NIC; a macvtap on a bridge (MAAS: a macvtap goes on a
+         * non-bridge interface; the kernel takes a bridge too) */
+        *x = (cand) { ifname, s, ipam_free(c, s), !bridge ? 1 : q->want_macvtap ? 2 : 0 };
+        if (q->want_bridge && !bridge) {
+                strs_add(a, passed, "%s (Subnet %s): type: bridge, and it is a %s", ifname, s->meta.name, kind);
+                return false;
+        }
+        if (x->rank >= 1) {
+                const char *port_of = attach_link_port_of(c, ifname);
+                if (!rank_macvtap_parent(ifname, kind)) {
+                        strs_add(a, passed, "%s (Subnet %s): it is a %s; a VM's macvtap goes on a NIC or bridge", ifname,
+                                 s->meta.name, !strcmp(ifname, "lo") ? "loopback device" : kind);
+                        return false;
+                }
+                if (port_of) {
+                        strs_add(a, passed, "%s (Subnet %s): it is a port of bridge %s, and the kernel puts no macvtap "
+                                 "on a bridge port", ifname, s->meta.name, port_of);
+                        return false;
                 }
         }
-        if (!l.n) {
-                strs subs = { 0 };
-                for (size_t j = 0; j < nk; j++)
-                        strs_add(a, &subs, "%s", keep[j]->meta.name);
-                const char *key = want_bridge ? "type: bridge" : want_macvtap ? (pf_loc_set(n->c_mode_loc) ? "mode"
-                                  : pf_loc_set(n->c_type_loc) ? "type: macvlan" : "the macvtap binding") : NULL;
-                pf_error(c->d, n->backend_loc, "constraints of interface '%s' match Subnet%s %s, but %sno host interface "
-                         "of %s can take it:\n  - %s", name, nk == 1 ? "" : "s", strs_join(a, &subs, ", "),
-                         key ? pf_arena_printf(a, "with %s ", key) : "", nk == 1 ? "it" : "them",
-                         passed.n ? strs_join(a, &passed, "\n  - ") : "none lists an interface");
-                free(l.v);
-                free(keep);
-                return;
-        }
-        qsort(l.v, l.n, sizeof(*l.v), rank_cmp);
-        const cand *w = &l.v[0];
+        return true;
+}
+
+/* No host interface of q's Subnets can take it: which Subnets, and why not each interface. */
+static void report_no_interface(attach_ctx *c, const creq *q, const strs *passed) {
+        pf_arena *a = &c->r->arena;
+        const pf_vm_net *n = q->n;
+        strs subs = { 0 };
+        for (size_t j = 0; j < q->nk; j++)
+                strs_add(a, &subs, "%s", q->keep[j]->meta.name);
+        const char *key = q->want_bridge ? "type: bridge" : q->want_macvtap ? (pf_loc_set(n->c_mode_loc) ? "mode"
+                          : pf_loc_set(n->c_type_loc) ? "type: macvlan" : "the macvtap binding") : NULL;
+        pf_error(c->d, n->backend_loc, "constraints of interface '%s' match Subnet%s %s, but %sno host interface "
+                 "of %s can take it:\n  - %s", q->name, q->nk == 1 ? "" : "s", strs_join(a, &subs, ", "),
+                 key ? pf_arena_printf(a, "with %s ", key) : "", q->nk == 1 ? "it" : "them",
+                 passed->n ? strs_join(a, passed, "\n  - ") : "none lists an interface");
+}
+
+/* Why the winner w, as the attachment's reason says it. */
+static const char *winner_reason(pf_arena *a, const creq *q, const cand *w, pf_macvlan_mode mode) {
+        const char *m = pf_enum_name(&pf_macvlan_mode_enum, mode);
+        if (w->rank == 0)
+                return pf_arena_printf(a, "bridge %s of matching Subnet %s (a bridge before a macvtap)", w->ifname,
+                                       w->s->meta.name);
+        if (w->rank == 2)
+                return pf_arena_printf(a, "a macvtap (mode %s) on bridge %s of matching Subnet %s (no matching NIC)", m,
+                                       w->ifname, w->s->meta.name);
+        return pf_arena_printf(a, "a macvtap (mode %s) on %s of matching Subnet %s%s", m, w->ifname, w->s->meta.name,
+                               q->want_macvtap ? "" : " (no matching bridge)");
+}
+
+/* Places q on the first of sorted l, or on the one of its rank the live domain has; passed
+ * (the interfaces that could not take it) gets the ranked ones it was not placed on. */
+static void place(attach_ctx *c, const creq *q, const cands *l, strs *passed) {
+        pf_arena *a = &c->r->arena;
+        const pf_vm_net *n = q->n;
+        const cand *w = &l->v[0];
         pf_attachment *x = attach_new(c);
         pf_macvlan_mode mode = pf_loc_set(n->c_mode_loc) ? n->c_mode
-                             : pf_loc_set(i->macvtap_mode_loc) ? i->macvtap_mode : c->host->default_macvlan_mode;
-        *x = (pf_attachment) { .vm = vm, .iface = i, .net = n, .target = w->rank == 0 ? PF_TARGET_BRIDGE : PF_TARGET_DIRECT,
-                               .source = w->ifname, .mode = mode, .rule = PF_RULE_CONSTRAINTS, .subnet = w->s,
-                               .free = w->free };
-        size_t same_rank = 1;
-        while (same_rank < l.n && l.v[same_rank].rank == w->rank)
-                same_rank++;
+                             : pf_loc_set(q->i->macvtap_mode_loc) ? q->i->macvtap_mode : c->host->default_macvlan_mode;
+        *x = (pf_attachment) { .vm = q->vm, .iface = q->i, .net = n,
+                               .target = w->rank == 0 ? PF_TARGET_BRIDGE : PF_TARGET_DIRECT, .source = w->ifname,
+                               .mode = mode, .rule = PF_RULE_CONSTRAINTS, .subnet = w->s, .free = w->free };
+        size_t same_rank = rank_same(l);
         x->by_d = same_rank > 1;
         if (pf_loc_set(n->c_ip_loc)) {
                 x->has_ip = true;
                 x->ip = n->c_ip;
         }
-        const char *what = w->rank == 0
-                ? pf_arena_printf(a, "bridge %s of matching Subnet %s (a bridge before a macvtap)", w->ifname, w->s->meta.name)
-                : w->rank == 2
-                ? pf_arena_printf(a, "a macvtap (mode %s) on bridge %s of matching Subnet %s (no matching NIC)",
-                                  pf_enum_name(&pf_macvlan_mode_enum, mode), w->ifname, w->s->meta.name)
-                : pf_arena_printf(a, "a macvtap (mode %s) on %s of matching Subnet %s%s", pf_enum_name(&pf_macvlan_mode_enum, mode),
-                                  w->ifname, w->s->meta.name, want_macvtap ? "" : " (no matching bridge)");
+        x->reason = winner_reason(a, q, w, mode);
         if (x->by_d)
-                what = pf_arena_printf(a, "%s; rule (d): %s (%s) among %zu candidates", what, rank_d_phrase(w, &l.v[1]),
-                                       rank_free_text(a, w->free), same_rank);
-        x->reason = what;
-        const cand *k = x->by_d ? rank_kept(c, &l, vm, i) : NULL;
+                x->reason = pf_arena_printf(a, "%s; rule (d): %s (%s) among %zu candidates", x->reason,
+                                            rank_d_phrase(w, &l->v[1]), rank_free_text(a, w->free), same_rank);
+        const cand *k = x->by_d ? rank_kept(c, l, q->vm, q->i) : NULL;
         if (k) {
                 x->source = k->ifname;
                 x->subnet = k->s;
@@ -354,18 +376,53 @@ void constraints_attach(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const
                                             "rule (d), which ranks %s first, only places new interfaces", k->ifname,
                                             k->s->meta.name, w->ifname);
         }
-        rank_explain(a, &passed, &l, k ? k : w, "");
+        rank_explain(a, passed, l, k ? k : w, "");
         if (x->has_ip) {
                 /* the Subnet that holds the address is the one recorded */
-                for (size_t j = 0; j < nk; j++)
-                        if (pf_ip_in_cidr(&x->ip, &keep[j]->cidr)) {
-                                x->subnet = keep[j];
-                                x->free = ipam_free(c, keep[j]);
+                for (size_t j = 0; j < q->nk; j++)
+                        if (pf_ip_in_cidr(&x->ip, &q->keep[j]->cidr)) {
+                                x->subnet = q->keep[j];
+                                x->free = ipam_free(c, q->keep[j]);
                                 break;
                         }
         }
-        x->passed_over = passed.v;
-        x->n_passed_over = passed.n;
-        free(l.v);
-        free(keep);
+        x->passed_over = passed->v;
+        x->n_passed_over = passed->n;
+}
+
+void constraints_attach(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
+        creq q = { .vm = vm, .i = i, .n = n, .name = i->name ? i->name : "?" };
+        q.want_bridge = pf_loc_set(n->c_type_loc) && n->c_type == PF_CTYPE_BRIDGE;
+        q.want_macvtap = i->binding == PF_BINDING_MACVTAP || pf_loc_set(n->c_mode_loc) ||
+                         (pf_loc_set(n->c_type_loc) && n->c_type == PF_CTYPE_MACVLAN);
+        bool failed = !keys_agree(c, &q);
+
+        /* the Subnets every key keeps */
+        _cleanup_free_ const pf_subnet **keep = pf_xcalloc(c->m->subnets.n + 1, sizeof(*keep));
+        q.keep = keep;
+        EACH(s, c->m->subnets) if (subnet_usable_for(vm, s)) keep[q.nk++] = s;
+        if (!failed && key_missing(c, &q))
+                return;
+        if (!failed && !narrow_by_keys(c, &q))
+                failed = true;
+        if (!failed && pf_loc_set(n->c_ip_loc) && !check_ip(c, vm, n, keep, q.nk))
+                failed = true;
+        if (failed || c->no_host)
+                return;
+
+        /* the interfaces of those Subnets, ranked */
+        _cleanup_cands_ cands l = { 0 };
+        strs passed = { 0 };
+        for (size_t j = 0; j < q.nk; j++)
+                EACH(it, keep[j]->interfaces) {
+                        cand x;
+                        if (it->name && interface_candidate(c, &q, keep[j], it->name, &passed, &x))
+                                rank_add(&l, x);
+                }
+        if (!l.n) {
+                report_no_interface(c, &q, &passed);
+                return;
+        }
+        qsort(l.v, l.n, sizeof(*l.v), rank_cmp);
+        place(c, &q, &l, &passed);
 }
