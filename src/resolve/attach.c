@@ -6,7 +6,6 @@
 #include "resolve/attach.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,61 +150,74 @@ const char *attach_src_path(pf_loc l) { return l.src && l.src->path ? l.src->pat
 
 /* ---- the whole configuration ---- */
 
+/* The indexes of c over its facts and model (attach_ctx says which). */
+static void build_indexes(attach_ctx *c) {
+        const pf_model *m = c->m;
+        c->free_of = pf_xcalloc(m->subnets.n + 1, sizeof(*c->free_of));
+        c->free_known = pf_xcalloc(m->subnets.n + 1, sizeof(*c->free_known));
+        c->nics = pf_xcalloc(c->f->n_nics + 1, sizeof(*c->nics));
+        c->claims = pf_xcalloc(c->f->n_nics + 1, sizeof(*c->claims));
+        for (size_t k = 0; k < c->f->n_nics; k++) {
+                c->nics[k] = &c->f->nics[k];
+                if (c->f->nics[k].has_ip)
+                        c->claims[c->n_claims++] = &c->f->nics[k];
+        }
+        qsort(c->nics, c->f->n_nics, sizeof(*c->nics), nic_cmp);
+        qsort(c->claims, c->n_claims, sizeof(*c->claims), attach_claim_cmp);
+        size_t n_given = 0;
+        EACH(vm, m->vms) EACH(n, vm->networks) n_given += ipam_vm_net_has_ip(n);
+        c->given = pf_xcalloc(n_given + 1, sizeof(*c->given));
+        EACH(vm, m->vms) EACH(n, vm->networks)
+                if (ipam_vm_net_has_ip(n) && !vm->meta.load_failed)
+                        c->given[c->n_given] = (given) { n->c_ip, c->n_given, vm, n }, c->n_given++;
+        qsort(c->given, c->n_given, sizeof(*c->given), given_cmp);
+}
+
+static void free_indexes(attach_ctx *c) {
+        free(c->free_of);
+        free(c->free_known);
+        free(c->nics);
+        free(c->claims);
+        free(c->given);
+        free(c->vm_names);
+}
+
 static const pf_vm_net *net_of(const pf_vm *vm, const char *name) {
         EACH(n, vm->networks) if (name && n->name && !strcmp(n->name, name)) return n;
         return NULL;
+}
+
+/* Hands interface i of vm to the rule for its network, then checks its boot options. */
+static void attach_iface(attach_ctx *c, pod_decision *pod, const pf_vm *vm, const pf_iface *i) {
+        const pf_vm_net *n = net_of(vm, i->name);
+        if (!n)
+                return;
+        size_t before = c->n_att;
+        if (n->backend == PF_BACKEND_CONSTRAINTS)
+                constraints_attach(c, vm, i, n);
+        else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE))
+                pod_attach(c, pod, vm, i, n);
+        else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) &&
+                 !c->no_host)
+                pod_attach_user(c, vm, i, n);
+        if (pf_loc_set(i->boot_file_name_loc) || pf_loc_set(i->tftp_server_name_loc))
+                boot_options(c, vm, i, n, c->n_att > before ? &c->att[c->n_att - 1] : NULL);
 }
 
 static void resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, bool no_host,
                     pf_attach_result *r, pf_diags *d) {
         static const pf_attach_facts none = { 0 };
         attach_ctx c = { .m = m, .host = host, .f = f ? f : &none, .r = r, .d = d, .no_host = no_host };
-        c.free_of = pf_xcalloc(m->subnets.n + 1, sizeof(*c.free_of));
-        c.free_known = pf_xcalloc(m->subnets.n + 1, sizeof(*c.free_known));
-        c.nics = pf_xcalloc(c.f->n_nics + 1, sizeof(*c.nics));
-        c.claims = pf_xcalloc(c.f->n_nics + 1, sizeof(*c.claims));
-        for (size_t k = 0; k < c.f->n_nics; k++) {
-                c.nics[k] = &c.f->nics[k];
-                if (c.f->nics[k].has_ip)
-                        c.claims[c.n_claims++] = &c.f->nics[k];
-        }
-        qsort(c.nics, c.f->n_nics, sizeof(*c.nics), nic_cmp);
-        qsort(c.claims, c.n_claims, sizeof(*c.claims), attach_claim_cmp);
-        size_t n_given = 0;
-        EACH(vm, m->vms) EACH(n, vm->networks) n_given += ipam_vm_net_has_ip(n);
-        c.given = pf_xcalloc(n_given + 1, sizeof(*c.given));
-        EACH(vm, m->vms) EACH(n, vm->networks)
-                if (ipam_vm_net_has_ip(n) && !vm->meta.load_failed)
-                        c.given[c.n_given] = (given) { n->c_ip, c.n_given, vm, n }, c.n_given++;
-        qsort(c.given, c.n_given, sizeof(*c.given), given_cmp);
+        build_indexes(&c);
         pod_decision pod = { 0 };
         size_t errors_before = d ? d->n_errors : 0;
         EACH(vm, m->vms) {
                 if (vm->meta.load_failed)
                         continue;
-                EACH(i, vm->interfaces) {
-                        const pf_vm_net *n = net_of(vm, i->name);
-                        if (!n)
-                                continue;
-                        size_t before = c.n_att;
-                        if (n->backend == PF_BACKEND_CONSTRAINTS)
-                                constraints_attach(&c, vm, i, n);
-                        else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_BRIDGE || i->binding == PF_BINDING_NONE))
-                                pod_attach(&c, &pod, vm, i, n);
-                        else if (pf_net_is_pod(n) && (i->binding == PF_BINDING_SLIRP || i->binding == PF_BINDING_MASQUERADE) &&
-                                 !c.no_host)
-                                pod_attach_user(&c, vm, i, n);
-                        if (pf_loc_set(i->boot_file_name_loc) || pf_loc_set(i->tftp_server_name_loc))
-                                boot_options(&c, vm, i, n, c.n_att > before ? &c.att[c.n_att - 1] : NULL);
-                }
+                EACH(i, vm->interfaces) attach_iface(&c, &pod, vm, i);
         }
         free(pod.ranked.v);
-        free(c.free_of);
-        free(c.free_known);
-        free(c.nics);
-        free(c.claims);
-        free(c.given);
-        free(c.vm_names);
+        free_indexes(&c);
         r->n_errors = d ? d->n_errors - errors_before : 0;
         r->v = c.att;
         r->n = c.n_att;

@@ -64,12 +64,10 @@ bool ipam_vm_net_has_ip(const pf_vm_net *n) {
         return n->backend == PF_BACKEND_CONSTRAINTS && pf_loc_set(n->c_ip_loc);
 }
 
-uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s) {
+/* The taken offsets of s (host part under 64 bits), unsorted, in *ret (malloc'd): its gateway,
+ * its reserved ranges and the constraint addresses of m in it. Returns how many. */
+static size_t taken_spans(const pf_model *m, const pf_subnet *s, span **ret) {
         unsigned host = ipam_addr_bits(&s->cidr.ip) - s->cidr.prefix;
-        if (host >= 64)
-                return UINT64_MAX;
-        uint64_t lo, hi;
-        usable(s, &lo, &hi);
         size_t cap = 1 + s->reserved.n, n = 0;
         EACH(vm, m->vms) EACH(net, vm->networks) cap += ipam_vm_net_has_ip(net);
         span *v = pf_xcalloc(cap, sizeof(*v));
@@ -83,8 +81,21 @@ uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s) {
                         v[n++] = (span) { o, e };
                 }
         EACH(vm, m->vms) EACH(net, vm->networks)
-                if (ipam_vm_net_has_ip(net) && pf_meta_compatible(&vm->meta, &s->meta) && ipam_offset_in(s, &net->c_ip, &o))
+                if (ipam_vm_net_has_ip(net) && pf_meta_compatible(&vm->meta, &s->meta) &&
+                    ipam_offset_in(s, &net->c_ip, &o))
                         v[n++] = (span) { o, o };
+        *ret = v;
+        return n;
+}
+
+uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s) {
+        unsigned host = ipam_addr_bits(&s->cidr.ip) - s->cidr.prefix;
+        if (host >= 64)
+                return UINT64_MAX;
+        uint64_t lo, hi;
+        usable(s, &lo, &hi);
+        _cleanup_free_ span *v = NULL;
+        size_t n = taken_spans(m, s, &v);
         qsort(v, n, sizeof(*v), span_cmp);
         uint64_t total = hi - lo + 1, taken = 0, next = lo;     /* next: first offset not yet counted */
         for (size_t i = 0; i < n; i++) {
@@ -96,7 +107,6 @@ uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s) {
                         break;
                 next = b + 1;
         }
-        free(v);
         return total - taken;
 }
 

@@ -2,7 +2,6 @@
  * one a live domain keeps, and why each of the others was passed over. */
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
