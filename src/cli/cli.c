@@ -12,7 +12,7 @@
 
 #include "config/load.h"
 #include "config/validate.h"
-#include "libvirt/host.h"
+#include "libvirt/conn.h"
 #include "run/exit.h"
 #include "run/reconcile.h"
 #include "util/xalloc.h"
@@ -303,6 +303,76 @@ static bool in_list(const char *value, const char *list) {
         return false;
 }
 
+/* The command an option needs to be given to (0: every command takes it). */
+static unsigned option_need(int c) {
+        switch (c) {
+        case 'f': return O_FILE;
+        case OPT_CONNECT: return O_CONNECT;
+        case OPT_OUTPUT: return O_OUTPUT;
+        case OPT_DETAILED: return O_DETAILED;
+        case OPT_DRY_RUN: return O_DRY_RUN;
+        case OPT_PRUNE: return O_PRUNE;
+        case OPT_YES: return O_YES;
+        case OPT_DEBOUNCE: return O_DEBOUNCE;
+        case OPT_RESYNC: return O_RESYNC;
+        case OPT_ALLOW_RESTART: return O_ALLOW_RESTART;
+        case OPT_SHUTDOWN_TIMEOUT: return O_SHUTDOWN_TIMEOUT;
+        default: return 0;
+        }
+}
+
+/* An option that takes a number. -1: taken; else the exit code of the usage error. */
+static int set_count_option(const command *cmd, options *o, int c) {
+        if (c == OPT_DEBOUNCE && !parse_count(optarg, 3600000, &o->debounce_ms))
+                return usage_error(cmd, "--debounce takes milliseconds from 0 to 3600000, not '%s'", optarg);
+        if (c == OPT_SHUTDOWN_TIMEOUT && !parse_count(optarg, 3600, &o->shutdown_timeout_s))
+                return usage_error(cmd, "--shutdown-timeout takes seconds from 0 to 3600, not '%s'", optarg);
+        if (c == OPT_RESYNC && !parse_count(optarg, 86400 * 7, &o->resync_s))
+                return usage_error(cmd, "--resync takes seconds from 0 to 604800, not '%s'", optarg);
+        return -1;
+}
+
+/* One option into o. -1: go on; else the exit code (help, version, usage error). */
+static int set_option(const command *cmd, options *o, int c) {
+        switch (c) {
+        case 'f': o->files[o->n_files++] = optarg; break;
+        case OPT_HOST: o->host = optarg; break;
+        case 'v': o->verbose++; break;
+        case 'q': o->quiet = true; break;
+        case OPT_COLOR:
+                if (!strcmp(optarg, "auto")) o->color = COLOR_AUTO;
+                else if (!strcmp(optarg, "always")) o->color = COLOR_ALWAYS;
+                else if (!strcmp(optarg, "never")) o->color = COLOR_NEVER;
+                else return usage_error(cmd, "--color takes auto, always or never, not '%s'", optarg);
+                break;
+        case 'h':
+                if (cmd)
+                        usage_command(cmd, stdout);
+                else
+                        usage_main(stdout);
+                return PF_EXIT_OK;
+        case 'V':
+                printf("podform %s\n", PACKAGE_VERSION);
+                return PF_EXIT_OK;
+        case OPT_CONNECT: o->connect = optarg; break;
+        case OPT_OUTPUT:
+                if (!in_list(optarg, cmd->outputs))
+                        return usage_error(cmd, "--output takes one of the values in 'podform COMMAND --help', not '%s'", optarg);
+                o->output = optarg;
+                break;
+        case OPT_DETAILED: o->detailed_exitcode = true; break;
+        case OPT_DRY_RUN: o->dry_run = true; break;
+        case OPT_PRUNE: o->prune = true; break;
+        case OPT_YES: o->yes = true; break;
+        case OPT_ALLOW_RESTART: o->allow_restart = true; break;
+        case OPT_DEBOUNCE:
+        case OPT_SHUTDOWN_TIMEOUT:
+        case OPT_RESYNC:
+                return set_count_option(cmd, o, c);
+        }
+        return -1;
+}
+
 int pf_cli_main(int argc, char **argv) {
         const command *cmd = NULL;
         if (argc >= 2 && argv[1][0] != '-') {
@@ -320,68 +390,14 @@ int pf_cli_main(int argc, char **argv) {
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "+f:vqhV", long_options, NULL)) != -1) {
-                unsigned need = 0;
-                switch (c) {
-                case 'f': need = O_FILE; break;
-                case OPT_CONNECT: need = O_CONNECT; break;
-                case OPT_OUTPUT: need = O_OUTPUT; break;
-                case OPT_DETAILED: need = O_DETAILED; break;
-                case OPT_DRY_RUN: need = O_DRY_RUN; break;
-                case OPT_PRUNE: need = O_PRUNE; break;
-                case OPT_YES: need = O_YES; break;
-                case OPT_DEBOUNCE: need = O_DEBOUNCE; break;
-                case OPT_RESYNC: need = O_RESYNC; break;
-                case OPT_ALLOW_RESTART: need = O_ALLOW_RESTART; break;
-                case OPT_SHUTDOWN_TIMEOUT: need = O_SHUTDOWN_TIMEOUT; break;
-                case '?': return usage_error(cmd, "%s", "invalid option");
-                default: break;
-                }
+                if (c == '?')
+                        return usage_error(cmd, "%s", "invalid option");
+                unsigned need = option_need(c);
                 if (need && (!cmd || !(cmd->accepts & need)))
                         return usage_error(cmd, "option '%s' is not accepted here", argv[optind - 1]);
-                switch (c) {
-                case 'f': o.files[o.n_files++] = optarg; break;
-                case OPT_HOST: o.host = optarg; break;
-                case 'v': o.verbose++; break;
-                case 'q': o.quiet = true; break;
-                case OPT_COLOR:
-                        if (!strcmp(optarg, "auto")) o.color = COLOR_AUTO;
-                        else if (!strcmp(optarg, "always")) o.color = COLOR_ALWAYS;
-                        else if (!strcmp(optarg, "never")) o.color = COLOR_NEVER;
-                        else return usage_error(cmd, "--color takes auto, always or never, not '%s'", optarg);
-                        break;
-                case 'h':
-                        if (cmd)
-                                usage_command(cmd, stdout);
-                        else
-                                usage_main(stdout);
-                        return PF_EXIT_OK;
-                case 'V':
-                        printf("podform %s\n", PACKAGE_VERSION);
-                        return PF_EXIT_OK;
-                case OPT_CONNECT: o.connect = optarg; break;
-                case OPT_OUTPUT:
-                        if (!in_list(optarg, cmd->outputs))
-                                return usage_error(cmd, "--output takes one of the values in 'podform COMMAND --help', not '%s'", optarg);
-                        o.output = optarg;
-                        break;
-                case OPT_DETAILED: o.detailed_exitcode = true; break;
-                case OPT_DRY_RUN: o.dry_run = true; break;
-                case OPT_PRUNE: o.prune = true; break;
-                case OPT_YES: o.yes = true; break;
-                case OPT_DEBOUNCE:
-                        if (!parse_count(optarg, 3600000, &o.debounce_ms))
-                                return usage_error(cmd, "--debounce takes milliseconds from 0 to 3600000, not '%s'", optarg);
-                        break;
-                case OPT_ALLOW_RESTART: o.allow_restart = true; break;
-                case OPT_SHUTDOWN_TIMEOUT:
-                        if (!parse_count(optarg, 3600, &o.shutdown_timeout_s))
-                                return usage_error(cmd, "--shutdown-timeout takes seconds from 0 to 3600, not '%s'", optarg);
-                        break;
-                case OPT_RESYNC:
-                        if (!parse_count(optarg, 86400 * 7, &o.resync_s))
-                                return usage_error(cmd, "--resync takes seconds from 0 to 604800, not '%s'", optarg);
-                        break;
-                }
+                int done = set_option(cmd, &o, c);
+                if (done >= 0)
+                        return done;
         }
         if (optind < argc)
                 return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
