@@ -206,40 +206,9 @@ static void check_macvlan(pf_diags *diags, const pf_macvlan *m) {
 
 /* ---- Network ---- */
 
-static void check_network(pf_diags *diags, const pf_network *n) {
-        const char *fwd = pf_forward_enum.names[n->forward];
+/* The network's addresses and what its DHCP server hands out inside each. */
+static void check_network_ips(pf_diags *diags, const pf_network *n) {
         char x[64], y[64];
-        bool direct = n->forward == PF_FORWARD_PRIVATE || n->forward == PF_FORWARD_VEPA ||
-                      n->forward == PF_FORWARD_PASSTHROUGH;
-        pf_loc at = pf_loc_set(n->forward_loc) ? n->forward_loc : n->meta.loc;
-        if (direct && n->interfaces.n == 0)
-                pf_error(diags, at, "forward: %s needs \"interfaces\": the host devices the VMs' macvtaps sit on", fwd);
-        if (direct && pf_loc_set(n->bridge_name_loc))
-                pf_error(diags, n->bridge_name_loc, "forward: %s uses macvtap devices, not a bridge; remove bridge.name", fwd);
-        if (n->forward == PF_FORWARD_BRIDGE) {
-                if (!pf_loc_set(n->bridge_name_loc) && n->interfaces.n == 0)
-                        pf_error(diags, at, "forward: bridge needs bridge.name (an existing host bridge) or \"interfaces\" (macvtap in bridge mode)");
-                if (pf_loc_set(n->bridge_name_loc) && n->interfaces.n)
-                        pf_error(diags, n->interfaces_loc, "forward: bridge takes either bridge.name or \"interfaces\", not both");
-                if (pf_loc_set(n->bridge_stp_loc) || pf_loc_set(n->bridge_delay_loc))
-                        pf_error(diags, pf_loc_set(n->bridge_stp_loc) ? n->bridge_stp_loc : n->bridge_delay_loc,
-                                 "bridge.stp and bridge.delay apply to bridges libvirt creates, not to the existing bridge of forward: bridge");
-        }
-        if (pf_forward_own_bridge(n->forward) && n->interfaces.n && n->forward != PF_FORWARD_NAT && n->forward != PF_FORWARD_ROUTE)
-                pf_error(diags, n->interfaces_loc, "forward: %s takes no \"interfaces\"", fwd);
-        if (n->forward == PF_FORWARD_NAT || n->forward == PF_FORWARD_ROUTE) {
-                if (n->interfaces.n > 1)
-                        pf_error(diags, n->interfaces.v[1].loc, "forward: %s routes through at most one interface", fwd);
-        }
-        if (!pf_forward_own_bridge(n->forward) && pf_loc_set(n->ips_loc))
-                pf_error(diags, n->ips_loc, "forward: %s networks have no \"ips\": libvirt does not manage addresses on them", fwd);
-        if (!pf_forward_own_bridge(n->forward) && pf_loc_set(n->domain_loc))
-                pf_error(diags, n->domain_loc, "forward: %s networks have no \"domain\": libvirt runs no DNS on them", fwd);
-        if (pf_loc_set(n->nat_loc) && n->forward != PF_FORWARD_NAT)
-                pf_error(diags, n->nat_loc, "\"nat\" is only allowed with forward: nat, not %s", fwd);
-        if (pf_loc_set(n->nat_port_end_loc) && pf_loc_set(n->nat_port_start_loc) && n->nat_port_start > n->nat_port_end)
-                pf_error(diags, n->nat_port_end_loc, "nat port range ends at %u, before its start %u", n->nat_port_end, n->nat_port_start);
-
         int dhcp4 = 0, dhcp6 = 0;
         EACH(ip, n->ips) {
                 if (!pf_loc_set(ip->address_loc) || !pf_loc_set(ip->prefix_loc))
@@ -291,6 +260,41 @@ static void check_network(pf_diags *diags, const pf_network *n) {
                 if (pf_loc_set(ip->bootp_loc) && ip->address.family != AF_INET)
                         pf_error(diags, ip->bootp_loc, "bootp is IPv4 only");
         }
+}
+
+static void check_network(pf_diags *diags, const pf_network *n) {
+        const char *fwd = pf_forward_enum.names[n->forward];
+        bool direct = n->forward == PF_FORWARD_PRIVATE || n->forward == PF_FORWARD_VEPA ||
+                      n->forward == PF_FORWARD_PASSTHROUGH;
+        pf_loc at = pf_loc_set(n->forward_loc) ? n->forward_loc : n->meta.loc;
+        if (direct && n->interfaces.n == 0)
+                pf_error(diags, at, "forward: %s needs \"interfaces\": the host devices the VMs' macvtaps sit on", fwd);
+        if (direct && pf_loc_set(n->bridge_name_loc))
+                pf_error(diags, n->bridge_name_loc, "forward: %s uses macvtap devices, not a bridge; remove bridge.name", fwd);
+        if (n->forward == PF_FORWARD_BRIDGE) {
+                if (!pf_loc_set(n->bridge_name_loc) && n->interfaces.n == 0)
+                        pf_error(diags, at, "forward: bridge needs bridge.name (an existing host bridge) or \"interfaces\" (macvtap in bridge mode)");
+                if (pf_loc_set(n->bridge_name_loc) && n->interfaces.n)
+                        pf_error(diags, n->interfaces_loc, "forward: bridge takes either bridge.name or \"interfaces\", not both");
+                if (pf_loc_set(n->bridge_stp_loc) || pf_loc_set(n->bridge_delay_loc))
+                        pf_error(diags, pf_loc_set(n->bridge_stp_loc) ? n->bridge_stp_loc : n->bridge_delay_loc,
+                                 "bridge.stp and bridge.delay apply to bridges libvirt creates, not to the existing bridge of forward: bridge");
+        }
+        if (pf_forward_own_bridge(n->forward) && n->interfaces.n && n->forward != PF_FORWARD_NAT && n->forward != PF_FORWARD_ROUTE)
+                pf_error(diags, n->interfaces_loc, "forward: %s takes no \"interfaces\"", fwd);
+        if (n->forward == PF_FORWARD_NAT || n->forward == PF_FORWARD_ROUTE) {
+                if (n->interfaces.n > 1)
+                        pf_error(diags, n->interfaces.v[1].loc, "forward: %s routes through at most one interface", fwd);
+        }
+        if (!pf_forward_own_bridge(n->forward) && pf_loc_set(n->ips_loc))
+                pf_error(diags, n->ips_loc, "forward: %s networks have no \"ips\": libvirt does not manage addresses on them", fwd);
+        if (!pf_forward_own_bridge(n->forward) && pf_loc_set(n->domain_loc))
+                pf_error(diags, n->domain_loc, "forward: %s networks have no \"domain\": libvirt runs no DNS on them", fwd);
+        if (pf_loc_set(n->nat_loc) && n->forward != PF_FORWARD_NAT)
+                pf_error(diags, n->nat_loc, "\"nat\" is only allowed with forward: nat, not %s", fwd);
+        if (pf_loc_set(n->nat_port_end_loc) && pf_loc_set(n->nat_port_start_loc) && n->nat_port_start > n->nat_port_end)
+                pf_error(diags, n->nat_port_end_loc, "nat port range ends at %u, before its start %u", n->nat_port_end, n->nat_port_start);
+        check_network_ips(diags, n);
 }
 
 /* Bridges that libvirt creates for nat/route/open/none must not collide with each other or
@@ -425,9 +429,9 @@ static int boot_ref_cmp(const void *a, const void *b) {
         return loc_cmp(((const boot_ref *) a)->loc, ((const boot_ref *) b)->loc);
 }
 
-static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
-        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
-        /* Interfaces and networks: unique names, paired both ways (KubeVirt). */
+/* Interfaces and networks: unique names, paired both ways (KubeVirt). */
+static void check_vm_interfaces(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
+        char a[PF_QUOTE_MAX];
         for (size_t x = 0; x < vm->interfaces.n; x++) {
                 const pf_iface *i = &vm->interfaces.v[x];
                 if (!i->name)
@@ -452,6 +456,10 @@ static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
                                          q(a, o->name ? o->name : "?"), o->pci_address_loc.line);
                 }
         }
+}
+
+static void check_vm_networks(pf_diags *diags, const pf_vm *vm) {
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
         const pf_vm_net *pod = NULL;
         for (size_t x = 0; x < vm->networks.n; x++) {
                 const pf_vm_net *n = &vm->networks.v[x];
@@ -475,8 +483,11 @@ static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
                                 pod = n;
                 }
         }
+}
 
-        /* Boot: explicit `boot` and per-device bootOrder are two ways to say the same thing. */
+/* Boot: explicit `boot` and per-device bootOrder are two ways to say the same thing. */
+static void check_vm_boot(pf_diags *diags, const pf_vm *vm) {
+        char a[PF_QUOTE_MAX];
         boot_ref *refs = pf_xcalloc(vm->interfaces.n + vm->disks.n + 1, sizeof(*refs));
         size_t nr = 0;
         EACH(i, vm->interfaces) if (pf_loc_set(i->boot_order_loc)) refs[nr++] = (boot_ref) { i->boot_order, i->boot_order_loc, "interface", i->name };
@@ -500,8 +511,11 @@ static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
                                          pf_boot_dev_enum.names[vm->boot.v[x].dev]);
                                 break;
                         }
+}
 
-        /* Disks and the volumes behind size-less disks. */
+/* Disks and the volumes behind size-less disks. */
+static void check_vm_disks(pf_diags *diags, const pf_vm *vm) {
+        char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX];
         size_t sizeless = 0;
         for (size_t x = 0; x < vm->disks.n; x++) {
                 const pf_disk *d = &vm->disks.v[x];
@@ -549,6 +563,13 @@ static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
                         pf_error(diags, d->loc, "disk %s has no size and no volume; add size: (e.g. 32Gi) or a volume named %s",
                                  q(a, d->name), q(b, d->name));
         }
+}
+
+static void check_vm(pf_diags *diags, const pf_model *m, const pf_vm *vm) {
+        check_vm_interfaces(diags, m, vm);
+        check_vm_networks(diags, vm);
+        check_vm_boot(diags, vm);
+        check_vm_disks(diags, vm);
 }
 
 /* ---- references and uniqueness across VMs ---- */
