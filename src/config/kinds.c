@@ -67,6 +67,21 @@ TABLE(macvlan_table, "Macvlan spec", pf_macvlan, NOLOC, NULL,
 static const table macvtap_table = { "Macvtap spec", macvlan_table_fields,
                                      sizeof(macvlan_table_fields) / sizeof(field), NOLOC, NULL };
 
+/* Vxlan */
+static const range r_vni = { 1, 16777215 };
+TABLE(vxlan_table, "Vxlan spec", pf_vxlan, NOLOC, NULL,
+      REQ(pf_vxlan, "id", p_uint, id, &r_vni),
+      FLD(pf_vxlan, "parent", p_ifname, parent, NULL),
+      FLD(pf_vxlan, "local", p_ip, local, NULL),
+      FLD(pf_vxlan, "remote", p_ip, remote, NULL),
+      FLD(pf_vxlan, "group", p_ip, group, NULL),
+      FLD(pf_vxlan, "dstport", p_uint, dstport, &r_port),
+      FLD(pf_vxlan, "learning", p_bool, learning, NULL),
+      FLD(pf_vxlan, "mtu", p_uint, mtu, &r_mtu),
+      FLD(pf_vxlan, "macAddress", p_mac, mac_address, NULL),
+      FLD(pf_vxlan, "addresses", p_seq, addresses, &seq_cidrs),
+      FLD(pf_vxlan, "state", p_enum, state, &pf_link_state_enum));
+
 /* Network */
 TABLE(range_table, "DHCP range", pf_ip_range, offsetof(pf_ip_range, loc), NULL,
       REQ(pf_ip_range, "start", p_ip, start, NULL),
@@ -140,6 +155,13 @@ static void network_init(void *r, pf_arena *a) {
 static void pool_init(void *r, pf_arena *a) { (void) a; ((pf_pool *) r)->autostart = true; }
 static void macvtap_init(void *r, pf_arena *a) { (void) a; ((pf_macvlan *) r)->kind = PF_KIND_MACVTAP; }
 static void macvlan_init(void *r, pf_arena *a) { (void) a; ((pf_macvlan *) r)->kind = PF_KIND_MACVLAN; }
+/* dstport: IANA's 4789, not the kernel's own default 8472 (which predates the assignment). */
+static void vxlan_init(void *r, pf_arena *a) {
+        (void) a;
+        pf_vxlan *v = r;
+        v->dstport = 4789;
+        v->learning = true;
+}
 
 const kind_info pf_cfg_kinds[_PF_KIND_MAX] = {
         [PF_KIND_HOST] = { &host_table, sizeof(pf_host), offsetof(pf_model, hosts), false, host_init },
@@ -150,4 +172,5 @@ const kind_info pf_cfg_kinds[_PF_KIND_MAX] = {
         [PF_KIND_NETWORK] = { &network_table, sizeof(pf_network), offsetof(pf_model, networks), false, network_init },
         [PF_KIND_STORAGE_POOL] = { &pool_table, sizeof(pf_pool), offsetof(pf_model, pools), false, pool_init },
         [PF_KIND_VIRTUAL_MACHINE] = { &pf_cfg_vm_table, sizeof(pf_vm), offsetof(pf_model, vms), false, pf_cfg_vm_init },
+        [PF_KIND_VXLAN] = { &vxlan_table, sizeof(pf_vxlan), offsetof(pf_model, vxlans), true, vxlan_init },
 };

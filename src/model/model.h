@@ -19,7 +19,7 @@
 /* ---- enums; names.c maps them to their YAML spelling ---- */
 typedef enum pf_kind {
         PF_KIND_HOST, PF_KIND_SUBNET, PF_KIND_BRIDGE, PF_KIND_MACVTAP, PF_KIND_MACVLAN,
-        PF_KIND_NETWORK, PF_KIND_STORAGE_POOL, PF_KIND_VIRTUAL_MACHINE, _PF_KIND_MAX
+        PF_KIND_NETWORK, PF_KIND_STORAGE_POOL, PF_KIND_VIRTUAL_MACHINE, PF_KIND_VXLAN, _PF_KIND_MAX
 } pf_kind;
 
 typedef enum pf_attach_policy { PF_ATTACH_AUTO, PF_ATTACH_LEGACY, _PF_ATTACH_MAX } pf_attach_policy;
@@ -127,6 +127,21 @@ typedef struct pf_macvlan {
         PF_LIST(pf_cidr_item) addresses; pf_loc addresses_loc;
         pf_link_state state; pf_loc state_loc;
 } pf_macvlan;
+
+typedef struct pf_vxlan {
+        pf_meta meta;
+        unsigned id; pf_loc id_loc;                     /* VNI */
+        const char *parent; pf_loc parent_loc;          /* underlay link; NULL: none */
+        pf_ip local; pf_loc local_loc;                  /* family 0: unset */
+        pf_ip remote; pf_loc remote_loc;                /* unicast peer; family 0: unset */
+        pf_ip group; pf_loc group_loc;                  /* multicast group; family 0: unset */
+        unsigned dstport; pf_loc dstport_loc;           /* default 4789 */
+        bool learning; pf_loc learning_loc;             /* default true */
+        unsigned mtu; pf_loc mtu_loc;                   /* 0: the kernel's */
+        pf_mac mac_address; pf_loc mac_address_loc;
+        PF_LIST(pf_cidr_item) addresses; pf_loc addresses_loc;
+        pf_link_state state; pf_loc state_loc;          /* default up */
+} pf_vxlan;
 
 typedef struct pf_dhcp_host {
         pf_mac mac; pf_loc mac_loc;
@@ -268,6 +283,7 @@ typedef struct pf_model {
         PF_LIST(pf_network) networks;
         PF_LIST(pf_pool) pools;
         PF_LIST(pf_vm) vms;
+        PF_LIST(pf_vxlan) vxlans;
 } pf_model;
 
 /* pf_forward_own_bridge: libvirt creates the network's bridge (forward nat, route, open, none),

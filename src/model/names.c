@@ -12,7 +12,8 @@
 ENUM(pf_kind, "kind", _PF_KIND_MAX,
      [PF_KIND_HOST] = "Host", [PF_KIND_SUBNET] = "Subnet", [PF_KIND_BRIDGE] = "Bridge",
      [PF_KIND_MACVTAP] = "Macvtap", [PF_KIND_MACVLAN] = "Macvlan", [PF_KIND_NETWORK] = "Network",
-     [PF_KIND_STORAGE_POOL] = "StoragePool", [PF_KIND_VIRTUAL_MACHINE] = "VirtualMachine");
+     [PF_KIND_STORAGE_POOL] = "StoragePool", [PF_KIND_VIRTUAL_MACHINE] = "VirtualMachine",
+     [PF_KIND_VXLAN] = "Vxlan");
 ENUM(pf_attach_policy, "attach policy", _PF_ATTACH_MAX,
      [PF_ATTACH_AUTO] = "auto", [PF_ATTACH_LEGACY] = "legacy");
 ENUM(pf_macvlan_mode, "macvlan mode", _PF_MACVLAN_MAX,
