@@ -52,7 +52,7 @@ static void check_unique(pf_diags *diags, named *v, size_t n, const char *what) 
 
 static void check_names(pf_diags *diags, const pf_model *m) {
         size_t total = m->hosts.n + m->subnets.n + m->bridges.n + m->macvtaps.n + m->macvlans.n +
-                       m->networks.n + m->pools.n + m->vms.n;
+                       m->networks.n + m->pools.n + m->vms.n + m->vxlans.n;
         named *v = pf_xcalloc(total, sizeof(*v));
         size_t n = 0;
         COLLECT(v, n, m->hosts, "Host");
@@ -60,11 +60,12 @@ static void check_names(pf_diags *diags, const pf_model *m) {
         n = 0;
         COLLECT(v, n, m->subnets, "Subnet");
         check_unique(diags, v, n, "Subnet");
-        /* Bridges, macvtaps and macvlans are all kernel links: one namespace. */
+        /* Bridges, macvtaps, macvlans and vxlans are all kernel links: one namespace. */
         n = 0;
         COLLECT(v, n, m->bridges, "Bridge");
         COLLECT(v, n, m->macvtaps, "Macvtap");
         COLLECT(v, n, m->macvlans, "Macvlan");
+        COLLECT(v, n, m->vxlans, "Vxlan");
         check_unique(diags, v, n, "link");
         n = 0;
         COLLECT(v, n, m->networks, "Network");
@@ -189,6 +190,52 @@ static void check_macvlan(pf_diags *diags, const pf_macvlan *m) {
         check_link_addresses(diags, m->addresses.v, m->addresses.n);
 }
 
+static bool ip_is_multicast(const pf_ip *ip) {
+        return ip->family == AF_INET6 ? ip->addr[0] == 0xff : ip->addr[0] >= 224 && ip->addr[0] <= 239;
+}
+
+/* A tunnel sends to one peer (remote) or one multicast group, from an underlay the kernel can
+ * find: a device (parent) or a source address (local). */
+static void check_vxlan_endpoints(pf_diags *diags, const pf_vxlan *v) {
+        char a[PF_QUOTE_MAX], x[64], y[64], w[512];
+        bool remote = pf_loc_set(v->remote_loc), group = pf_loc_set(v->group_loc);
+        const char *name = v->meta.name ? v->meta.name : "?";
+        if (remote && group)
+                pf_error(diags, v->group_loc, "Vxlan %s gives both \"remote\" (at %s) and \"group\"; keep remote for one peer "
+                         "or group for a multicast group", q(a, name), where(v->remote_loc, w, sizeof(w)));
+        else if (!remote && !group)
+                pf_error(diags, v->meta.loc, "Vxlan %s needs \"remote\" (the peer's address) or \"group\" (a multicast "
+                         "group) to send to; add one of them", q(a, name));
+        if (!pf_loc_set(v->parent_loc) && !pf_loc_set(v->local_loc))
+                pf_error(diags, v->meta.loc, "Vxlan %s needs \"parent\" (the underlay device) or \"local\" (this host's "
+                         "address on the underlay); add at least one of them", q(a, name));
+        if (remote && ip_is_multicast(&v->remote))
+                pf_error(diags, v->remote_loc, "remote %s is a multicast address; write it as group: to send to a multicast group",
+                         pf_ip_format(&v->remote, x));
+        if (group && !ip_is_multicast(&v->group))
+                pf_error(diags, v->group_loc, "group %s is not a multicast address (224.0.0.0/4 or ff00::/8); "
+                         "write a single peer as remote:", pf_ip_format(&v->group, x));
+        else if (group && !pf_loc_set(v->parent_loc))
+                pf_error(diags, v->group_loc, "group needs \"parent\": the kernel joins the multicast group %s on that device; "
+                         "add parent: (the underlay device)", pf_ip_format(&v->group, x));
+        if (pf_loc_set(v->local_loc) && ip_is_multicast(&v->local))
+                pf_error(diags, v->local_loc, "local %s is a multicast address; give this host's own address on the underlay",
+                         pf_ip_format(&v->local, x));
+        const pf_ip *peer = remote ? &v->remote : group ? &v->group : NULL;
+        if (pf_loc_set(v->local_loc) && peer && peer->family != v->local.family)
+                pf_error(diags, v->local_loc, "local %s and %s %s are of different families; a tunnel runs over IPv4 or "
+                         "IPv6: give both of one family", pf_ip_format(&v->local, x), remote ? "remote" : "group",
+                         pf_ip_format(peer, y));
+}
+
+static void check_vxlan(pf_diags *diags, const pf_vxlan *v) {
+        char a[PF_QUOTE_MAX];
+        check_vxlan_endpoints(diags, v);
+        if (v->parent && v->meta.name && strcmp(v->parent, v->meta.name) == 0)
+                pf_error(diags, v->parent_loc, "Vxlan %s cannot be its own parent; name the underlay device", q(a, v->parent));
+        check_link_addresses(diags, v->addresses.v, v->addresses.n);
+}
+
 /* ---- Network ---- */
 
 /* The network's addresses and what its DHCP server hands out inside each. */
@@ -283,7 +330,7 @@ static void check_network(pf_diags *diags, const pf_network *n) {
 }
 
 /* Bridges that libvirt creates for nat/route/open/none must not collide with each other or
- * with a Bridge, Macvtap or Macvlan podform manages. */
+ * with a Bridge, Macvtap, Macvlan or Vxlan podform manages. */
 static void check_network_bridges(pf_diags *diags, const pf_model *m) {
         char a[PF_QUOTE_MAX], b[PF_QUOTE_MAX], w[512];
         for (size_t j = 0; j < m->networks.n; j++) {
@@ -308,6 +355,7 @@ static void check_network_bridges(pf_diags *diags, const pf_model *m) {
                 EACH(r, m->bridges) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
                 EACH(r, m->macvtaps) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
                 EACH(r, m->macvlans) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
+                EACH(r, m->vxlans) if (r->meta.name && !strcmp(r->meta.name, n->bridge_name) && pf_meta_compatible(&r->meta, &n->meta)) link = &r->meta;
                 if (link)
                         pf_error(diags, n->bridge_name_loc,
                                  "bridge %s would be created by libvirt for forward: %s, but a link of that name is declared at %s; use forward: bridge to attach to it",
@@ -339,6 +387,7 @@ void pf_validate(pf_config *c) {
         EACH(b, m->bridges) if (!b->meta.load_failed) check_bridge(diags, b);
         EACH(t, m->macvtaps) if (!t->meta.load_failed) check_macvlan(diags, t);
         EACH(t, m->macvlans) if (!t->meta.load_failed) check_macvlan(diags, t);
+        EACH(x, m->vxlans) if (!x->meta.load_failed) check_vxlan(diags, x);
         EACH(n, m->networks) if (!n->meta.load_failed) check_network(diags, n);
         check_network_bridges(diags, m);
         check_pools(diags, m);
