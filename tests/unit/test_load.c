@@ -420,6 +420,23 @@ static void test_vxlan(void **state) {
         assert_int_equal(v->state, PF_LINK_DOWN);
         assert_int_equal(v->id_loc.line, 10);       /* 4 lines, "---", 4 lines: id is the 10th */
         drop(c);
+
+        /* The example: each host's Vxlan is a port of its Bridge, which a Network uses. */
+        const char *paths[] = { SRCDIR "/examples/host-links/vxlan.yaml" };
+        c = load_paths(paths, 1);
+        m = &c->model;
+        assert_int_equal(m->vxlans.n, 2);
+        assert_int_equal(m->bridges.n, 2);
+        for (size_t i = 0; i < 2; i++) {
+                const pf_vxlan *x = &m->vxlans.v[i];
+                assert_string_equal(x->meta.host, m->bridges.v[i].meta.host);
+                assert_string_equal(m->bridges.v[i].ports.v[0].name, x->meta.name);
+                assert_string_equal(m->networks.v[i].bridge_name, m->bridges.v[i].meta.name);
+                assert_int_equal(m->networks.v[i].forward, PF_FORWARD_BRIDGE);
+        }
+        assert_string_equal(ip_str(&m->vxlans.v[0].remote), "10.9.0.2");
+        assert_string_equal(ip_str(&m->vxlans.v[1].remote), "10.9.0.1");
+        drop(c);
 }
 
 int main(void) {
