@@ -1,5 +1,6 @@
 /* test_load: valid configurations load into the expected model values (not only "no error"):
- * the examples, defaults, the storage shorthand, KubeVirt spellings, aliases, file ordering. */
+ * the examples, defaults, the storage shorthand, KubeVirt spellings, aliases, file ordering,
+ * and per kind where its defaults are its own (Vxlan). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -383,13 +384,68 @@ static void test_scoped_duplicates(void **state) {
         drop(c);
 }
 
+static void test_vxlan(void **state) {
+        (void) state;
+        pf_config *c = load_text(
+                "apiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx0}\nspec: {id: 1, local: 10.9.0.1, remote: 10.9.0.2}\n---\n"
+                "apiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx1}\nspec:\n"
+                "  id: 16777215\n  parent: eno1\n  local: fd00:9::1\n  group: ff05::42\n  dstport: 8472\n"
+                "  learning: false\n  mtu: 1430\n  macAddress: \"52:54:00:aa:00:42\"\n"
+                "  addresses: [10.42.0.1/24]\n  state: down\n");
+        const pf_model *m = &c->model;
+        assert_int_equal(m->vxlans.n, 2);
+        const pf_vxlan *d = &m->vxlans.v[0], *v = &m->vxlans.v[1];
+        /* the defaults: IANA's port, not the kernel's 8472; the kernel's learning and MTU */
+        assert_int_equal(d->id, 1);
+        assert_null(d->parent);
+        assert_string_equal(ip_str(&d->local), "10.9.0.1");
+        assert_string_equal(ip_str(&d->remote), "10.9.0.2");
+        assert_int_equal(d->group.family, 0);
+        assert_int_equal(d->dstport, 4789);
+        assert_false(pf_loc_set(d->dstport_loc));
+        assert_true(d->learning);
+        assert_int_equal(d->mtu, 0);
+        assert_int_equal(d->state, PF_LINK_UP);
+        assert_int_equal(d->addresses.n, 0);
+        char buf[64];
+        assert_int_equal(v->id, 16777215);
+        assert_string_equal(v->parent, "eno1");
+        assert_int_equal(v->remote.family, 0);
+        assert_string_equal(ip_str(&v->group), "ff05::42");
+        assert_int_equal(v->dstport, 8472);
+        assert_false(v->learning);
+        assert_int_equal(v->mtu, 1430);
+        assert_string_equal(pf_mac_format(&v->mac_address, buf), "52:54:00:aa:00:42");
+        assert_string_equal(pf_cidr_format(&v->addresses.v[0].cidr, buf), "10.42.0.1/24");
+        assert_int_equal(v->state, PF_LINK_DOWN);
+        assert_int_equal(v->id_loc.line, 10);       /* 4 lines, "---", 4 lines: id is the 10th */
+        drop(c);
+
+        /* The example: each host's Vxlan is a port of its Bridge, which a Network uses. */
+        const char *paths[] = { SRCDIR "/examples/host-links/vxlan.yaml" };
+        c = load_paths(paths, 1);
+        m = &c->model;
+        assert_int_equal(m->vxlans.n, 2);
+        assert_int_equal(m->bridges.n, 2);
+        for (size_t i = 0; i < 2; i++) {
+                const pf_vxlan *x = &m->vxlans.v[i];
+                assert_string_equal(x->meta.host, m->bridges.v[i].meta.host);
+                assert_string_equal(m->bridges.v[i].ports.v[0].name, x->meta.name);
+                assert_string_equal(m->networks.v[i].bridge_name, m->bridges.v[i].meta.name);
+                assert_int_equal(m->networks.v[i].forward, PF_FORWARD_BRIDGE);
+        }
+        assert_string_equal(ip_str(&m->vxlans.v[0].remote), "10.9.0.2");
+        assert_string_equal(ip_str(&m->vxlans.v[1].remote), "10.9.0.1");
+        drop(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_maas_network), cmocka_unit_test(test_maas_pod),
                 cmocka_unit_test(test_kubevirt), cmocka_unit_test(test_kubevirt_ipv6_disk),
                 cmocka_unit_test(test_defaults), cmocka_unit_test(test_values_loaded),
                 cmocka_unit_test(test_aliases), cmocka_unit_test(test_directory_order),
-                cmocka_unit_test(test_scoped_duplicates),
+                cmocka_unit_test(test_scoped_duplicates), cmocka_unit_test(test_vxlan),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
