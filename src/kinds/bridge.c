@@ -207,6 +207,14 @@ static int set_master(pf_kind_ctx *k, const char *bridge, int bridge_index, cons
         return 0;
 }
 
+int pf_bridge_take_back(pf_kind_ctx *k, const char *port, const pf_action *a, char **err) {
+        const char *bridge = pf_bridge_declared_with_port(k->model, port);
+        pf_nl_link br;
+        if (!bridge || pf_nl_get_link(k->nl, bridge, &br) < 0)
+                return 0;       /* the bridge is created later, and enslaves it then */
+        return set_master(k, bridge, br.ifindex, port, true, a, err);
+}
+
 static int port_item(pf_kind_ctx *k, const char *link, int ifindex, const char *item, bool add, const pf_action *a, char **err) {
         return set_master(k, link, ifindex, item, add, a, err);
 }

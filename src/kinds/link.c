@@ -487,6 +487,9 @@ static int create_link(pf_kind_ctx *k, const pf_link_decl *x, const pf_action *a
         }
         if (r == 0 && ops->after_create)
                 r = ops->after_create(k, x, self, mask, a, err);
+        /* recreated: it was a port, and the plan saw no change of its bridge's ports */
+        if (r == 0 && a->op == PF_OP_CHANGE && x->kind != &pf_bridge_kind)
+                r = pf_bridge_take_back(k, a->name, a, err);
         return r;
 }
 
@@ -544,6 +547,13 @@ static int change_link(pf_kind_ctx *k, const pf_link_decl *x, const pf_action *a
         unsigned mask = changed_mask(ops, a);
         if (ops->before_change && ops->before_change(k, x, ifindex, &mask, a, err) < 0)
                 return -1;
+        if (ops->data_apart && (mask & PF_LF_KIND_MASK) && (mask & ~PF_LF_KIND_MASK)) {
+                struct nl_msg *msg = pf_nl_link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
+                put_linkinfo(k, msg, x, mask & PF_LF_KIND_MASK, 0);
+                if (change(k, msg, "changing it in place", a, err) < 0)
+                        return -1;
+                mask &= ~PF_LF_KIND_MASK;
+        }
         if (mask) {
                 bool up = x->state == PF_LINK_UP;
                 struct nl_msg *msg = pf_nl_link_msg(RTM_NEWLINK, 0, ifindex, (mask & PF_LF_STATE) && up ? IFF_UP : 0,

@@ -52,6 +52,8 @@ struct pf_link_ops {
         const pf_link_key *keys;        /* its in-place keys, ending with { NULL } */
         bool mac_disrupts;              /* a running guest keeps its MAC: a change cuts it off */
         bool mtu_after_create;          /* the MTU is set once ports are in (a bridge takes theirs) */
+        bool data_apart;                /* a change of its own fields goes alone: the kernel refuses
+                                         * IFLA_MTU beside them (vxlan_changelink) */
 
         /* checks of a declaration against the host, beyond the common ones (NULL: none) */
         void (*check)(const pf_kind_ctx *k, const pf_link_decl *x, pf_diags *d);

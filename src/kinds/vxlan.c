@@ -178,7 +178,7 @@ static const pf_link_key keys[] = { { "learning", F_LEARNING }, { NULL, 0 } };
 static const pf_link_ops link_ops = {
         .kernel_kind = "vxlan", .count = count, .meta_at = meta_at, .decl_at = decl_at, .mask = mask,
         .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .check = check, .put_data = put_data,
-        .parent_in_data = true, .live_parent = live_parent,
+        .parent_in_data = true, .live_parent = live_parent, .data_apart = true,
 };
 
 const pf_kind_ops pf_vxlan_kind = {

@@ -554,6 +554,26 @@ static const char config2[] =
         "---\napiVersion: podform/v1\nkind: Macvtap\nmetadata: {name: mvt0}\n"
         "spec: {parent: eno4, mode: passthru, state: up}\n";
 
+/* VXLAN tunnels (fixed MACs, so that runs compare): vx0 on an underlay NIC, a port of br0; vx1 by local address. vxlan2 changes
+ * vx0 in place (learning, MTU, address) and recreates vx1 (id, port). */
+static const char vxlan1[] =
+        "apiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx0}\n"
+        "spec: {macAddress: \"52:54:00:bb:00:01\", id: 42, parent: eno2, remote: 10.9.0.2, learning: false, mtu: 1450, addresses: [10.30.0.1/24]}\n"
+        "---\napiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx1}\n"
+        "spec: {macAddress: \"52:54:00:bb:00:02\", id: 43, local: 10.9.0.1, remote: 10.9.0.3}\n"
+        "---\napiVersion: podform/v1\nkind: Bridge\nmetadata: {name: br0}\nspec: {macAddress: \"52:54:00:bb:00:0a\", ports: [vx0], state: up}\n";
+static const char vxlan2[] =
+        "apiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx0}\n"
+        "spec: {macAddress: \"52:54:00:bb:00:01\", id: 42, parent: eno2, remote: 10.9.0.2, learning: true, mtu: 1400, addresses: [10.30.0.2/24]}\n"
+        "---\napiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx1}\n"
+        "spec: {macAddress: \"52:54:00:bb:00:02\", id: 44, local: 10.9.0.1, remote: 10.9.0.3, dstport: 4790}\n"
+        "---\napiVersion: podform/v1\nkind: Bridge\nmetadata: {name: br0}\nspec: {macAddress: \"52:54:00:bb:00:0a\", ports: [vx0], state: up}\n";
+/* Both tunnels pruned (released from br0 and deleted); a third one and a NIC take their place. */
+static const char vxlan3[] =
+        "apiVersion: podform/v1\nkind: Vxlan\nmetadata: {name: vx2}\n"
+        "spec: {macAddress: \"52:54:00:bb:00:03\", id: 45, parent: eno2, group: 239.1.1.1, addresses: [10.31.0.1/24]}\n"
+        "---\napiVersion: podform/v1\nkind: Bridge\nmetadata: {name: br0}\nspec: {macAddress: \"52:54:00:bb:00:0a\", ports: [eno3, vx2], state: up}\n";
+
 /* ---- tests ---- */
 
 /* `line` is a whole line of the snapshot; a field written "key=*" may have any value. */
@@ -759,6 +779,24 @@ static void test_every_fault_change_prune(void **state) {
 }
 
 /* A bridge alone: a failure leaves no other action done, so the failed run exits 1. */
+static void test_every_fault_vxlan(void **state) {
+        (void) state;
+        unsigned long n = every_fault(NULL, vxlan1, false);
+        if (n < 5)
+                FAIL("creating two VXLAN tunnels and a bridge took %lu netlink changes", n);
+}
+
+static void test_every_fault_vxlan_change_prune(void **state) {
+        (void) state;
+        unsigned long n = every_fault(vxlan1, vxlan2, false);
+        if (n < 4)
+                FAIL("changing vx0 in place and recreating vx1 took %lu netlink changes", n);
+        n = every_fault(vxlan2, vxlan3, true);
+        if (n < 2)
+                FAIL("pruning two VXLAN tunnels took %lu netlink changes", n);
+        print_message("[          ] VXLAN: every netlink change failed once, and recovered from\n");
+}
+
 static void test_every_fault_bridge_alone(void **state) {
         (void) state;
         const char *end = strstr(config1, "---");
@@ -789,6 +827,8 @@ int main(void) {
                 cmocka_unit_test(test_every_fault_creation),
                 cmocka_unit_test(test_every_fault_bridge_alone),
                 cmocka_unit_test(test_every_fault_change_prune),
+                cmocka_unit_test(test_every_fault_vxlan),
+                cmocka_unit_test(test_every_fault_vxlan_change_prune),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (size_t i = 0; i < n_state_dirs; i++) {
