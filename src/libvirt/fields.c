@@ -9,60 +9,54 @@
 #include <libxml/xmlstring.h>
 
 #include "libvirt/render.h"
+#include "util/arena.h"
 #include "util/xalloc.h"
 #include "util/xml.h"
 
-/* An attribute, copied into a bounded buffer ("" when absent). */
-static const char *attr(xmlNodePtr n, const char *name, char *buf, size_t size) {
-        buf[0] = '\0';
-        if (!n)
-                return buf;
-        xmlChar *v = xmlGetProp(n, BAD_CAST name);
-        if (v) {
-                snprintf(buf, size, "%s", (const char *) v);
-                xmlFree(v);
-        }
-        return buf;
+/* Every string read here lives in a scratch arena that the exported function frees on return:
+ * values of any length, no fixed buffers to truncate into, one free. */
+
+/* An attribute ("" when absent or n is NULL). */
+static char *attr(pf_arena *t, xmlNodePtr n, const char *name) {
+        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        char *s = pf_arena_strdup(t, v ? (const char *) v : "");
+        xmlFree(v);
+        return s;
 }
 
-static const char *text(xmlNodePtr n, char *buf, size_t size) {
-        buf[0] = '\0';
-        if (!n)
-                return buf;
-        xmlChar *v = xmlNodeGetContent(n);
-        if (v) {
-                /* trim: libvirt indents, renderers may not */
-                const char *s = (const char *) v;
-                while (isspace((unsigned char) *s))
-                        s++;
-                size_t len = strlen(s);
-                while (len && isspace((unsigned char) s[len - 1]))
-                        len--;
-                snprintf(buf, size, "%.*s", (int) len, s);
-                xmlFree(v);
-        }
-        return buf;
+/* An element's text, trimmed: libvirt indents, renderers may not. */
+static char *text(pf_arena *t, xmlNodePtr n) {
+        xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+        const char *s = v ? (const char *) v : "";
+        while (isspace((unsigned char) *s))
+                s++;
+        size_t len = strlen(s);
+        while (len && isspace((unsigned char) s[len - 1]))
+                len--;
+        char *out = pf_arena_strndup(t, s, len);
+        xmlFree(v);
+        return out;
 }
 
-static void lower(char *s) {
-        for (; *s; s++)
-                *s = (char) tolower((unsigned char) *s);
+static char *lower(char *s) {
+        for (char *p = s; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        return s;
 }
 
-enum { V = 4096 };
+/* `list` with `item` appended after a comma (none before the first). */
+static const char *append(pf_arena *t, const char *list, const char *item) {
+        return pf_arena_printf(t, "%s%s%s", list, *list ? "," : "", item);
+}
 
-/* The `attr` of every `name` child, comma-separated, in document order. */
-static const char *join_children(xmlNodePtr parent, const char *name, const char *attr_name, char *buf, size_t size) {
-        char v[V];
-        size_t len = 0;
-        buf[0] = '\0';
+/* The `attr_name` of every `name` child, comma-separated, in document order. */
+static const char *join_children(pf_arena *t, xmlNodePtr parent, const char *name, const char *attr_name) {
+        const char *list = "";
         for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-                if (pf_xml_is(c, name) && len < size) {
-                        int n = snprintf(buf + len, size - len, "%s%s", len ? "," : "", attr(c, attr_name, v, sizeof(v)));
-                        len += n > 0 ? (size_t) n : 0;
-                }
-        return buf;
-}      /* longest value we read: names, paths (PATH_MAX), addresses */
+                if (pf_xml_is(c, name))
+                        list = append(t, list, attr(t, c, attr_name));
+        return list;
+}
 
 /* ---- network ---- */
 
@@ -78,95 +72,101 @@ static unsigned netmask_prefix(const char *mask) {
         return bits;
 }
 
-void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
-        xmlNodePtr root = xmlDocGetRootElement(doc);
-        char v[V], w[V], key[V];
+/* The forward mode ("none" without <forward>), its devices, its NAT ports. */
+static const char *forward_fields(pf_arena *t, xmlNodePtr root, pf_fields *b) {
         xmlNodePtr fwd = pf_xml_child(root, "forward");
-        const char *mode = fwd ? attr(fwd, "mode", v, sizeof(v)) : "none";
+        const char *mode = fwd ? attr(t, fwd, "mode") : "none";
         if (!*mode)
                 mode = "nat";   /* <forward/> means NAT to libvirt */
-        char mode_buf[32];
-        snprintf(mode_buf, sizeof(mode_buf), "%s", mode);
-        pf_field_add(b, PF_LAND_RECREATE, 0, mode_buf, "forward");
-
-        char devs[8192];
-        if (*join_children(fwd, "interface", "dev", devs, sizeof(devs)))
+        pf_field_add(b, PF_LAND_RECREATE, 0, mode, "forward");
+        const char *devs = join_children(t, fwd, "interface", "dev");
+        if (*devs)
                 pf_field_add(b, PF_LAND_RECREATE, 0, devs, "forward.interfaces");
         xmlNodePtr port = pf_xml_child(pf_xml_child(fwd, "nat"), "port");
-        if (port) {
-                snprintf(key, sizeof(key), "%s-%s", attr(port, "start", v, sizeof(v)), attr(port, "end", w, sizeof(w)));
-                pf_field_add(b, PF_LAND_RECREATE, 0, key, "nat.ports");
-        }
-
+        if (port)
+                pf_field_add(b, PF_LAND_RECREATE, 0,
+                             pf_arena_printf(t, "%s-%s", attr(t, port, "start"), attr(t, port, "end")), "nat.ports");
         /* forward devices are host links the network sits on */
-        for (xmlNodePtr i = fwd ? fwd->children : NULL; i; i = i->next)
-                if (pf_xml_is(i, "interface") && *attr(i, "dev", v, sizeof(v)))
-                        pf_need_link(b, v);
-        xmlNodePtr br = pf_xml_child(root, "bridge");
-        if (br && *attr(br, "name", v, sizeof(v))) {
-                pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_SPARSE, v, "bridge");
-                if (!strcmp(mode_buf, "bridge"))
-                        pf_need_link(b, v);
+        for (xmlNodePtr i = fwd ? fwd->children : NULL; i; i = i->next) {
+                const char *dev = pf_xml_is(i, "interface") ? attr(t, i, "dev") : "";
+                if (*dev)
+                        pf_need_link(b, dev);
         }
-        bool own_bridge = !strcmp(mode_buf, "nat") || !strcmp(mode_buf, "route") || !strcmp(mode_buf, "open") ||
-                          !strcmp(mode_buf, "none");
+        return mode;
+}
+
+static void bridge_fields(pf_arena *t, xmlNodePtr root, const char *mode, pf_fields *b) {
+        xmlNodePtr br = pf_xml_child(root, "bridge");
+        const char *name = attr(t, br, "name");
+        if (*name) {
+                pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_SPARSE, name, "bridge");
+                if (!strcmp(mode, "bridge"))
+                        pf_need_link(b, name);
+        }
+        bool own_bridge = !strcmp(mode, "nat") || !strcmp(mode, "route") || !strcmp(mode, "open") ||
+                          !strcmp(mode, "none");
         if (own_bridge) {
                 /* libvirt's defaults when the attributes are absent */
-                attr(br, "stp", v, sizeof(v));
-                pf_field_add(b, PF_LAND_RECREATE, 0, *v ? v : "on", "bridge.stp");
-                attr(br, "delay", v, sizeof(v));
-                pf_field_add(b, PF_LAND_RECREATE, 0, *v ? v : "0", "bridge.delay");
+                const char *stp = attr(t, br, "stp"), *delay = attr(t, br, "delay");
+                pf_field_add(b, PF_LAND_RECREATE, 0, *stp ? stp : "on", "bridge.stp");
+                pf_field_add(b, PF_LAND_RECREATE, 0, *delay ? delay : "0", "bridge.delay");
         }
-        if (*attr(pf_xml_child(root, "mtu"), "size", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RECREATE, 0, v, "mtu");
-        if (*attr(pf_xml_child(root, "domain"), "name", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RECREATE, 0, v, "domain");
+}
 
-        for (xmlNodePtr ip = root->children; ip; ip = ip->next) {
-                if (!pf_xml_is(ip, "ip"))
-                        continue;
-                char addr[V];
-                attr(ip, "address", addr, sizeof(addr));
-                lower(addr);
-                unsigned prefix = (unsigned) atoi(attr(ip, "prefix", v, sizeof(v)));
-                if (!*v && *attr(ip, "netmask", v, sizeof(v)))
-                        prefix = netmask_prefix(v);
-                snprintf(key, sizeof(key), "%s/%u", addr, prefix);
-                pf_field_add(b, PF_LAND_RECREATE, 0, key, "ip[%s]", addr);
-                xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
-                if (!dhcp)
-                        continue;
-                pf_field_add(b, PF_LAND_RECREATE, 0, "on", "ip[%s].dhcp", addr);
-                for (xmlNodePtr c = dhcp->children; c; c = c->next) {
-                        if (pf_xml_is(c, "range")) {
-                                attr(c, "start", v, sizeof(v));
-                                attr(c, "end", w, sizeof(w));
-                                lower(v);
-                                lower(w);
-                                pf_field_add(b, PF_LAND_LIVE, 0, w, "ip[%s].dhcp.range[%s]", addr, v);
-                        } else if (pf_xml_is(c, "host")) {
-                                char mac[V], name[V], hip[V];
-                                attr(c, "mac", mac, sizeof(mac));
-                                lower(mac);
-                                attr(c, "name", name, sizeof(name));
-                                attr(c, "ip", hip, sizeof(hip));
-                                lower(hip);
-                                snprintf(key, sizeof(key), "ip=%s%s%s", hip, *name ? " name=" : "", name);
-                                pf_field_add(b, PF_LAND_LIVE, 0, key, "ip[%s].dhcp.host[%s]", addr, *mac ? mac : name);
-                        } else if (pf_xml_is(c, "bootp")) {
-                                attr(c, "file", v, sizeof(v));
-                                attr(c, "server", w, sizeof(w));
-                                snprintf(key, sizeof(key), "file=%s%s%s", v, *w ? " server=" : "", w);
-                                pf_field_add(b, PF_LAND_RECREATE, 0, key, "ip[%s].dhcp.bootp", addr);
-                        }
-                }
+/* One <dhcp> child of the <ip> at `addr`: ranges and hosts land live, bootp does not. */
+static void dhcp_entry_fields(pf_arena *t, xmlNodePtr c, const char *addr, pf_fields *b) {
+        if (pf_xml_is(c, "range")) {
+                pf_field_add(b, PF_LAND_LIVE, 0, lower(attr(t, c, "end")), "ip[%s].dhcp.range[%s]", addr,
+                             lower(attr(t, c, "start")));
+        } else if (pf_xml_is(c, "host")) {
+                const char *mac = lower(attr(t, c, "mac")), *name = attr(t, c, "name");
+                const char *ip = lower(attr(t, c, "ip"));
+                pf_field_add(b, PF_LAND_LIVE, 0, pf_arena_printf(t, "ip=%s%s%s", ip, *name ? " name=" : "", name),
+                             "ip[%s].dhcp.host[%s]", addr, *mac ? mac : name);
+        } else if (pf_xml_is(c, "bootp")) {
+                const char *file = attr(t, c, "file"), *server = attr(t, c, "server");
+                pf_field_add(b, PF_LAND_RECREATE, 0,
+                             pf_arena_printf(t, "file=%s%s%s", file, *server ? " server=" : "", server),
+                             "ip[%s].dhcp.bootp", addr);
         }
+}
+
+static void ip_fields(pf_arena *t, xmlNodePtr ip, pf_fields *b) {
+        const char *addr = lower(attr(t, ip, "address"));
+        const char *prefix_text = attr(t, ip, "prefix"), *netmask = attr(t, ip, "netmask");
+        unsigned prefix = (unsigned) atoi(prefix_text);
+        if (!*prefix_text && *netmask)
+                prefix = netmask_prefix(netmask);
+        pf_field_add(b, PF_LAND_RECREATE, 0, pf_arena_printf(t, "%s/%u", addr, prefix), "ip[%s]", addr);
+        xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
+        if (!dhcp)
+                return;
+        pf_field_add(b, PF_LAND_RECREATE, 0, "on", "ip[%s].dhcp", addr);
+        for (xmlNodePtr c = dhcp->children; c; c = c->next)
+                dhcp_entry_fields(t, c, addr, b);
+}
+
+void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b) {
+        pf_arena t = { 0 };
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        const char *mode = forward_fields(&t, root, b);
+        bridge_fields(&t, root, mode, b);
+        const char *mtu = attr(&t, pf_xml_child(root, "mtu"), "size");
+        if (*mtu)
+                pf_field_add(b, PF_LAND_RECREATE, 0, mtu, "mtu");
+        const char *domain = attr(&t, pf_xml_child(root, "domain"), "name");
+        if (*domain)
+                pf_field_add(b, PF_LAND_RECREATE, 0, domain, "domain");
+        for (xmlNodePtr ip = root->children; ip; ip = ip->next)
+                if (pf_xml_is(ip, "ip"))
+                        ip_fields(&t, ip, b);
+        pf_arena_free(&t);
 }
 
 /* ---- storage ---- */
 
 /* A path as libvirt stores it: no repeated or trailing slashes. */
-static void clean_path(char *p) {
+static char *clean_path(char *p) {
         char *out = p;
         for (const char *in = p; *in; in++)
                 if (!(*in == '/' && out > p && out[-1] == '/'))
@@ -174,17 +174,18 @@ static void clean_path(char *p) {
         while (out > p + 1 && out[-1] == '/')
                 out--;
         *out = '\0';
+        return p;
 }
 
 /* A pool is never moved or retyped: its volumes would vanish from libvirt's view and the VMs
  * would get new, empty disks. */
 void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b) {
+        pf_arena t = { 0 };
         xmlNodePtr root = xmlDocGetRootElement(doc);
-        char v[V];
-        pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, attr(root, "type", v, sizeof(v)), "type");
-        text(pf_xml_child(pf_xml_child(root, "target"), "path"), v, sizeof(v));
-        clean_path(v);
-        pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, v, "path");
+        pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE, attr(&t, root, "type"), "type");
+        pf_field_add(b, PF_LAND_RECREATE, PF_FIELD_IMMUTABLE,
+                     clean_path(text(&t, pf_xml_child(pf_xml_child(root, "target"), "path"))), "path");
+        pf_arena_free(&t);
 }
 
 static unsigned long long scale(const char *unit) {
@@ -201,15 +202,15 @@ static unsigned long long scale(const char *unit) {
 }
 
 void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b) {
+        pf_arena t = { 0 };
         xmlNodePtr root = xmlDocGetRootElement(doc);
-        char v[V], u[V];
         xmlNodePtr cap = pf_xml_child(root, "capacity");
-        unsigned long long bytes = strtoull(text(cap, v, sizeof(v)), NULL, 10) * scale(attr(cap, "unit", u, sizeof(u)));
-        snprintf(v, sizeof(v), "%llu", bytes);
-        pf_field_add(b, PF_LAND_LIVE, PF_FIELD_GROW_ONLY, v, "capacity");
-        attr(pf_xml_child(pf_xml_child(root, "target"), "format"), "type", v, sizeof(v));
-        pf_field_add(b, PF_LAND_LIVE, PF_FIELD_IMMUTABLE, *v ? v : "raw", "format");
+        unsigned long long bytes = strtoull(text(&t, cap), NULL, 10) * scale(attr(&t, cap, "unit"));
+        pf_field_add(b, PF_LAND_LIVE, PF_FIELD_GROW_ONLY, pf_arena_printf(&t, "%llu", bytes), "capacity");
+        const char *format = attr(&t, pf_xml_child(pf_xml_child(root, "target"), "format"), "type");
+        pf_field_add(b, PF_LAND_LIVE, PF_FIELD_IMMUTABLE, *format ? format : "raw", "format");
         pf_need_add(b, PF_R_POOL, pool);
+        pf_arena_free(&t);
 }
 
 /* ---- domain ---- */
@@ -225,94 +226,102 @@ xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc) {
 
 xmlNodePtr pf_lv_domain_record(xmlDocPtr doc) {
         xmlNodePtr vm = doc ? pf_lv_domain_metadata(doc) : NULL;
-        char name[V], dom[V];
-        if (vm && strcmp(attr(vm, "name", name, sizeof(name)), text(pf_xml_child(xmlDocGetRootElement(doc), "name"), dom, sizeof(dom))))
+        if (!vm)
                 return NULL;
-        return vm;
+        pf_arena t = { 0 };
+        bool mine = !strcmp(attr(&t, vm, "name"), text(&t, pf_xml_child(xmlDocGetRootElement(doc), "name")));
+        pf_arena_free(&t);
+        return mine ? vm : NULL;
 }
 
-/* The interface name recorded for `mac` in a document's own podform record. */
-static bool recorded_name(xmlDocPtr doc, const char *mac, char *buf, size_t size) {
+/* The interface name recorded for `mac` in a document's own podform record, or NULL. */
+static const char *recorded_name(pf_arena *t, xmlDocPtr doc, const char *mac) {
         xmlNodePtr vm = pf_lv_domain_record(doc);
-        char m[V];
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
-                if (pf_xml_is(c, "interface")) {
-                        attr(c, "mac", m, sizeof(m));
-                        lower(m);
-                        if (!strcmp(m, mac)) {
-                                attr(c, "name", buf, size);
-                                return *buf != '\0';
-                        }
+                if (pf_xml_is(c, "interface") && !strcmp(lower(attr(t, c, "mac")), mac)) {
+                        const char *name = attr(t, c, "name");
+                        return *name ? name : NULL;
                 }
-        return false;
+        return NULL;
 }
 
-static void pci_text(xmlNodePtr addr, char *buf, size_t size) {
-        char d[32], bus[32], s[32], f[32];
-        unsigned long dv = strtoul(attr(addr, "domain", d, sizeof(d)), NULL, 0),
-                      bv = strtoul(attr(addr, "bus", bus, sizeof(bus)), NULL, 0),
-                      sv = strtoul(attr(addr, "slot", s, sizeof(s)), NULL, 0),
-                      fv = strtoul(attr(addr, "function", f, sizeof(f)), NULL, 0);
-        snprintf(buf, size, "%04lx:%02lx:%02lx.%lx", dv, bv, sv, fv);
+static const char *pci_text(pf_arena *t, xmlNodePtr addr) {
+        unsigned long d = strtoul(attr(t, addr, "domain"), NULL, 0), bus = strtoul(attr(t, addr, "bus"), NULL, 0),
+                      slot = strtoul(attr(t, addr, "slot"), NULL, 0),
+                      fn = strtoul(attr(t, addr, "function"), NULL, 0);
+        return pf_arena_printf(t, "%04lx:%02lx:%02lx.%lx", d, bus, slot, fn);
 }
 
-static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_fields *b) {
-        char type[V], mac[V], name[V], v[V], w[V], src[2 * V];
-        attr(nic, "type", type, sizeof(type));
-        attr(pf_xml_child(nic, "mac"), "address", mac, sizeof(mac));
-        lower(mac);
+/* Where a NIC is: its type as podform compares it and its source. A running NIC on a libvirt
+ * network shows the network's own type (forward: bridge gives <interface type='bridge'><source
+ * network='N' bridge='B'/>): it is on network N all the same. */
+static const char *nic_source(pf_arena *t, xmlNodePtr nic, const char **type) {
+        xmlNodePtr s = pf_xml_child(nic, "source");
+        const char *network = attr(t, s, "network");
+        if (*network)
+                *type = "network";
+        if (!strcmp(*type, "network"))
+                return network;
+        if (!strcmp(*type, "bridge"))
+                return attr(t, s, "bridge");
+        if (!strcmp(*type, "direct")) {
+                const char *mode = attr(t, s, "mode");
+                return pf_arena_printf(t, "%s mode=%s", attr(t, s, "dev"), *mode ? mode : "vepa");
+        }
+        if (!strcmp(*type, "ethernet"))
+                return attr(t, pf_xml_child(nic, "target"), "dev");
+        if (!strcmp(*type, "user"))
+                return !strcmp(attr(t, pf_xml_child(nic, "backend"), "type"), "passt") ? "passt" : "slirp";
+        if (!strcmp(*type, "hostdev"))
+                return pci_text(t, pf_xml_child(s, "address"));
+        return "";
+}
+
+/* The forwarded ports of a user-mode NIC: "tcp/2222,udp/53". */
+static const char *nic_ports(pf_arena *t, xmlNodePtr nic) {
+        const char *ports = "";
+        for (xmlNodePtr c = nic->children; c; c = c->next) {
+                if (!pf_xml_is(c, "portForward"))
+                        continue;
+                const char *proto = attr(t, c, "proto");
+                for (xmlNodePtr r = c->children; r; r = r->next)
+                        if (pf_xml_is(r, "range"))
+                                ports = append(t, ports, pf_arena_printf(t, "%s/%s", proto, attr(t, r, "start")));
+        }
+        return ports;
+}
+
+static void interface_fields(pf_arena *t, xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_fields *b) {
+        const char *type = attr(t, nic, "type");
+        const char *mac = lower(attr(t, pf_xml_child(nic, "mac"), "address"));
         unsigned flags = PF_FIELD_HOTPLUG;
-        if (!recorded_name(doc, mac, name, sizeof(name)) && !recorded_name(names, mac, name, sizeof(name))) {
+        const char *name = recorded_name(t, doc, mac);
+        if (!name)
+                name = recorded_name(t, names, mac);
+        if (!name) {
                 /* not ours: shown if asked, never changed */
-                snprintf(name, sizeof(name), "mac %s", mac);
+                name = pf_arena_printf(t, "mac %s", mac);
                 flags |= PF_FIELD_SPARSE;
         }
-        xmlNodePtr s = pf_xml_child(nic, "source");
-        src[0] = '\0';
-        /* a running NIC on a libvirt network shows the network's own type (forward: bridge gives
-         * <interface type='bridge'><source network='N' bridge='B'/>): it is on network N all the same */
-        if (*attr(s, "network", v, sizeof(v)))
-                snprintf(type, sizeof(type), "network");
-        if (!strcmp(type, "network"))
-                snprintf(src, sizeof(src), "%s", attr(s, "network", v, sizeof(v)));
-        else if (!strcmp(type, "bridge"))
-                snprintf(src, sizeof(src), "%s", attr(s, "bridge", v, sizeof(v)));
-        else if (!strcmp(type, "direct"))
-                snprintf(src, sizeof(src), "%s mode=%s", attr(s, "dev", v, sizeof(v)),
-                         *attr(s, "mode", w, sizeof(w)) ? w : "vepa");
-        else if (!strcmp(type, "ethernet"))
-                snprintf(src, sizeof(src), "%s", attr(pf_xml_child(nic, "target"), "dev", v, sizeof(v)));
-        else if (!strcmp(type, "user"))
-                snprintf(src, sizeof(src), "%s", !strcmp(attr(pf_xml_child(nic, "backend"), "type", v, sizeof(v)), "passt") ? "passt" : "slirp");
-        else if (!strcmp(type, "hostdev"))
-                pci_text(pf_xml_child(s, "address"), src, sizeof(src));
+        const char *src = nic_source(t, nic, &type);
         pf_field_add(b, PF_LAND_RESTART, flags, type, "iface[%s].type", name);
         /* QEMU moves a tap to another bridge or network in place (update-device) */
         bool movable = !strcmp(type, "network") || !strcmp(type, "bridge");
         pf_field_add(b, movable ? PF_LAND_LIVE : PF_LAND_RESTART, flags, src, "iface[%s].source", name);
         pf_field_add(b, PF_LAND_RESTART, flags, mac, "iface[%s].mac", name);
-        if (*attr(pf_xml_child(nic, "model"), "type", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].model", name);
-        if (*attr(pf_xml_child(nic, "driver"), "queues", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].queues", name);
+        const char *model = attr(t, pf_xml_child(nic, "model"), "type");
+        if (*model)
+                pf_field_add(b, PF_LAND_RESTART, flags, model, "iface[%s].model", name);
+        const char *queues = attr(t, pf_xml_child(nic, "driver"), "queues");
+        if (*queues)
+                pf_field_add(b, PF_LAND_RESTART, flags, queues, "iface[%s].queues", name);
         xmlNodePtr addr = pf_xml_child(nic, "address");
-        if (addr && !strcmp(attr(addr, "type", v, sizeof(v)), "pci")) {
-                pci_text(addr, v, sizeof(v));
-                pf_field_add(b, PF_LAND_RESTART, flags | PF_FIELD_SPARSE, v, "iface[%s].pci", name);
-        }
-        if (*attr(pf_xml_child(nic, "boot"), "order", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RESTART, flags, v, "iface[%s].boot", name);
-        char ports[16384] = "";
-        for (xmlNodePtr c = nic->children; c; c = c->next)
-                if (pf_xml_is(c, "portForward")) {
-                        attr(c, "proto", v, sizeof(v));
-                        for (xmlNodePtr r = c->children; r; r = r->next)
-                                if (pf_xml_is(r, "range")) {
-                                        size_t len = strlen(ports);
-                                        snprintf(ports + len, sizeof(ports) - len, "%s%s/%s", len ? "," : "", v,
-                                                 attr(r, "start", w, sizeof(w)));
-                                }
-                }
+        if (addr && !strcmp(attr(t, addr, "type"), "pci"))
+                pf_field_add(b, PF_LAND_RESTART, flags | PF_FIELD_SPARSE, pci_text(t, addr), "iface[%s].pci", name);
+        const char *boot = attr(t, pf_xml_child(nic, "boot"), "order");
+        if (*boot)
+                pf_field_add(b, PF_LAND_RESTART, flags, boot, "iface[%s].boot", name);
+        const char *ports = nic_ports(t, nic);
         if (*ports)
                 pf_field_add(b, PF_LAND_RESTART, flags, ports, "iface[%s].ports", name);
         /* someone else's NIC uses the network or link all the same: prune must see it */
@@ -321,106 +330,121 @@ static void interface_fields(xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_
         else if (!strcmp(type, "bridge") || !strcmp(type, "ethernet"))
                 pf_need_link(b, src);
         else if (!strcmp(type, "direct"))
-                pf_need_link(b, attr(s, "dev", v, sizeof(v)));
+                pf_need_link(b, attr(t, pf_xml_child(nic, "source"), "dev"));
 }
 
-static void disk_fields(xmlNodePtr disk, pf_fields *b) {
-        char v[V], w[V], id[2 * V + 1], val[3 * V];
+static void disk_fields(pf_arena *t, xmlNodePtr disk, pf_fields *b) {
         xmlNodePtr s = pf_xml_child(disk, "source");
-        xmlNodePtr t = pf_xml_child(disk, "target");
-        attr(t, "dev", w, sizeof(w));
-        if (strcmp(attr(disk, "type", v, sizeof(v)), "volume") != 0) {
+        xmlNodePtr target = pf_xml_child(disk, "target");
+        const char *dev = attr(t, target, "dev"), *type = attr(t, disk, "type");
+        if (strcmp(type, "volume") != 0) {
                 /* a disk podform does not create (a CD-ROM, a file added by hand) */
-                pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, v, "disk[%s]", w);
+                pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, type, "disk[%s]", dev);
                 return;
         }
-        char pool[V], vol[V];
-        attr(s, "pool", pool, sizeof(pool));
-        attr(s, "volume", vol, sizeof(vol));
-        snprintf(id, sizeof(id), "%s/%s", pool, vol);
-        snprintf(val, sizeof(val), "dev=%s bus=%s format=%s", w, attr(t, "bus", v, sizeof(v)),
-                 attr(pf_xml_child(disk, "driver"), "type", pool, sizeof(pool)));
-        pf_field_add(b, PF_LAND_RESTART, 0, val, "disk[%s]", id);
-        if (*attr(pf_xml_child(disk, "boot"), "order", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RESTART, 0, v, "disk[%s].boot", id);
+        const char *id = pf_arena_printf(t, "%s/%s", attr(t, s, "pool"), attr(t, s, "volume"));
+        pf_field_add(b, PF_LAND_RESTART, 0,
+                     pf_arena_printf(t, "dev=%s bus=%s format=%s", dev, attr(t, target, "bus"),
+                                     attr(t, pf_xml_child(disk, "driver"), "type")),
+                     "disk[%s]", id);
+        const char *boot = attr(t, pf_xml_child(disk, "boot"), "order");
+        if (*boot)
+                pf_field_add(b, PF_LAND_RESTART, 0, boot, "disk[%s].boot", id);
         pf_need_add(b, PF_R_VOLUME, id);
 }
 
-void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b) {
-        xmlNodePtr root = xmlDocGetRootElement(doc);
-        char v[V], arch[V], u[V];
-        pf_field_add(b, PF_LAND_RESTART, 0, attr(root, "type", v, sizeof(v)), "type");
+/* Type, arch, machine, CPUs, memory and boot order: the machine itself, not its devices. */
+static void machine_fields(pf_arena *t, xmlNodePtr root, pf_canon_machine_fn *canon, void *ud, pf_fields *b) {
+        pf_field_add(b, PF_LAND_RESTART, 0, attr(t, root, "type"), "type");
         xmlNodePtr os = pf_xml_child(root, "os");
         xmlNodePtr ostype = pf_xml_child(os, "type");
-        pf_field_add(b, PF_LAND_RESTART, 0, attr(ostype, "arch", arch, sizeof(arch)), "arch");
-        if (*attr(ostype, "machine", v, sizeof(v)))
-                pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, canon ? canon(ud, arch, v) : v, "machine");
-        pf_field_add(b, PF_LAND_RESTART, 0, text(pf_xml_child(root, "vcpu"), v, sizeof(v)), "vcpus");
+        const char *arch = attr(t, ostype, "arch"), *machine = attr(t, ostype, "machine");
+        pf_field_add(b, PF_LAND_RESTART, 0, arch, "arch");
+        if (*machine)
+                pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, canon ? canon(ud, arch, machine) : machine, "machine");
+        pf_field_add(b, PF_LAND_RESTART, 0, text(t, pf_xml_child(root, "vcpu")), "vcpus");
         xmlNodePtr topo = pf_xml_child(pf_xml_child(root, "cpu"), "topology");
-        if (topo) {
-                char s[32], c[32], t[32];
-                snprintf(v, sizeof(v), "sockets=%s cores=%s threads=%s", attr(topo, "sockets", s, sizeof(s)),
-                         attr(topo, "cores", c, sizeof(c)), attr(topo, "threads", t, sizeof(t)));
-                pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE, v, "cpu.topology");
-        }
+        if (topo)
+                pf_field_add(b, PF_LAND_RESTART, PF_FIELD_SPARSE,
+                             pf_arena_printf(t, "sockets=%s cores=%s threads=%s", attr(t, topo, "sockets"),
+                                             attr(t, topo, "cores"), attr(t, topo, "threads")),
+                             "cpu.topology");
         xmlNodePtr mem = pf_xml_child(root, "memory");
-        unsigned long long bytes = strtoull(text(mem, v, sizeof(v)), NULL, 10) *
-                                   scale(*attr(mem, "unit", u, sizeof(u)) ? u : "KiB");
-        snprintf(v, sizeof(v), "%llu KiB", bytes / 1024);
-        pf_field_add(b, PF_LAND_RESTART, 0, v, "memory");
-        char boot[256];
-        if (*join_children(os, "boot", "dev", boot, sizeof(boot)))
+        const char *unit = attr(t, mem, "unit");
+        unsigned long long bytes = strtoull(text(t, mem), NULL, 10) * scale(*unit ? unit : "KiB");
+        pf_field_add(b, PF_LAND_RESTART, 0, pf_arena_printf(t, "%llu KiB", bytes / 1024), "memory");
+        const char *boot = join_children(t, os, "boot", "dev");
+        if (*boot)
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
+}
+
+void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b) {
+        pf_arena t = { 0 };
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        machine_fields(&t, root, canon, ud, b);
         xmlNodePtr devices = pf_xml_child(root, "devices");
         bool serial = false;
         for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
                 if (pf_xml_is(d, "interface"))
-                        interface_fields(d, doc, names, b);
-                else if (pf_xml_is(d, "disk") && !strcmp(attr(d, "device", v, sizeof(v)), "disk"))
-                        disk_fields(d, b);
+                        interface_fields(&t, d, doc, names, b);
+                else if (pf_xml_is(d, "disk") && !strcmp(attr(&t, d, "device"), "disk"))
+                        disk_fields(&t, d, b);
                 else if (pf_xml_is(d, "serial") && !serial) {
                         serial = true;
-                        pf_field_add(b, PF_LAND_RESTART, 0, attr(d, "type", v, sizeof(v)), "serial");
+                        pf_field_add(b, PF_LAND_RESTART, 0, attr(&t, d, "type"), "serial");
                 }
+        }
+        pf_arena_free(&t);
+}
+
+/* The live device of the recorded interface `mac`: its type and source. */
+static void recorded_device(pf_arena *t, xmlNodePtr devices, const char *mac, const char **type, const char **src) {
+        *type = *src = "";
+        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
+                if (!pf_xml_is(d, "interface") || strcmp(lower(attr(t, pf_xml_child(d, "mac"), "address")), mac))
+                        continue;
+                xmlNodePtr s = pf_xml_child(d, "source");
+                *type = attr(t, d, "type");
+                const char *network = attr(t, s, "network");
+                if (*network) {
+                        *type = "network";
+                        *src = network;
+                } else if (!strcmp(*type, "bridge"))
+                        *src = attr(t, s, "bridge");
+                else if (!strcmp(*type, "direct"))
+                        *src = attr(t, s, "dev");
+                return;
         }
 }
 
 void pf_lv_domain_nics(xmlDocPtr doc, pf_nic_fn *fn, void *ud) {
         xmlNodePtr vm = pf_lv_domain_record(doc);
-        xmlNodePtr devices = vm ? pf_xml_child(xmlDocGetRootElement(doc), "devices") : NULL;
-        char name[V], mac[V], ip[V], m[V], type[V], src[V];
-        for (xmlNodePtr r = vm ? vm->children : NULL; r; r = r->next) {
-                if (!pf_xml_is(r, "interface") || !*attr(r, "name", name, sizeof(name)))
+        if (!vm)
+                return;
+        pf_arena t = { 0 };
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNodePtr r = vm->children; r; r = r->next) {
+                const char *name = pf_xml_is(r, "interface") ? attr(&t, r, "name") : "";
+                if (!*name)
                         continue;
-                attr(r, "mac", mac, sizeof(mac));
-                lower(mac);
-                attr(r, "ip", ip, sizeof(ip));
-                type[0] = src[0] = '\0';
-                for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
-                        if (!pf_xml_is(d, "interface"))
-                                continue;
-                        attr(pf_xml_child(d, "mac"), "address", m, sizeof(m));
-                        lower(m);
-                        if (strcmp(m, mac))
-                                continue;
-                        xmlNodePtr s = pf_xml_child(d, "source");
-                        attr(d, "type", type, sizeof(type));
-                        if (*attr(s, "network", src, sizeof(src)))
-                                snprintf(type, sizeof(type), "network");
-                        else if (!strcmp(type, "bridge"))
-                                attr(s, "bridge", src, sizeof(src));
-                        else if (!strcmp(type, "direct"))
-                                attr(s, "dev", src, sizeof(src));
-                        break;
-                }
+                const char *ip = attr(&t, r, "ip"), *type, *src;
+                recorded_device(&t, devices, lower(attr(&t, r, "mac")), &type, &src);
                 fn(ud, name, *type ? type : NULL, *src ? src : NULL, *ip ? ip : NULL);
         }
+        pf_arena_free(&t);
 }
 
 void pf_lv_domain_record_fields(xmlDocPtr doc, pf_fields *b) {
         xmlNodePtr vm = pf_lv_domain_record(doc);
-        char v[V], u[V];
-        for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
-                if (pf_xml_is(c, "interface") && *attr(c, "ip", v, sizeof(v)) && *attr(c, "name", u, sizeof(u)))
-                        pf_field_add(b, PF_LAND_LIVE, 0, v, "ip[%s]", u);
+        if (!vm)
+                return;
+        pf_arena t = { 0 };
+        for (xmlNodePtr c = vm->children; c; c = c->next) {
+                if (!pf_xml_is(c, "interface"))
+                        continue;
+                const char *ip = attr(&t, c, "ip"), *name = attr(&t, c, "name");
+                if (*ip && *name)
+                        pf_field_add(b, PF_LAND_LIVE, 0, ip, "ip[%s]", name);
+        }
+        pf_arena_free(&t);
 }
