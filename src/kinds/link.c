@@ -109,7 +109,7 @@ const char *pf_link_subject(const pf_action *a, char *buf, size_t size) {
 
 void pf_link_check_exists(const pf_kind_ctx *k, pf_diags *d, pf_loc at, const char *what, const char *ifname, const char *fix) {
         if (!pf_links_kind(k, ifname))
-                pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a Bridge, Macvtap or Macvlan; %s",
+                pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a " PF_LINK_KINDS_TEXT "; %s",
                          what, ifname, fix);
 }
 

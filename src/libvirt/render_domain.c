@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "config/values.h"
+#include "engine/obj.h"
 #include "libvirt/render_xml.h"
 #include "model/names.h"
 #include "util/xalloc.h"
@@ -313,7 +314,7 @@ static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *netwo
         const char *kind = env->links.kind ? env->links.kind(env->links.ud, ifname) : "bridge";
         if (!kind) {
                 fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a "
-                     "Bridge, Macvtap or Macvlan; create the link, declare it, or fix the name", network ? network : "?", ifname);
+                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name", network ? network : "?", ifname);
                 return false;
         }
         if (bridge && strcmp(kind, "bridge") != 0) {

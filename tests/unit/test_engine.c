@@ -20,6 +20,7 @@
 #include "run/exit.h"
 #include "config/load.h"
 #include "config/validate.h"
+#include "kinds/kind.h"
 #include "libvirt/conn.h"
 #include "run/reconcile.h"
 #include "util/xalloc.h"
@@ -1309,8 +1310,27 @@ static void test_every_fault_converges(void **state) {
         }
 }
 
+/* Errors that list the link kinds a configuration may declare name every one of them, and no
+ * other kind: a new link kind that is missing from the list fails here. */
+static void test_link_kinds_named(void **state) {
+        (void) state;
+        const char *list = PF_LINK_KINDS_TEXT;
+        PF_EACH_KIND(ops) {
+                const char *title = pf_kind_title(ops);
+                size_t len = strlen(title);
+                bool named = false;
+                for (const char *p = strstr(list, title); p; p = strstr(p + 1, title))
+                        if ((p == list || p[-1] == ' ') && strchr(", ", p[len]))
+                                named = true;
+                if (named != ((ops->flags & PF_KIND_LINK) != 0))
+                        fail_msg("%s is %s link kind, and \"%s\" %s it", title, named ? "no" : "a", list,
+                                 named ? "names" : "does not name");
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_link_kinds_named),
                 cmocka_unit_test(test_apply_then_nothing),
                 cmocka_unit_test(test_apply_example),
                 cmocka_unit_test(test_stable_mac),
