@@ -2,6 +2,7 @@
 #include "libvirt/merge.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "libvirt/fields.h"
@@ -100,6 +101,45 @@ static bool ours(xmlNodePtr c, xmlNodePtr wdev, xmlNodePtr recorded) {
         return found;
 }
 
+static unsigned long number(xmlNodePtr n, const char *attr_name) {
+        xmlChar *v = attr_name ? xmlGetProp(n, BAD_CAST attr_name) : xmlNodeGetContent(n);
+        unsigned long x = v ? strtoul((const char *) v, NULL, 10) : 0;
+        xmlFree(v);
+        return x;
+}
+
+/* Whether a topology makes `vcpus` vCPUs (absent parts count 1, as libvirt counts them). */
+static bool topology_fits(xmlNodePtr topo, unsigned long vcpus) {
+        static const char *const parts[] = { "sockets", "dies", "cores", "threads" };
+        unsigned long product = 1;
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+                product *= xmlHasProp(topo, BAD_CAST parts[i]) ? number(topo, parts[i]) : 1;
+        return product == vcpus;
+}
+
+/* A declared topology replaces the live one. Without one, the live topology is someone else's
+ * and stays, unless it no longer fits the vCPU count podform sends: libvirt's QEMU driver
+ * refuses such a definition ("CPU topology doesn't match maximum vcpu count"), so the apply of
+ * a smaller VM whose sockets or threads were dropped from its configuration would fail. */
+static void merge_topology(xmlNodePtr h, xmlNodePtr w) {
+        xmlNodePtr wcpu = pf_xml_child(w, "cpu");
+        if (pf_xml_child(wcpu, "topology")) {
+                replace_children(ensure_child(h, "cpu"), wcpu, "topology");
+                return;
+        }
+        xmlNodePtr hcpu = pf_xml_child(h, "cpu"), htopo = pf_xml_child(hcpu, "topology");
+        if (!htopo || topology_fits(htopo, number(pf_xml_child(h, "vcpu"), NULL)))
+                return;
+        drop_children(hcpu, "topology");
+        bool empty = !hcpu->properties;
+        for (xmlNodePtr c = hcpu->children; c && empty; c = c->next)
+                empty = c->type != XML_ELEMENT_NODE;
+        if (empty) {
+                xmlUnlinkNode(hcpu);
+                xmlFreeNode(hcpu);
+        }
+}
+
 /* The definition to send for a domain that exists. */
 char *pf_lv_merge_domain(const char *want_xml, const char *have_xml) {
         _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(want_xml), have = pf_xml_parse(have_xml);
@@ -115,9 +155,7 @@ char *pf_lv_merge_domain(const char *want_xml, const char *have_xml) {
                 replace_children(hos, wos, "boot");
                 if (!pf_xml_child(h, "features"))
                         replace_children(h, w, "features");
-                xmlNodePtr wtopo = pf_xml_child(pf_xml_child(w, "cpu"), "topology");
-                if (wtopo)
-                        replace_children(ensure_child(h, "cpu"), pf_xml_child(w, "cpu"), "topology");
+                merge_topology(h, w);
                 /* ownership stays as it was: a VM podform did not create gets no mark */
                 /* a copy of another VM (virt-clone) carries that one's record: not podform's */
                 xmlNodePtr recorded = pf_lv_domain_record(have), mine = pf_lv_domain_metadata(want);

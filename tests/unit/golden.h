@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The whole file, NUL-terminated (malloc'd), or NULL. */
+/* The whole file, NUL-terminated (malloc'd), or NULL; its length in *len unless len is NULL. */
 char *pf_golden_read(const char *path, size_t *len);
 /* got must equal the file at path byte for byte; fails the running cmocka test otherwise. */
 void pf_golden_check(const char *path, const char *got, size_t got_len);
