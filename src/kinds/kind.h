@@ -33,6 +33,7 @@ typedef struct pf_kind_ctx {
         pf_lv_host *lv;
         pf_link_view links;             /* the host's links, declared else live (kinds/link.h) */
         pf_attach_result *attach;       /* where the rules put interfaces (after observe) */
+        struct pf_link_names *link_names; /* declared links by name (pf_links_index, kinds/link.h) */
 } pf_kind_ctx;
 
 /* Why a kind comes where it does in kinds.c: creation runs down this list, deletion up. */

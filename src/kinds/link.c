@@ -3,6 +3,7 @@
 #include "kinds/link.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,38 +25,92 @@ static const pf_kind_ops *kind_of(const char *kernel_kind) {
         return NULL;
 }
 
-/* The declared link of that name (of any link kind) into x, else false. */
-static bool find_decl(const pf_kind_ctx *k, const pf_kind_ops *only, const char *name, pf_link_decl *x) {
+/* One declared link; the index is sorted by name, then in the order of the kinds and of the
+ * declarations, so the first entry of a name is the declaration a scan would find first. */
+typedef struct link_name {
+        const char *name;
+        const pf_kind_ops *ops;
+        size_t kind_rank, i;
+} link_name;
+
+struct pf_link_names {
+        link_name *v;
+        size_t n;
+};
+
+static int cmp_link_name(const void *a, const void *b) {
+        const link_name *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (c)
+                return c;
+        if (x->kind_rank != y->kind_rank)
+                return x->kind_rank < y->kind_rank ? -1 : 1;
+        return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void pf_links_index(pf_kind_ctx *k) {
+        pf_links_index_free(k);
+        struct pf_link_names *ix = pf_xcalloc(1, sizeof(*ix));
+        size_t rank = 0, cap = 0;
         PF_EACH_KIND(ops) {
-                if (!ops->link || (only && ops != only))
+                rank++;
+                if (!ops->link || !k->model)
                         continue;
                 for (size_t i = 0, n = ops->link->count(k->model); i < n; i++) {
                         const pf_meta *m = ops->link->meta_at(k->model, i);
-                        if (m->name && !strcmp(m->name, name)) {
-                                if (x)
-                                        ops->link->decl_at(k, i, x);
-                                return true;
+                        if (!m->name)
+                                continue;
+                        if (ix->n == cap) {
+                                cap = cap ? 2 * cap : 64;
+                                ix->v = pf_xreallocarray(ix->v, cap, sizeof(*ix->v));
                         }
+                        ix->v[ix->n++] = (link_name) { m->name, ops, rank, i };
                 }
         }
-        return false;
+        if (ix->n)
+                qsort(ix->v, ix->n, sizeof(*ix->v), cmp_link_name);
+        k->link_names = ix;
+}
+
+void pf_links_index_free(pf_kind_ctx *k) {
+        if (k->link_names)
+                free(k->link_names->v);
+        free(k->link_names);
+        k->link_names = NULL;
+}
+
+/* The first declaration of that name (of kind `only`, unless NULL), or NULL. */
+static const link_name *declared(const pf_kind_ctx *k, const pf_kind_ops *only, const char *name) {
+        const struct pf_link_names *ix = k->link_names;
+        assert(ix && "pf_links_index() makes the index before any lookup");
+        size_t lo = 0, hi = ix->n;
+        while (lo < hi) {       /* the first entry not below `name` */
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(ix->v[mid].name, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < ix->n && !strcmp(ix->v[lo].name, name); lo++)
+                if (!only || ix->v[lo].ops == only)
+                        return &ix->v[lo];
+        return NULL;
+}
+
+/* The declared link of that name (of any link kind) into x, else false. */
+static bool find_decl(const pf_kind_ctx *k, const pf_kind_ops *only, const char *name, pf_link_decl *x) {
+        const link_name *e = declared(k, only, name);
+        if (e && x)
+                e->ops->link->decl_at(k, e->i, x);
+        return e != NULL;
 }
 
 /* The kind a link of that name is declared as, and whether that declaration loaded. */
 static const pf_kind_ops *declared_kind(const pf_kind_ctx *k, const char *name, bool *loaded) {
-        PF_EACH_KIND(ops) {
-                if (!ops->link)
-                        continue;
-                for (size_t i = 0, n = ops->link->count(k->model); i < n; i++) {
-                        const pf_meta *m = ops->link->meta_at(k->model, i);
-                        if (m->name && !strcmp(m->name, name)) {
-                                if (loaded)
-                                        *loaded = !m->load_failed;
-                                return ops;
-                        }
-                }
-        }
-        return NULL;
+        const link_name *e = declared(k, NULL, name);
+        if (e && loaded)
+                *loaded = !e->ops->link->meta_at(k->model, e->i)->load_failed;
+        return e ? e->ops : NULL;
 }
 
 const char *pf_links_kind(const pf_kind_ctx *k, const char *ifname) {

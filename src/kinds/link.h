@@ -78,6 +78,11 @@ int pf_link_observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, ch
 void pf_link_desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d);
 int pf_link_apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err);
 
+/* pf_links_index: index the model's declared links by name, so that the lookups below, made
+ * per live link and per port, take O(log n) (on 1,000 links a scan made a plan 3 times slower).
+ * Call it once the context's model is set; pf_links_index_free releases it. */
+void pf_links_index(pf_kind_ctx *k);
+void pf_links_index_free(pf_kind_ctx *k);
 /* The view of host links (model/link_view.h) over a context: declared, else as observed. */
 pf_link_view pf_links_view(pf_kind_ctx *k);
 const char *pf_links_kind(const pf_kind_ctx *k, const char *ifname);

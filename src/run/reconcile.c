@@ -171,6 +171,41 @@ static size_t verify(pf_kind_ctx *k, const pf_plan_opts *po, const pf_apply_resu
         return left;
 }
 
+/* Plan, and apply unless asked not to, then verify. */
+static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *o) {
+        unsigned long lv_before = pf_lv_mutations(k->lv), nl_before = pf_nl_mutations(k->nl);
+        pf_stage s = { 0 };
+        int ret = -1;           /* -1: go on and apply */
+        if (plan_checked(k, po, &s, o) < 0) {
+                ret = PF_EXIT_ERROR;
+        } else {
+                print_plan(k, &s, o);
+                if (!o->apply || o->dry_run || pf_plan_empty(&s.plan))
+                        ret = without_changes(k, &s, o, lv_before, nl_before);
+                else if (!deletions_confirmed(&s, o))
+                        ret = PF_EXIT_ERROR;
+        }
+        if (ret >= 0) {
+                pf_stage_free(&s);
+                return ret;
+        }
+
+        fputs("Applying:\n", o->out);
+        pf_apply_result r = pf_stages_apply(k, &s.plan, o->out, o->color);
+        char *e = NULL;
+        if (pf_lv_save(k->lv, &e) < 0 || pf_nl_save(k->nl, &e) < 0) {
+                fprintf(o->err, "podform: %s\n", e);
+                free(e);
+                r.n_failed++;
+        }
+        pf_stage_free(&s);
+        size_t left = verify(k, po, &r, o);
+        fprintf(o->out, "Apply: %zu done, %zu failed, %zu skipped.\n", r.n_ok, r.n_failed, r.n_skipped);
+        if (r.n_failed + r.n_skipped == 0 && left == 0)
+                return PF_EXIT_OK;
+        return r.n_ok ? PF_EXIT_PARTIAL : PF_EXIT_ERROR;
+}
+
 int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         pf_model scoped;
         scope_model(&c->arena, &c->model, o->host_name, &scoped);
@@ -182,36 +217,8 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
         pf_kind_ctx k = { .model = &scoped, .host = host, .host_name = o->host_name, .prune = po.prune, .nl = nl, .lv = h };
         k.links = pf_links_view(&k);
-
-        unsigned long lv_before = pf_lv_mutations(h), nl_before = pf_nl_mutations(nl);
-        pf_stage s = { 0 };
-        int ret = -1;           /* -1: go on and apply */
-        if (plan_checked(&k, &po, &s, o) < 0) {
-                ret = PF_EXIT_ERROR;
-        } else {
-                print_plan(&k, &s, o);
-                if (!o->apply || o->dry_run || pf_plan_empty(&s.plan))
-                        ret = without_changes(&k, &s, o, lv_before, nl_before);
-                else if (!deletions_confirmed(&s, o))
-                        ret = PF_EXIT_ERROR;
-        }
-        if (ret >= 0) {
-                pf_stage_free(&s);
-                return ret;
-        }
-
-        fputs("Applying:\n", o->out);
-        pf_apply_result r = pf_stages_apply(&k, &s.plan, o->out, o->color);
-        char *e = NULL;
-        if (pf_lv_save(h, &e) < 0 || pf_nl_save(nl, &e) < 0) {
-                fprintf(o->err, "podform: %s\n", e);
-                free(e);
-                r.n_failed++;
-        }
-        pf_stage_free(&s);
-        size_t left = verify(&k, &po, &r, o);
-        fprintf(o->out, "Apply: %zu done, %zu failed, %zu skipped.\n", r.n_ok, r.n_failed, r.n_skipped);
-        if (r.n_failed + r.n_skipped == 0 && left == 0)
-                return PF_EXIT_OK;
-        return r.n_ok ? PF_EXIT_PARTIAL : PF_EXIT_ERROR;
+        pf_links_index(&k);
+        int ret = reconcile(&k, &po, o);
+        pf_links_index_free(&k);
+        return ret;
 }
