@@ -64,7 +64,7 @@ typedef struct pf_lv_doc {
         xmlDocPtr doc;                  /* live: persistent */
         bool autostart;
         xmlDocPtr running;              /* live, running domains: the running definition */
-        xmlDocPtr desired;              /* rendered in this pass */
+        xmlDocPtr desired;              /* rendered in this pass, until the domain kind's finish */
 } pf_lv_doc;
 
 void pf_lv_docs_clear(pf_lv_host *h);
