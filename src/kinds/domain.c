@@ -314,9 +314,7 @@ static int domain_create(pf_lv_host *h, const pf_action *a, char **err) {
 }
 /* The device element of the interface group "iface[NAME]" in a domain document. */
 static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key) {
-        char mkey[512];
-        size_t len = strcspn(key, "]");
-        snprintf(mkey, sizeof(mkey), "%.*s].mac", (int) len, key);
+        _cleanup_free_ char *mkey = pf_xasprintf("%.*s].mac", (int) strcspn(key, "]"), key);
         const pf_field *mac = pf_obj_field(o, mkey);
         xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
         for (xmlNodePtr c = devices ? devices->children : NULL; c && mac; c = c->next)

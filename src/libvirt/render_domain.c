@@ -14,34 +14,21 @@
 #include "engine/obj.h"
 #include "libvirt/render_xml.h"
 #include "model/names.h"
+#include "util/hash.h"
 #include "util/xalloc.h"
-
-/* ---- hashing ---- */
-
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
-        const unsigned char *s = p;
-        for (size_t i = 0; i < n; i++) {
-                h ^= s[i];
-                h *= FNV_PRIME;
-        }
-        return h;
-}
 
 void pf_derive_mac(const char *host, const char *vm, const char *iface, unsigned attempt, pf_mac *ret) {
         host = host ? host : "";
         vm = vm ? vm : "";
         iface = iface ? iface : "";
-        uint64_t h = FNV_OFFSET;
-        h = fnv1a(h, host, strlen(host) + 1);
-        h = fnv1a(h, vm, strlen(vm) + 1);
-        h = fnv1a(h, iface, strlen(iface) + 1);
+        uint64_t h = PF_FNV_OFFSET;
+        h = pf_fnv1a(h, host, strlen(host) + 1);
+        h = pf_fnv1a(h, vm, strlen(vm) + 1);
+        h = pf_fnv1a(h, iface, strlen(iface) + 1);
         if (attempt > 0) {
                 char buf[16];
                 int n = snprintf(buf, sizeof(buf), "%u", attempt);
-                h = fnv1a(h, buf, (size_t) n);
+                h = pf_fnv1a(h, buf, (size_t) n);
         }
         *ret = (pf_mac) { { 0x52, 0x54, 0x00, (uint8_t) (h >> 56), (uint8_t) (h >> 48), (uint8_t) (h >> 40) } };
 }
@@ -657,7 +644,7 @@ xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d) {
         }
         /* The hash covers the desired state, so it is taken before the metadata holding it. */
         char *text = pf_xml_dump(doc);
-        uint64_t hash = fnv1a(FNV_OFFSET, text, strlen(text));
+        uint64_t hash = pf_fnv1a(PF_FNV_OFFSET, text, strlen(text));
         free(text);
         render_metadata(&c, name_node, macs, hash);
         free(owned);

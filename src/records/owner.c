@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/statefile.h"
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 typedef struct entry { pf_rkind kind; char *name, *uuid; } entry;
@@ -33,22 +34,34 @@ static void add(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) 
         o->v[o->n++] = (entry) { kind, pf_xstrdup(name), pf_xstrdup(uuid) };
 }
 
+/* One file per connection URI (qemu:///system and qemu:///session own different things): every
+ * byte but [a-z0-9-] is written as _XX, so two URIs never share a file. A name that would pass
+ * NAME_MAX (a qemu+ssh URI with its options) keeps its first 120 bytes and ends with the hash of
+ * the whole URI instead. */
+static char *record_name(const char *uri) {
+        enum { KEEP = 120, MAX = 200 };
+        char *name = pf_xmalloc(3 * strlen(uri) + 1);
+        size_t n = 0;
+        for (const unsigned char *p = (const unsigned char *) uri; *p; p++) {
+                if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')
+                        name[n++] = (char) *p;
+                else
+                        n += (size_t) snprintf(name + n, 4, "_%02x", *p);
+        }
+        name[n] = '\0';
+        if (n > MAX) {
+                uint64_t h = pf_fnv1a(PF_FNV_OFFSET, uri, strlen(uri));
+                snprintf(name + KEEP, n + 1 - KEEP, "_%016llx", (unsigned long long) h);
+        }
+        return name;
+}
+
 pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         pf_owner *o = pf_xcalloc(1, sizeof(*o));
         o->lock_fd = -1;
         if (!dir)
                 return o;
-        /* one file per connection URI (qemu:///system and qemu:///session own different things);
-         * every other byte is written as _XX, so two URIs never share a file */
-        char name[1024];
-        size_t n = 0;
-        for (const unsigned char *p = (const unsigned char *) uri; *p && n + 4 < sizeof(name); p++) {
-                if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')
-                        name[n++] = (char) *p;
-                else
-                        n += (size_t) snprintf(name + n, sizeof(name) - n, "_%02x", *p);
-        }
-        name[n] = '\0';
+        _cleanup_free_ char *name = record_name(uri);
         o->path = pf_xasprintf("%s/libvirt-%s.owned", dir, name);
         /* one podform run per host at a time (watch and a hand-run apply): the lock is held
          * until pf_owner_free, so neither loses the other's records */
@@ -66,9 +79,10 @@ pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
                 pf_owner_free(o);
                 return NULL;
         }
-        char line[1024];
+        _cleanup_free_ char *line = NULL;       /* any length: a volume's name has no bound here */
+        size_t cap = 0;
         unsigned lineno = 0;
-        while (fgets(line, sizeof(line), f)) {
+        while (getline(&line, &cap, f) >= 0) {
                 lineno++;
                 char *save, *k = strtok_r(line, "\t\n", &save), *nm = strtok_r(NULL, "\t\n", &save),
                             *uuid = strtok_r(NULL, "\t\n", &save);

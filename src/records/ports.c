@@ -75,9 +75,10 @@ static int load(pf_ports *p, const char *dir, bool read_only, char **err) {
                 *err = pf_xasprintf("cannot read podform's record of enslaved ports %s: %s", p->path, strerror(errno));
                 return -1;
         }
-        char line[256];
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
         unsigned lineno = 0;
-        while (fgets(line, sizeof(line), f)) {
+        while (getline(&line, &cap, f) >= 0) {
                 lineno++;
                 char *save, *br = strtok_r(line, "\t\n", &save), *port = strtok_r(NULL, "\t\n", &save);
                 if (!br || br[0] == '#')

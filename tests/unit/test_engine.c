@@ -21,6 +21,7 @@
 #include "config/load.h"
 #include "config/validate.h"
 #include "kinds/kind.h"
+#include "records/owner.h"
 #include "libvirt/conn.h"
 #include "run/reconcile.h"
 #include "util/xalloc.h"
@@ -1328,9 +1329,74 @@ static void test_link_kinds_named(void **state) {
         }
 }
 
+/* The ownership record holds names of any length, and reads back what it wrote: a volume of
+ * 5,000 characters stays one entry (a line buffer once cut such a line in two), and two long
+ * URIs that differ only at their end get records of their own. */
+static void test_owner_record_long_names(void **state) {
+        (void) state;
+        char dir[] = "/tmp/podform-owner-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char *vol = malloc(5001), *uri_a = malloc(2101), *uri_b = malloc(2101);
+        memset(vol, 'v', 5000);
+        vol[0] = 'p', vol[1] = '/';
+        vol[5000] = '\0';
+        memset(uri_a, 'u', 2100);
+        memcpy(uri_a, "test:///", 8);
+        uri_a[2100] = '\0';
+        memcpy(uri_b, uri_a, 2101);
+        uri_b[2099] = 'b';
+        char *err = NULL;
+        pf_owner *o = pf_owner_open(dir, uri_a, &err);
+        assert_non_null(o);
+        pf_owner_set(o, PF_R_VOLUME, vol, "0000-1");
+        pf_owner_set(o, PF_R_VOLUME, "p/short", "0000-2");
+        assert_int_equal(pf_owner_save(o, &err), 0);
+        pf_owner_free(o);
+        o = pf_owner_open(dir, uri_a, &err);
+        if (!o)
+                fail_msg("the record does not read back: %s", err);
+        assert_true(pf_owner_has(o, PF_R_VOLUME, vol, "0000-1"));
+        assert_true(pf_owner_has(o, PF_R_VOLUME, "p/short", "0000-2"));
+        pf_owner_free(o);
+        o = pf_owner_open(dir, uri_b, &err);
+        assert_non_null(o);
+        assert_false(pf_owner_has(o, PF_R_VOLUME, "p/short", "0000-2"));
+        pf_owner_free(o);
+        char *cmd;
+        assert_true(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        free(vol);
+        free(uri_a);
+        free(uri_b);
+}
+
+/* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
+ * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
+ * classes; a link kind is a link to the engine. */
+static void test_kinds_table_and_engine_agree(void **state) {
+        (void) state;
+        pf_order previous = PF_ORDER_LINK;
+        for (pf_rkind r = 0; r < _PF_R_MAX; r++) {
+                const pf_kind_ops *ops = pf_kinds[r];
+                assert_non_null(ops);
+                if (ops->rkind != r)
+                        fail_msg("pf_kinds[%s] holds the kind %s", pf_rkind_name(r), pf_rkind_name(ops->rkind));
+                if (pf_rkind_is_link(r) != ((ops->flags & PF_KIND_LINK) != 0))
+                        fail_msg("%s: the engine and the table disagree on whether it is a host link", pf_rkind_name(r));
+                if ((ops->flags & PF_KIND_LINK) != (ops->link != NULL))
+                        fail_msg("%s: a link kind has link operations, and only a link kind", pf_rkind_name(r));
+                if (ops->order < previous)
+                        fail_msg("%s comes after a kind of a later order class", pf_rkind_name(r));
+                previous = ops->order;
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_link_kinds_named),
+                cmocka_unit_test(test_owner_record_long_names),
+                cmocka_unit_test(test_kinds_table_and_engine_agree),
                 cmocka_unit_test(test_apply_then_nothing),
                 cmocka_unit_test(test_apply_example),
                 cmocka_unit_test(test_stable_mac),
