@@ -35,11 +35,12 @@ static void add(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) 
 }
 
 /* One file per connection URI (qemu:///system and qemu:///session own different things): every
- * byte but [a-z0-9-] is written as _XX, so two URIs never share a file. A name that would pass
- * NAME_MAX (a qemu+ssh URI with its options) keeps its first 120 bytes and ends with the hash of
- * the whole URI instead. */
+ * byte but [a-z0-9-] is written as _XX, so two URIs never share a file. A name that would make
+ * "libvirt-NAME.owned.lock" pass NAME_MAX (255: a qemu+ssh URI with its options) keeps its first
+ * 120 bytes and ends with the hash of the whole URI instead; every name that fits is the one
+ * podform always used, so existing records still open. */
 static char *record_name(const char *uri) {
-        enum { KEEP = 120, MAX = 200 };
+        enum { KEEP = 120, MAX = 255 - sizeof("libvirt-.owned.lock") + 1 };
         char *name = pf_xmalloc(3 * strlen(uri) + 1);
         size_t n = 0;
         for (const unsigned char *p = (const unsigned char *) uri; *p; p++) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1362,6 +1363,39 @@ static void test_owner_record_long_names(void **state) {
         assert_non_null(o);
         assert_false(pf_owner_has(o, PF_R_VOLUME, "p/short", "0000-2"));
         pf_owner_free(o);
+
+        /* The names podform always used stay as they were, up to the longest that fits NAME_MAX
+         * with ".lock" (236 bytes); one byte more is cut to 120 and ends with a hash. */
+        char *fits = malloc(300), *over = malloc(300), *path;
+        snprintf(fits, 300, "qemu+ssh://h/system?keyfile=%0194d", 0);
+        snprintf(over, 300, "qemu+ssh://h/system?keyfile=%0195d", 0);
+        const char *const all[] = { "qemu:///system", fits, over };
+        for (size_t i = 0; i < 3; i++) {
+                assert_non_null(o = pf_owner_open(dir, all[i], &err));
+                pf_owner_set(o, PF_R_POOL, "p", "0000-3");
+                assert_int_equal(pf_owner_save(o, &err), 0);
+                pf_owner_free(o);
+        }
+        const char *escaped = "qemu_2bssh_3a_2f_2fh_2fsystem_3fkeyfile_3d";
+        assert_true(asprintf(&path, "%s/libvirt-qemu_3a_2f_2f_2fsystem.owned", dir) > 0);
+        assert_int_equal(access(path, F_OK), 0);
+        free(path);
+        assert_true(asprintf(&path, "%s/libvirt-%s%0194d.owned", dir, escaped, 0) > 0);
+        if (access(path, F_OK) != 0)
+                fail_msg("a record name of 236 bytes is not the one podform always used: %s", path);
+        free(path);
+        char *cut;
+        assert_true(asprintf(&cut, "%s%0195d", escaped, 0) > 0);
+        cut[120] = '\0';
+        glob_t g;
+        assert_true(asprintf(&path, "%s/libvirt-%s_????????????????.owned", dir, cut) > 0);
+        if (glob(path, 0, NULL, &g) != 0 || g.gl_pathc != 1)
+                fail_msg("no single record %s for a name of 237 bytes", path);
+        globfree(&g);
+        free(path);
+        free(cut);
+        free(fits);
+        free(over);
         char *cmd;
         assert_true(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
         assert_int_equal(system(cmd), 0);
