@@ -25,7 +25,7 @@ typedef enum pf_rkind {
 } pf_rkind;
 
 static inline bool pf_rkind_is_link(pf_rkind k) { return k <= PF_R_MACVTAP; }
-/* The link kinds a configuration can declare, as errors name them (test_links checks that every
+/* The link kinds a configuration can declare, as errors name them (test_engine checks that every
  * link kind is in it). */
 #define PF_LINK_KINDS_TEXT "Bridge, Macvtap, Macvlan or Vxlan"
 

@@ -24,15 +24,21 @@ static char *attr(pf_arena *t, xmlNodePtr n, const char *name) {
         return s;
 }
 
+/* s without its leading and trailing white space: where it starts, and *len. */
+static const char *trim(const char *s, size_t *len) {
+        while (isspace((unsigned char) *s))
+                s++;
+        *len = strlen(s);
+        while (*len && isspace((unsigned char) s[*len - 1]))
+                (*len)--;
+        return s;
+}
+
 /* An element's text, trimmed: libvirt indents, renderers may not. */
 static char *text(pf_arena *t, xmlNodePtr n) {
         xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
-        const char *s = v ? (const char *) v : "";
-        while (isspace((unsigned char) *s))
-                s++;
-        size_t len = strlen(s);
-        while (len && isspace((unsigned char) s[len - 1]))
-                len--;
+        size_t len;
+        const char *s = trim(v ? (const char *) v : "", &len);
         char *out = pf_arena_strndup(t, s, len);
         xmlFree(v);
         return out;
@@ -228,9 +234,15 @@ xmlNodePtr pf_lv_domain_record(xmlDocPtr doc) {
         xmlNodePtr vm = doc ? pf_lv_domain_metadata(doc) : NULL;
         if (!vm)
                 return NULL;
-        pf_arena t = { 0 };
-        bool mine = !strcmp(attr(&t, vm, "name"), text(&t, pf_xml_child(xmlDocGetRootElement(doc), "name")));
-        pf_arena_free(&t);
+        /* called per interface: no arena here, only the two strings compared */
+        xmlChar *recorded = xmlGetProp(vm, BAD_CAST "name");
+        xmlChar *name = xmlNodeGetContent(pf_xml_child(xmlDocGetRootElement(doc), "name"));
+        const char *r = recorded ? (const char *) recorded : "";
+        size_t len;
+        const char *s = trim(name ? (const char *) name : "", &len);
+        bool mine = strlen(r) == len && !strncmp(r, s, len);
+        xmlFree(recorded);
+        xmlFree(name);
         return mine ? vm : NULL;
 }
 

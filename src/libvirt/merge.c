@@ -108,9 +108,10 @@ static unsigned long number(xmlNodePtr n, const char *attr_name) {
         return x;
 }
 
-/* Whether a topology makes `vcpus` vCPUs (absent parts count 1, as libvirt counts them). */
+/* Whether a topology makes `vcpus` vCPUs (absent parts count 1, as libvirt counts them;
+ * clusters came with libvirt 10.1). */
 static bool topology_fits(xmlNodePtr topo, unsigned long vcpus) {
-        static const char *const parts[] = { "sockets", "dies", "cores", "threads" };
+        static const char *const parts[] = { "sockets", "dies", "clusters", "cores", "threads" };
         unsigned long product = 1;
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
                 product *= xmlHasProp(topo, BAD_CAST parts[i]) ? number(topo, parts[i]) : 1;

@@ -124,7 +124,7 @@ static void check_topology(const char *base, xmlDocPtr doc) {
         if (!topo)
                 return;
         unsigned long product = 1;
-        static const char *const parts[] = { "sockets", "dies", "cores", "threads" };
+        static const char *const parts[] = { "sockets", "dies", "clusters", "cores", "threads" };
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
                 xmlChar *v = xmlGetProp(topo, BAD_CAST parts[i]);
                 product *= v ? strtoul((const char *) v, NULL, 10) : 1;
