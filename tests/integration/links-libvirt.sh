@@ -8,6 +8,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=macvtap-lock.sh
+. "$here/macvtap-lock.sh"
 if [ -z "${WITH_LIBVIRTD-}" ]; then
 	exec "$here/with-libvirtd.sh" "$0" "$@"
 fi

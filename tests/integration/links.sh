@@ -10,6 +10,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=macvtap-lock.sh
+. "$here/macvtap-lock.sh"
 src=$(cd "${top_srcdir:-$here/../..}" && pwd)
 podform=${top_builddir:-$src}/podform
 uri=test://$src/tests/data/hosts/kvm01.xml

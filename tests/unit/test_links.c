@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 
 #include <net/if.h>
 #include <linux/if_link.h>
@@ -806,11 +808,29 @@ static void test_every_fault_bridge_alone(void **state) {
         free(bridge);
 }
 
+/* One test with macvtaps at a time: see tests/integration/macvtap-lock.sh, whose lock this is
+ * (held until exit). */
+static void macvtap_lock(void) {
+        if (getenv("PODFORM_MACVTAP_LOCK"))
+                return;
+        const char *tmp = getenv("TMPDIR");
+        char *path;
+        if (asprintf(&path, "%s/podform-tests-macvtap.lock", tmp && *tmp ? tmp : "/tmp") < 0)
+                abort();
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                fprintf(stderr, "test_links: cannot lock %s: %s\n", path, strerror(errno));
+                exit(1);
+        }
+        free(path);
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 printf("SKIP: test_links needs root, for network namespaces of its own\n");
                 return 77;
         }
+        macvtap_lock();
         if (unshare(CLONE_NEWNET) < 0) {
                 printf("SKIP: test_links cannot make a network namespace: unshare(CLONE_NEWNET): %s\n", strerror(errno));
                 return 77;
