@@ -111,6 +111,18 @@ if [ "${1-}" = --inner ]; then
 	echo 'cgroup_controllers = [ ]' >>"$work/etc/qemu.conf"
 	mount --bind "$work/etc" /etc/libvirt
 
+	# /dev/kvm may be root:root 0600: the QEMU user cannot use it, and libvirtd probes QEMU's
+	# capabilities again on every domain define (0.6-9 s each; under load the probe can time out
+	# and the define fail, "An error occurred, but the cause is unknown"). A root:kvm 0660 node
+	# of the same device, bound over it in this mount namespace only, ends both; the host's node
+	# is untouched. (In /run: a fresh tmpfs, which allows device nodes.)
+	if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
+		mknod /run/kvm c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
+		chown root:kvm /run/kvm
+		chmod 0660 /run/kvm
+		mount --bind /run/kvm /dev/kvm
+	fi
+
 	mkdir -p "$work/log"
 	# The daemons must not hold the host netns fd (it is COMMAND's only).
 	LIBVIRT_LOG_OUTPUTS="3:file:$work/log/virtlogd.log" virtlogd -d {netns_fd}<&-
