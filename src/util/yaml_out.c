@@ -13,9 +13,13 @@ void pf_yaml_out_init(pf_yaml_out *y, FILE *f) {
         *y = (pf_yaml_out) { .f = f };
 }
 
-static void indent(const pf_yaml_out *y) {
-        for (unsigned i = 0; i < y->depth; i++)
+static void indent(pf_yaml_out *y) {
+        unsigned n = y->dash && y->depth ? y->depth - 1 : y->depth;
+        for (unsigned i = 0; i < n; i++)
                 fputs("  ", y->f);
+        if (y->dash)
+                fputs("- ", y->f);
+        y->dash = false;
 }
 
 void pf_yaml_document(pf_yaml_out *y, const char *comment) {
@@ -23,6 +27,7 @@ void pf_yaml_document(pf_yaml_out *y, const char *comment) {
                 fputs("---\n", y->f);
         y->in_document = true;
         y->depth = 0;
+        y->dash = false;
         if (comment)
                 pf_yaml_comment(y, "%s", comment);
 }
@@ -36,6 +41,15 @@ void pf_yaml_map(pf_yaml_out *y, const char *key) {
 void pf_yaml_end(pf_yaml_out *y) {
         if (y->depth)
                 y->depth--;
+}
+
+void pf_yaml_seq(pf_yaml_out *y, const char *key) {
+        pf_yaml_map(y, key);
+}
+
+void pf_yaml_item(pf_yaml_out *y) {
+        y->depth++;
+        y->dash = true;
 }
 
 /* YAML 1.1 and 1.2 readers would type these, or sexagesimal numbers (a MAC of digits). */
@@ -80,6 +94,11 @@ void pf_yaml_scalar(pf_yaml_out *y, const char *key, pf_yaml_type type, const ch
         fprintf(y->f, "%s: ", key);
         write_scalar(y->f, type, value);
         fputc('\n', y->f);
+}
+
+void pf_yaml_empty_map(pf_yaml_out *y, const char *key) {
+        indent(y);
+        fprintf(y->f, "%s: {}\n", key);
 }
 
 void pf_yaml_list(pf_yaml_out *y, const char *key, pf_yaml_type type, const char *const *v, size_t n) {
