@@ -303,9 +303,33 @@ static void after_delete(pf_kind_ctx *k, const pf_action *a) { pf_ports_forget(p
 
 static const pf_link_key keys[] = { { "stp", F_STP }, { "forwardDelay", F_DELAY }, { NULL, 0 } };
 
+static const pf_link_show_key show_keys[] = {
+        { "stp", PF_YAML_BOOL, false }, { "forwardDelay", PF_YAML_NUM, false }, { "ports", PF_YAML_STR, true },
+        { "mtu", PF_YAML_NUM, false }, { "macAddress", PF_YAML_STR, false }, { "state", PF_YAML_STR, false },
+        { "addresses", PF_YAML_STR, true }, { NULL },
+};
+
+/* Every port the bridge has, declared or not (the observed field holds only those podform
+ * manages), but taps: a VM's NIC is enslaved by libvirt whenever the VM starts, under a name it
+ * picks, and podform leaves such ports alone anyway. */
+static const char *show_value(const pf_kind_ctx *k, const pf_obj *live, const char *key, pf_arena *a) {
+        const pf_nl_link *br = strcmp(key, "ports") ? NULL : pf_nl_link_by_name(k->nl, live->name);
+        if (!br)
+                return NULL;
+        size_t n = 0, total = pf_nl_n_links(k->nl);
+        const char **ports = pf_arena_array(a, total + 1, sizeof(*ports));
+        for (size_t i = 0; i < total; i++) {
+                const pf_nl_link *p = pf_nl_link_at(k->nl, i);
+                if (p->master == br->ifindex && strcmp(p->kind, "tun") != 0)
+                        ports[n++] = p->name;
+        }
+        return pf_link_join(a, ports, n);
+}
+
 static const pf_link_ops link_ops = {
         .kernel_kind = "bridge", .count = count, .meta_at = meta_at, .decl_at = decl_at, .mask = mask,
         .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .mtu_after_create = true,
+        .show_keys = show_keys, .show_value = show_value,
         .check = check, .put_data = put_data, .after_create = after_create, .before_change = before_change,
         .after_change = after_change, .before_delete = before_delete, .after_delete = after_delete,
 };
@@ -313,4 +337,5 @@ static const pf_link_ops link_ops = {
 const pf_kind_ops pf_bridge_kind = {
         .rkind = PF_R_BRIDGE, .model_kind = PF_KIND_BRIDGE, .order = PF_ORDER_MASTER_LINK, .flags = PF_KIND_LINK,
         .link = &link_ops, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
+        .show = pf_link_show,
 };

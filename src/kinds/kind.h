@@ -17,6 +17,7 @@
 #include "model/link_view.h"
 #include "model/model.h"
 #include "resolve/attach.h"
+#include "util/yaml_out.h"
 
 typedef struct pf_nl_host pf_nl_host;
 typedef struct pf_lv_host pf_lv_host;
@@ -76,13 +77,16 @@ struct pf_kind_ops {
         /* apply: one action of the plan; -1 with *err "KIND NAME: what failed: why". */
         int (*apply)(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err);
 
+        /* show: a live object as one configuration document that, applied, changes nothing
+         * (podform show); what the format cannot say goes into comments. NULL: the kind is not
+         * shown yet. */
+        void (*show)(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out);
+
         /* Entries the next releases fill in, one per kind instead of one more switch; NULL for
          * now, and the stages do not call them yet:
-         *   show        export a live object as a configuration document (podform show)
          *   checkpoint  save what a change would lose, and restore it (apply --try)
          *   graph       an object's edges in the host's topology (podform graph)
          *   watch       whether a host event concerns the kind (podform watch) */
-        int (*show)(pf_kind_ctx *k, const pf_obj *live, FILE *out, char **err);
         int (*checkpoint)(pf_kind_ctx *k, const pf_obj *live, void **saved, char **err);
         int (*restore)(pf_kind_ctx *k, void *saved, char **err);
         void (*graph)(pf_kind_ctx *k, const pf_obj *o, void (*edge)(void *ud, const pf_ref *to), void *ud);

@@ -14,6 +14,7 @@
 #include "config/values.h"
 #include "kinds/bridge.h"
 #include "model/names.h"
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 /* ---- the link kinds, and their declarations ---- */
@@ -647,4 +648,58 @@ int pf_link_apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, c
                 return -1;
         }
         return a->op == PF_OP_CREATE ? create_link(k, &x, a, err) : change_link(k, &x, a, err);
+}
+
+/* ---- show ---- */
+
+static bool shows(const pf_link_show_key *keys, const char *key) {
+        for (const pf_link_show_key *s = keys; s && s->key; s++)
+                if (!strcmp(s->key, key))
+                        return true;
+        return false;
+}
+
+static void show_keys(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out) {
+        pf_arena a = { 0 };
+        for (const pf_link_show_key *s = self->link->show_keys; s->key; s++) {
+                const pf_field *f = pf_obj_field(live, s->key);
+                const char *value = self->link->show_value ? self->link->show_value(k, live, s->key, &a) : NULL;
+                if (!value && f)
+                        value = f->value;
+                if (!value || (s->list && !*value))
+                        continue;
+                if (!s->list) {
+                        pf_yaml_scalar(out, s->key, s->type, value);
+                        continue;
+                }
+                /* a list is its items joined by ", " (pf_link_join) */
+                char *copy = pf_arena_strdup(&a, value);
+                const char **parts = pf_arena_array(&a, strlen(copy) / 2 + 2, sizeof(*parts));
+                size_t n = 0;
+                for (char *save, *item = strtok_r(copy, ", ", &save); item; item = strtok_r(NULL, ", ", &save))
+                        parts[n++] = item;
+                pf_yaml_list(out, s->key, s->type, parts, n);
+        }
+        pf_arena_free(&a);
+}
+
+void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out) {
+        pf_yaml_document(out, live->owned
+                         ? "podform's (it carries podform's alias): applied, podform manages all of it"
+                         : "not podform's: applied, podform adopts it, manages what this declares and never deletes it");
+        pf_yaml_scalar(out, "apiVersion", PF_YAML_STR, "podform/v1");
+        pf_yaml_scalar(out, "kind", PF_YAML_STR, pf_kind_title(self));
+        pf_yaml_map(out, "metadata");
+        pf_yaml_scalar(out, "name", PF_YAML_STR, live->name);
+        pf_yaml_end(out);
+        pf_yaml_map(out, "spec");
+        show_keys(self, k, live, out);
+        /* never silently dropped: a field the format has no key for is said */
+        for (size_t i = 0; i < live->fields.n; i++) {
+                const pf_field *f = &live->fields.v[i];
+                if (strcmp(f->key, "type") && !shows(self->link->show_keys, f->key))
+                        pf_yaml_comment(out, "%s: %s (read from the host; podform's format has no key for it)",
+                                        f->key, f->value);
+        }
+        pf_yaml_end(out);
 }

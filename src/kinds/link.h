@@ -35,6 +35,9 @@ typedef struct pf_link_decl {
         size_t n_addrs;
 } pf_link_decl;
 
+/* A field as `podform show` writes it: its YAML type, and whether it is a list. */
+typedef struct pf_link_show_key { const char *key; pf_yaml_type type; bool list; } pf_link_show_key;
+
 /* A field the kind changes in place, by key (the mask bit it sets for the change). */
 typedef struct pf_link_key { const char *key; unsigned bit; } pf_link_key;
 
@@ -54,6 +57,12 @@ struct pf_link_ops {
         bool mtu_after_create;          /* the MTU is set once ports are in (a bridge takes theirs) */
         bool data_apart;                /* a change of its own fields goes alone: the kernel refuses
                                          * IFLA_MTU beside them (vxlan_changelink) */
+        /* show: the keys of the kind's `spec`, in the order written, ending with { NULL } (a
+         * live field not among them becomes a comment) */
+        const pf_link_show_key *show_keys;
+        /* show_value: what to write for `key` instead of the observed field (NULL: the field),
+         * in arena memory; NULL itself when none */
+        const char *(*show_value)(const pf_kind_ctx *k, const pf_obj *live, const char *key, pf_arena *a);
 
         /* checks of a declaration against the host, beyond the common ones (NULL: none) */
         void (*check)(const pf_kind_ctx *k, const pf_link_decl *x, pf_diags *d);
@@ -77,6 +86,7 @@ struct pf_link_ops {
 int pf_link_observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, char **err);
 void pf_link_desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d);
 int pf_link_apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err);
+void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out);
 
 /* pf_links_index: index the model's declared links by name, so that the lookups below, made
  * per live link and per port, take O(log n) (on 1,000 links a scan made a plan 3 times slower).

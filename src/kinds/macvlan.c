@@ -190,11 +190,20 @@ static int after_create(pf_kind_ctx *k, const pf_link_decl *x, int ifindex, unsi
 }
 
 static const pf_link_key keys[] = { { "mode", F_MODE }, { NULL, 0 } };
+static const pf_link_show_key macvlan_show[] = {
+        { "parent", PF_YAML_STR, false }, { "mode", PF_YAML_STR, false }, { "macAddress", PF_YAML_STR, false },
+        { "state", PF_YAML_STR, false }, { "addresses", PF_YAML_STR, true }, { NULL },
+};
+/* the kernel gives a macvtap no address of its own use: its guest has them */
+static const pf_link_show_key macvtap_show[] = {
+        { "parent", PF_YAML_STR, false }, { "mode", PF_YAML_STR, false }, { "macAddress", PF_YAML_STR, false },
+        { "state", PF_YAML_STR, false }, { NULL },
+};
 
 static const pf_link_ops macvlan_link = {
         .kernel_kind = "macvlan", .count = count_macvlans, .meta_at = meta_macvlan, .decl_at = decl_macvlan,
         .mask = mask, .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .check = check,
-        .adjust = adjust, .put_data = put_data, .after_create = after_create,
+        .adjust = adjust, .put_data = put_data, .after_create = after_create, .show_keys = macvlan_show,
 };
 
 /* a running guest on a macvtap keeps its own MAC until it restarts, and a macvtap passes only
@@ -202,15 +211,17 @@ static const pf_link_ops macvlan_link = {
 static const pf_link_ops macvtap_link = {
         .kernel_kind = "macvtap", .count = count_macvtaps, .meta_at = meta_macvtap, .decl_at = decl_macvtap,
         .mask = mask, .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .mac_disrupts = true,
-        .check = check, .adjust = adjust, .put_data = put_data, .after_create = after_create,
+        .check = check, .adjust = adjust, .put_data = put_data, .after_create = after_create, .show_keys = macvtap_show,
 };
 
 const pf_kind_ops pf_macvlan_kind = {
         .rkind = PF_R_MACVLAN, .model_kind = PF_KIND_MACVLAN, .order = PF_ORDER_STACKED_LINK, .flags = PF_KIND_LINK,
         .link = &macvlan_link, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
+        .show = pf_link_show,
 };
 
 const pf_kind_ops pf_macvtap_kind = {
         .rkind = PF_R_MACVTAP, .model_kind = PF_KIND_MACVTAP, .order = PF_ORDER_STACKED_LINK, .flags = PF_KIND_LINK,
         .link = &macvtap_link, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
+        .show = pf_link_show,
 };

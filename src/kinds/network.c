@@ -99,13 +99,33 @@ pf_net_fact *pf_network_facts(pf_objset *have, size_t *n) {
         return nets;
 }
 
+/* libvirt keeps no <dhcp> without a range, a host or boot options (it drops the element), so
+ * such a declaration would be sent on every apply and never be there: a plan error. Boot
+ * options may come from the VMs' interfaces (spec 3.4), so this is judged on the document. */
+static void check_dhcp(const pf_network *n, xmlDocPtr doc, pf_diags *d) {
+        size_t i = 0;
+        for (xmlNodePtr ip = xmlDocGetRootElement(doc)->children; ip; ip = ip->next) {
+                if (!pf_xml_is(ip, "ip"))
+                        continue;
+                xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
+                char addr[64];
+                if (dhcp && !pf_xml_child(dhcp, "range") && !pf_xml_child(dhcp, "host") && !pf_xml_child(dhcp, "bootp"))
+                        pf_error(d, n->ips.v[i].dhcp_loc, "network '%s': dhcp on %s has no range, host or boot "
+                                 "options, and libvirt drops an empty <dhcp>: give it ranges (ranges: [{start: "
+                                 "..., end: ...}]) or hosts, or remove dhcp", n->meta.name,
+                                 pf_ip_format(&n->ips.v[i].address, addr));
+                i++;
+        }
+}
+
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
-        (void) self, (void) have, (void) d;
+        (void) self, (void) have;
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
         for (size_t i = 0; i < k->model->networks.n; i++) {
                 const pf_network *n = &k->model->networks.v[i];
                 _cleanup_xml_doc_ xmlDocPtr doc = pf_render_network_bootp(n, pf_attach_bootp(k->attach, n));
+                check_dhcp(n, doc, d);
                 size_t idx = pf_add_desired(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
                 want->objs.v[idx].active = n->active;
                 pf_lv_network_fields(doc, &wb);
@@ -297,7 +317,154 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
                                        : network_delete(k->lv, a, err);
 }
 
+/* ---- show ---- */
+
+static const char *yes_true(const pf_obj *o, const char *key) {
+        const pf_field *f = pf_obj_field(o, key);
+        return f && !strcmp(f->value, "yes") ? "true" : "false";
+}
+
+static void show_dhcp(pf_arena *t, xmlNodePtr dhcp, pf_yaml_out *y) {
+        xmlNodePtr bootp = pf_xml_child(dhcp, "bootp");
+        if (!pf_xml_child(dhcp, "range") && !pf_xml_child(dhcp, "host") && !bootp) {
+                pf_yaml_empty_map(y, "dhcp");
+                return;
+        }
+        pf_yaml_map(y, "dhcp");
+        static const char *const lists[] = { "range", "host" };
+        for (size_t l = 0; l < 2; l++) {
+                if (!pf_xml_child(dhcp, lists[l]))
+                        continue;
+                pf_yaml_seq(y, l ? "hosts" : "ranges");
+                for (xmlNodePtr c = dhcp->children; c; c = c->next) {
+                        if (!pf_xml_is(c, lists[l]))
+                                continue;
+                        pf_yaml_item(y);
+                        static const char *const keys[2][3] = { { "start", "end", NULL }, { "mac", "ip", "name" } };
+                        for (size_t i = 0; i < 3 && keys[l][i]; i++) {
+                                const char *v = pf_xml_prop(t, c, keys[l][i]);
+                                if (*v)
+                                        pf_yaml_scalar(y, keys[l][i], PF_YAML_STR, v);
+                        }
+                        pf_yaml_end(y);
+                }
+                pf_yaml_end(y);
+        }
+        if (bootp) {
+                pf_yaml_map(y, "bootp");
+                pf_yaml_scalar(y, "file", PF_YAML_STR, pf_xml_prop(t, bootp, "file"));
+                const char *server = pf_xml_prop(t, bootp, "server");
+                if (*server)
+                        pf_yaml_scalar(y, "server", PF_YAML_STR, server);
+                pf_yaml_end(y);
+        }
+        pf_yaml_end(y);
+}
+
+static void show_ips(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
+        if (!pf_xml_child(root, "ip"))
+                return;
+        pf_yaml_seq(y, "ips");
+        for (xmlNodePtr ip = root->children; ip; ip = ip->next) {
+                if (!pf_xml_is(ip, "ip"))
+                        continue;
+                pf_yaml_item(y);
+                pf_yaml_scalar(y, "address", PF_YAML_STR, pf_xml_prop(t, ip, "address"));
+                const char *prefix = pf_xml_prop(t, ip, "prefix");
+                if (!*prefix)
+                        prefix = pf_arena_printf(t, "%u", pf_lv_netmask_prefix(pf_xml_prop(t, ip, "netmask")));
+                pf_yaml_scalar(y, "prefix", PF_YAML_NUM, prefix);
+                xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
+                if (dhcp)
+                        show_dhcp(t, dhcp, y);
+                if (pf_xml_child(ip, "tftp"))
+                        pf_yaml_comment(y, "<tftp> is kept as it is: podform's format has no key for it");
+                pf_yaml_end(y);
+        }
+        pf_yaml_end(y);
+}
+
+/* The forward mode, its devices and NAT ports, and the bridge (its name always: libvirt picks
+ * one when none is given, and the network keeps it). */
+static void show_forward(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
+        xmlNodePtr fwd = pf_xml_child(root, "forward");
+        const char *mode = fwd ? pf_xml_prop(t, fwd, "mode") : "none";
+        pf_yaml_scalar(y, "forward", PF_YAML_STR, *mode ? mode : "nat");
+        size_t n = 0;
+        for (xmlNodePtr c = fwd ? fwd->children : NULL; c; c = c->next)
+                n += pf_xml_is(c, "interface");
+        if (n) {
+                const char **devs = pf_arena_array(t, n, sizeof(*devs));
+                n = 0;
+                for (xmlNodePtr c = fwd->children; c; c = c->next)
+                        if (pf_xml_is(c, "interface"))
+                                devs[n++] = pf_xml_prop(t, c, "dev");
+                pf_yaml_list(y, "interfaces", PF_YAML_STR, devs, n);
+        }
+        xmlNodePtr port = pf_xml_child(pf_xml_child(fwd, "nat"), "port");
+        if (port) {
+                pf_yaml_map(y, "nat");
+                pf_yaml_map(y, "ports");
+                pf_yaml_scalar(y, "start", PF_YAML_NUM, pf_xml_prop(t, port, "start"));
+                pf_yaml_scalar(y, "end", PF_YAML_NUM, pf_xml_prop(t, port, "end"));
+                pf_yaml_end(y);
+                pf_yaml_end(y);
+        }
+        xmlNodePtr br = pf_xml_child(root, "bridge");
+        int fwd_mode = pf_enum_lookup(&pf_forward_enum, *mode ? mode : "nat");
+        bool own = fwd_mode >= 0 && pf_forward_own_bridge((pf_forward) fwd_mode);
+        const char *name = pf_xml_prop(t, br, "name");
+        if (!*name && !own)
+                return;
+        pf_yaml_map(y, "bridge");
+        if (*name)
+                pf_yaml_scalar(y, "name", PF_YAML_STR, name);
+        if (own) {
+                /* libvirt's defaults when the attributes are absent (fields.c reads them alike) */
+                const char *stp = pf_xml_prop(t, br, "stp"), *delay = pf_xml_prop(t, br, "delay");
+                pf_yaml_scalar(y, "stp", PF_YAML_BOOL, !*stp || !strcmp(stp, "on") ? "true" : "false");
+                pf_yaml_scalar(y, "delay", PF_YAML_NUM, *delay ? delay : "0");
+        }
+        pf_yaml_end(y);
+}
+
+/* Elements podform reads, or that only identify the network. */
+static bool shown_element(xmlNodePtr c) {
+        static const char *const known[] = { "name", "uuid", "forward", "bridge", "mtu", "domain", "ip" };
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                if (pf_xml_is(c, known[i]))
+                        return true;
+        return c->type != XML_ELEMENT_NODE;
+}
+
+static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *y) {
+        (void) k;
+        _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(live->xml);
+        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+        if (!root)
+                return;
+        pf_arena t = { 0 };
+        pf_libvirt_show_head(self, live, y);
+        pf_yaml_map(y, "spec");
+        show_forward(&t, root, y);
+        const char *mtu = pf_xml_prop(&t, pf_xml_child(root, "mtu"), "size");
+        if (*mtu)
+                pf_yaml_scalar(y, "mtu", PF_YAML_NUM, mtu);
+        const char *domain = pf_xml_prop(&t, pf_xml_child(root, "domain"), "name");
+        if (*domain)
+                pf_yaml_scalar(y, "domain", PF_YAML_STR, domain);
+        show_ips(&t, root, y);
+        pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, yes_true(live, "autostart"));
+        pf_yaml_scalar(y, "active", PF_YAML_BOOL, yes_true(live, "active"));
+        /* what the format has no key for stays on the network (merges keep it): say so */
+        for (xmlNodePtr c = root->children; c; c = c->next)
+                if (!shown_element(c))
+                        pf_yaml_comment(y, "<%s> is kept as it is: podform's format has no key for it", c->name);
+        pf_yaml_end(y);
+        pf_arena_free(&t);
+}
+
 const pf_kind_ops pf_network_kind = {
         .rkind = PF_R_NETWORK, .model_kind = PF_KIND_NETWORK, .order = PF_ORDER_NEEDS_LINKS, .flags = PF_KIND_LIBVIRT,
-        .observe = observe, .desire = desire, .check = check, .apply = apply,
+        .observe = observe, .desire = desire, .check = check, .apply = apply, .show = show,
 };

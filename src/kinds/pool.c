@@ -3,12 +3,15 @@
 #include "config.h"
 #include "kinds/pool.h"
 
+#include <string.h>
+
 #include <libvirt/virterror.h>
 
 #include "kinds/libvirt_common.h"
 #include "kinds/volume.h"
 #include "libvirt/conn.h"
 #include "libvirt/fields.h"
+#include "model/names.h"
 #include "util/cleanup.h"
 #include "util/xml.h"
 
@@ -140,7 +143,29 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
         return a->op == PF_OP_CREATE ? create(k->lv, a, err) : a->op == PF_OP_CHANGE ? change(k->lv, a, err) : delete(k->lv, a, err);
 }
 
+/* The pool as its observed fields read (fields.c: its type, its path cleaned). A pool of a type
+ * podform does not manage is said in a comment, not written as a document that would not load. */
+static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *y) {
+        (void) k;
+        const pf_field *type = pf_obj_field(live, "type"), *path = pf_obj_field(live, "path"),
+                       *active = pf_obj_field(live, "active"), *autostart = pf_obj_field(live, "autostart");
+        if (!type || pf_enum_lookup(&pf_pool_type_enum, type->value) < 0 || !path) {
+                y->depth = 0;
+                pf_yaml_comment(y, "StoragePool %s is of type '%s', which podform does not manage: left out",
+                                live->name, type ? type->value : "?");
+                return;
+        }
+        pf_libvirt_show_head(self, live, y);
+        pf_yaml_map(y, "spec");
+        pf_yaml_scalar(y, "type", PF_YAML_STR, type->value);
+        pf_yaml_scalar(y, "path", PF_YAML_STR, path->value);
+        pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, autostart && !strcmp(autostart->value, "yes") ? "true" : "false");
+        if (active && strcmp(active->value, "yes") != 0)
+                pf_yaml_comment(y, "inactive now: applied, podform starts it (a pool podform manages is active)");
+        pf_yaml_end(y);
+}
+
 const pf_kind_ops pf_pool_kind = {
         .rkind = PF_R_POOL, .model_kind = PF_KIND_STORAGE_POOL, .order = PF_ORDER_INDEPENDENT, .flags = PF_KIND_LIBVIRT,
-        .observe = observe, .desire = desire, .apply = apply,
+        .observe = observe, .desire = desire, .apply = apply, .show = show,
 };

@@ -174,14 +174,21 @@ static void put_data(const pf_kind_ctx *k, struct nl_msg *msg, const pf_link_dec
 }
 
 static const pf_link_key keys[] = { { "learning", F_LEARNING }, { NULL, 0 } };
+static const pf_link_show_key show_keys[] = {
+        { "parent", PF_YAML_STR, false }, { "id", PF_YAML_NUM, false }, { "local", PF_YAML_STR, false },
+        { "remote", PF_YAML_STR, false }, { "group", PF_YAML_STR, false }, { "dstport", PF_YAML_NUM, false },
+        { "learning", PF_YAML_BOOL, false }, { "mtu", PF_YAML_NUM, false }, { "macAddress", PF_YAML_STR, false },
+        { "state", PF_YAML_STR, false }, { "addresses", PF_YAML_STR, true }, { NULL },
+};
 
 static const pf_link_ops link_ops = {
         .kernel_kind = "vxlan", .count = count, .meta_at = meta_at, .decl_at = decl_at, .mask = mask,
         .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .check = check, .put_data = put_data,
-        .parent_in_data = true, .live_parent = live_parent, .data_apart = true,
+        .parent_in_data = true, .live_parent = live_parent, .data_apart = true, .show_keys = show_keys,
 };
 
 const pf_kind_ops pf_vxlan_kind = {
         .rkind = PF_R_VXLAN, .model_kind = PF_KIND_VXLAN, .order = PF_ORDER_LINK, .flags = PF_KIND_LINK,
         .link = &link_ops, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
+        .show = pf_link_show,
 };

@@ -17,12 +17,7 @@
  * values of any length, no fixed buffers to truncate into, one free. */
 
 /* An attribute ("" when absent or n is NULL). */
-static char *attr(pf_arena *t, xmlNodePtr n, const char *name) {
-        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
-        char *s = pf_arena_strdup(t, v ? (const char *) v : "");
-        xmlFree(v);
-        return s;
-}
+static char *attr(pf_arena *t, xmlNodePtr n, const char *name) { return pf_xml_prop(t, n, name); }
 
 /* s without its leading and trailing white space: where it starts, and *len. */
 static const char *trim(const char *s, size_t *len) {
@@ -66,7 +61,7 @@ static const char *join_children(pf_arena *t, xmlNodePtr parent, const char *nam
 
 /* ---- network ---- */
 
-static unsigned netmask_prefix(const char *mask) {
+unsigned pf_lv_netmask_prefix(const char *mask) {
         unsigned a, b, c, d, bits = 0;
         if (sscanf(mask, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
                 return 0;
@@ -142,7 +137,7 @@ static void ip_fields(pf_arena *t, xmlNodePtr ip, pf_fields *b) {
         const char *prefix_text = attr(t, ip, "prefix"), *netmask = attr(t, ip, "netmask");
         unsigned prefix = (unsigned) atoi(prefix_text);
         if (!*prefix_text && *netmask)
-                prefix = netmask_prefix(netmask);
+                prefix = pf_lv_netmask_prefix(netmask);
         pf_field_add(b, PF_LAND_RECREATE, 0, pf_arena_printf(t, "%s/%u", addr, prefix), "ip[%s]", addr);
         xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
         if (!dhcp)

@@ -12,6 +12,8 @@
 typedef const char *pf_canon_machine_fn(void *ud, const char *arch, const char *machine);
 
 void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b);
+/* The prefix length of an IPv4 netmask ("255.255.255.0" -> 24); 0 when it is none. */
+unsigned pf_lv_netmask_prefix(const char *mask);
 void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b);
 void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b);
 /* Interfaces are named by the podform metadata of `doc`, else by that of `names` (the desired

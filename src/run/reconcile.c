@@ -222,3 +222,26 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         pf_links_index_free(&k);
         return ret;
 }
+
+int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
+        pf_model none = { 0 };
+        pf_host defaults = { 0 };
+        pf_host_defaults(&defaults);
+        pf_kind_ctx k = { .model = &none, .host = &defaults, .host_name = o->host_name, .nl = nl, .lv = h };
+        k.links = pf_links_view(&k);
+        pf_links_index(&k);
+        pf_yaml_out y;
+        pf_yaml_out_init(&y, o->out);
+        size_t unshown = 0;
+        char *err = NULL;
+        int rc = pf_stages_show(&k, &y, &unshown, &err);
+        pf_links_index_free(&k);
+        if (rc < 0) {
+                fprintf(o->err, "podform: %s\n", err);
+                free(err);
+                return PF_EXIT_ERROR;
+        }
+        if (unshown)
+                pf_yaml_comment(&y, "and %zu objects of kinds this release does not show yet", unshown);
+        return PF_EXIT_OK;
+}

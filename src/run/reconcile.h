@@ -29,6 +29,11 @@ void pf_run_check(pf_config *c);
 const char *pf_scope_host(pf_config *c, const char *cli_host);
 const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *cli_uri);
 
+/* pf_show: the live host, as configuration documents, to o->out (--host names the host;
+ * nothing is declared, so every object is read whole). Objects of kinds not shown yet are
+ * counted in a closing comment. Returns an exit code. */
+int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o);
+
 /* pf_reconcile: `nl` observes and changes the host links of the caller's network namespace.
  * Returns the exit code of spec section 5. */
 int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o);

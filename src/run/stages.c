@@ -3,6 +3,7 @@
 #include "run/stages.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/capacity.h"
 #include "kinds/link.h"
@@ -10,6 +11,7 @@
 #include "kinds/network.h"
 #include "libvirt/conn.h"
 #include "netlink/rtnl.h"
+#include "util/xalloc.h"
 
 void pf_stage_free(pf_stage *s) {
         pf_attach_free(&s->attach);
@@ -73,6 +75,35 @@ int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags
         pf_capacity_check(&cap, &s->want, &s->have, d);
         pf_plan_build(&s->plan, &s->want, &s->have, po, d);
         return 0;
+}
+
+static int cmp_obj_name(const void *a, const void *b) {
+        return strcmp((*(const pf_obj *const *) a)->name, (*(const pf_obj *const *) b)->name);
+}
+
+int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **err) {
+        pf_stage s = { 0 };
+        pf_objset_init(&s.want);
+        pf_objset_init(&s.have);
+        int ret = observe(k, &s, err);
+        const pf_obj **objs = pf_xcalloc(s.have.objs.n + 1, sizeof(*objs));
+        *n_unshown = 0;
+        PF_EACH_KIND(ops) {
+                size_t n = 0;
+                for (size_t i = 0; ret == 0 && i < s.have.objs.n; i++)
+                        if (s.have.objs.v[i].kind == ops->rkind)
+                                objs[n++] = &s.have.objs.v[i];
+                if (!ops->show) {
+                        *n_unshown += n;
+                        continue;
+                }
+                qsort(objs, n, sizeof(*objs), cmp_obj_name);
+                for (size_t i = 0; i < n; i++)
+                        ops->show(ops, k, objs[i], out);
+        }
+        free(objs);
+        pf_stage_free(&s);
+        return ret;
 }
 
 static int apply_one(void *ctx, const pf_action *a, char **err) {

@@ -35,3 +35,10 @@ char *pf_xml_node_dump(xmlDocPtr doc, xmlNodePtr n) {
         xmlBufferFree(buf);
         return s;
 }
+
+char *pf_xml_prop(pf_arena *a, xmlNodePtr n, const char *name) {
+        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        char *s = pf_arena_strdup(a, v ? (const char *) v : "");
+        xmlFree(v);
+        return s;
+}

@@ -1405,6 +1405,108 @@ static void test_owner_record_long_names(void **state) {
         free(uri_b);
 }
 
+/* An empty dhcp would be sent on every apply and dropped by libvirt every time: a plan error,
+ * at the dhcp key, and nothing is changed. */
+static void test_empty_dhcp_refused(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run(h, true, "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: quiet}\n"
+                                    "spec:\n  forward: nat\n  ips:\n    - address: 192.168.16.1\n      prefix: 24\n"
+                                    "      dhcp: {}\n", false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        assert_int_equal(r.calls, 0);
+        expect_contains(r.err, "extra.yaml:10:7: error: network 'quiet': dhcp on 192.168.16.1 has no range, host or "
+                               "boot options, and libvirt drops an empty <dhcp>");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* `podform show` of a host, as one process would run it. */
+static char *show_host(pf_lv_host *h) {
+        char *text = NULL, *err_text = NULL;
+        size_t len, err_len;
+        FILE *out = open_memstream(&text, &len), *err = open_memstream(&err_text, &err_len);
+        pf_run_opts o = { .host_name = "kvm01", .out = out, .err = err };
+        int code = pf_show(h, test_links(), &o);
+        fclose(out);
+        fclose(err);
+        if (code != PF_EXIT_OK)
+                fail_msg("show exits %d:\n%s", code, err_text);
+        free(err_text);
+        return text;
+}
+
+/* Networks of every shape and a storage pool read back from `show` as a configuration under
+ * which an apply changes nothing; what the format cannot say (a <dns> added by hand) is a
+ * comment, and someone else's network is adopted as it is. */
+static void test_show_networks_round_trip(void **state) {
+        (void) state;
+        enter_private_netns();  /* show reads the host's links too: none but lo here */
+        pf_lv_host *h = open_host("kvm01.xml");
+        static const char networks[] =
+                "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: natnet}\nspec:\n"
+                "  forward: nat\n  nat: {ports: {start: 1024, end: 65000}}\n  bridge: {name: virbr10, stp: true, delay: 2}\n"
+                "  mtu: 9000\n  domain: example.test\n  ips:\n"
+                "    - address: 192.168.50.1\n      prefix: 24\n      dhcp:\n"
+                "        ranges: [{start: 192.168.50.100, end: 192.168.50.200}, {start: 192.168.50.210, end: 192.168.50.220}]\n"
+                "        hosts:\n          - {mac: \"52:54:00:00:00:01\", ip: 192.168.50.10, name: web1}\n"
+                "          - {ip: 192.168.50.11, name: db1}\n"
+                "        bootp: {file: pxelinux.0, server: 192.168.50.1}\n"
+                "    - {address: \"fd00:50::1\", prefix: 64, dhcp: {ranges: [{start: \"fd00:50::100\", end: \"fd00:50::1ff\"}]}}\n"
+                "---\napiVersion: podform/v1\nkind: Network\nmetadata: {name: routed}\n"
+                "spec: {forward: route, bridge: {name: virbr12}, autostart: false,\n"
+                "  ips: [{address: 192.168.12.1, prefix: 24, dhcp: {hosts: [{ip: 192.168.12.9, name: pxe}]}}]}\n"
+                "---\napiVersion: podform/v1\nkind: Network\nmetadata: {name: isolated}\nspec: {forward: none, active: false}\n"
+                "---\napiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: images}\n"
+                "spec: {type: dir, path: /srv/images//, autostart: false}\n";
+        apply_ok(h, networks, false);
+        /* someone else's network, with what podform's format has no key for and a netmask */
+        virNetworkPtr net = virNetworkDefineXML(pf_lv_conn(h),
+                "<network><name>handmade</name><forward mode='nat'/><bridge name='virbr20' stp='off' delay='0'/>"
+                "<dns><host ip='192.168.20.5'><hostname>repo</hostname></host></dns><portgroup name='eng' default='yes'/>"
+                "<ip address='192.168.20.1' netmask='255.255.255.0'><dhcp><range start='192.168.20.100' "
+                "end='192.168.20.200'/></dhcp></ip></network>");
+        assert_non_null(net);
+        assert_int_equal(virNetworkCreate(net), 0);
+        virNetworkFree(net);
+        char *shown = show_host(h);
+        if (getenv("PODFORM_TEST_SHOW"))
+                fputs(shown, stderr);
+        static const char *const expected[] = {
+                "kind: Network\nmetadata:\n  name: natnet\nspec:\n  forward: nat\n  nat:\n    ports:\n      start: 1024\n"
+                "      end: 65000\n  bridge:\n    name: virbr10\n    stp: true\n    delay: 2\n  mtu: 9000\n"
+                "  domain: example.test\n  ips:\n    - address: 192.168.50.1\n      prefix: 24\n      dhcp:\n"
+                "        ranges:\n          - start: 192.168.50.100\n            end: 192.168.50.200\n",
+                "        hosts:\n          - mac: \"52:54:00:00:00:01\"\n            ip: 192.168.50.10\n            name: web1\n",
+                "        bootp:\n          file: pxelinux.0\n          server: 192.168.50.1\n",
+                "    - address: \"fd00:50::1\"\n      prefix: 64\n",
+                "  name: routed\nspec:\n  forward: route\n  bridge:\n    name: virbr12\n    stp: true\n    delay: 0\n"
+                "  ips:\n    - address: 192.168.12.1\n      prefix: 24\n      dhcp:\n        hosts:\n"
+                "          - ip: 192.168.12.9\n            name: pxe\n  autostart: false\n  active: true\n",
+                "  name: isolated\nspec:\n  forward: none\n",
+                "# not podform's: applied, podform adopts it and manages what this declares; prune never deletes it\n"
+                "apiVersion: podform/v1\nkind: Network\nmetadata:\n  name: handmade\nspec:\n  forward: nat\n"
+                "  bridge:\n    name: virbr20\n    stp: false\n    delay: 0\n  ips:\n    - address: 192.168.20.1\n"
+                "      prefix: 24\n",
+                "  autostart: false\n  active: true\n  # <dns> is kept as it is: podform's format has no key for it\n"
+                "  # <portgroup> is kept as it is: podform's format has no key for it\n",
+                "kind: StoragePool\nmetadata:\n  name: images\nspec:\n  type: dir\n  path: /srv/images\n  autostart: false\n",
+        };
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+                expect_contains(shown, expected[i]);
+        char *again;
+        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
+        run_result r = run(h, true, again, false);
+        if (r.code != PF_EXIT_OK || r.calls != 0)
+                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s\n%s%s", r.code, r.calls,
+                         shown, r.out, r.err);
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        run_result_free(&r);
+        free(again);
+        free(shown);
+        pf_lv_close(h);
+}
+
 /* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
  * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
  * classes; a link kind is a link to the engine. */
@@ -1429,6 +1531,8 @@ static void test_kinds_table_and_engine_agree(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_link_kinds_named),
+                cmocka_unit_test(test_empty_dhcp_refused),
+                cmocka_unit_test_teardown(test_show_networks_round_trip, leave_private_netns),
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),
                 cmocka_unit_test(test_apply_then_nothing),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -13,6 +14,7 @@
 #include "config/values.h"
 #include "util/diag.h"
 #include "util/suggest.h"
+#include "util/yaml_out.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -207,11 +209,46 @@ static void test_quote(void **state) {
         assert_non_null(strstr(buf, "(100000 bytes)"));
 }
 
+/* What `podform show` writes reads back as written: strings that YAML would type (booleans,
+ * numbers, null, a MAC of digits that YAML 1.1 reads as sexagesimal) are quoted, plain ones are
+ * not, and comments keep their indentation on every line. */
+static void test_yaml_out(void **state) {
+        (void) state;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        pf_yaml_out y;
+        pf_yaml_out_init(&y, f);
+        pf_yaml_document(&y, "first");
+        pf_yaml_map(&y, "spec");
+        static const char *const strings[] = { "br0", "yes", "No", "null", "~", "", "1500", "1e5", "0x10",
+                                               "52:54:00:10:00:02", "a b", "-x", "say \"hi\"\n", "fd00::1/64",
+                                               "10.0.0.1/24", "pxelinux.0", ".hidden" };
+        for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+                pf_yaml_scalar(&y, "s", PF_YAML_STR, strings[i]);
+        pf_yaml_scalar(&y, "n", PF_YAML_NUM, "1500");
+        pf_yaml_scalar(&y, "b", PF_YAML_BOOL, "false");
+        static const char *const items[] = { "eno1", "on" };
+        pf_yaml_list(&y, "ports", PF_YAML_STR, items, 2);
+        pf_yaml_comment(&y, "two\nlines");
+        pf_yaml_end(&y);
+        pf_yaml_document(&y, NULL);
+        pf_yaml_scalar(&y, "kind", PF_YAML_STR, "Bridge");
+        fclose(f);
+        assert_string_equal(text,
+                "# first\nspec:\n  s: br0\n  s: \"yes\"\n  s: \"No\"\n  s: \"null\"\n  s: \"~\"\n  s: \"\"\n"
+                "  s: \"1500\"\n  s: \"1e5\"\n  s: \"0x10\"\n  s: \"52:54:00:10:00:02\"\n  s: \"a b\"\n"
+                "  s: \"-x\"\n  s: \"say \\\"hi\\\"\\x0a\"\n  s: \"fd00::1/64\"\n  s: 10.0.0.1/24\n"
+                "  s: pxelinux.0\n  s: \".hidden\"\n  n: 1500\n  b: false\n  ports: [eno1, \"on\"]\n"
+                "  # two\n  # lines\n---\nkind: Bridge\n");
+        free(text);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_quantity), cmocka_unit_test(test_mac), cmocka_unit_test(test_pci),
                 cmocka_unit_test(test_cidr), cmocka_unit_test(test_range), cmocka_unit_test(test_names),
-                cmocka_unit_test(test_suggest), cmocka_unit_test(test_quote),
+                cmocka_unit_test(test_suggest), cmocka_unit_test(test_quote), cmocka_unit_test(test_yaml_out),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
