@@ -99,9 +99,9 @@ pf_net_fact *pf_network_facts(pf_objset *have, size_t *n) {
         return nets;
 }
 
-/* libvirt keeps no <dhcp> without a range, a host or boot options (it drops the element), so
- * such a declaration would be sent on every apply and never be there: a plan error. Boot
- * options may come from the VMs' interfaces (spec 3.4), so this is judged on the document. */
+/* libvirt keeps no <dhcp> without a range or a host: it drops the element, boot options and
+ * all, so such a declaration would be sent on every apply and never be there. A plan error,
+ * judged on the document (boot options may come from the VMs' interfaces, spec 3.4). */
 static void check_dhcp(const pf_network *n, xmlDocPtr doc, pf_diags *d) {
         size_t i = 0;
         for (xmlNodePtr ip = xmlDocGetRootElement(doc)->children; ip; ip = ip->next) {
@@ -109,10 +109,10 @@ static void check_dhcp(const pf_network *n, xmlDocPtr doc, pf_diags *d) {
                         continue;
                 xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
                 char addr[64];
-                if (dhcp && !pf_xml_child(dhcp, "range") && !pf_xml_child(dhcp, "host") && !pf_xml_child(dhcp, "bootp"))
-                        pf_error(d, n->ips.v[i].dhcp_loc, "network '%s': dhcp on %s has no range, host or boot "
-                                 "options, and libvirt drops an empty <dhcp>: give it ranges (ranges: [{start: "
-                                 "..., end: ...}]) or hosts, or remove dhcp", n->meta.name,
+                if (dhcp && !pf_xml_child(dhcp, "range") && !pf_xml_child(dhcp, "host"))
+                        pf_error(d, n->ips.v[i].dhcp_loc, "network '%s': dhcp on %s has no range or host, and "
+                                 "libvirt drops a <dhcp> without one (boot options and all): give it ranges "
+                                 "(ranges: [{start: ..., end: ...}]) or hosts, or remove dhcp", n->meta.name,
                                  pf_ip_format(&n->ips.v[i].address, addr));
                 i++;
         }
