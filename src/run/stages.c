@@ -81,18 +81,37 @@ static int cmp_obj_name(const void *a, const void *b) {
         return strcmp((*(const pf_obj *const *) a)->name, (*(const pf_obj *const *) b)->name);
 }
 
+/* The libvirt network whose own bridge (nat, route, open, none) `o` is, or NULL: libvirt makes
+ * and deletes that bridge with the network, which shows it as its bridge.name. */
+static const char *network_owning(const pf_obj *o, const pf_net_fact *nets, size_t n_nets) {
+        for (size_t i = 0; o->kind == PF_R_BRIDGE && i < n_nets; i++)
+                if (nets[i].managed && nets[i].bridge && !strcmp(nets[i].bridge, o->name))
+                        return nets[i].name;
+        return NULL;
+}
+
 int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **err) {
         pf_stage s = { 0 };
         pf_objset_init(&s.want);
         pf_objset_init(&s.have);
         int ret = observe(k, &s, err);
+        size_t n_nets = 0;
+        pf_net_fact *nets = ret == 0 ? pf_network_facts(&s.have, &n_nets) : NULL;
         const pf_obj **objs = pf_xcalloc(s.have.objs.n + 1, sizeof(*objs));
         *n_unshown = 0;
         PF_EACH_KIND(ops) {
                 size_t n = 0;
-                for (size_t i = 0; ret == 0 && i < s.have.objs.n; i++)
-                        if (s.have.objs.v[i].kind == ops->rkind)
-                                objs[n++] = &s.have.objs.v[i];
+                for (size_t i = 0; ret == 0 && i < s.have.objs.n; i++) {
+                        const pf_obj *o = &s.have.objs.v[i];
+                        const char *net = o->kind == ops->rkind ? network_owning(o, nets, n_nets) : NULL;
+                        if (net) {
+                                out->depth = 0;
+                                pf_yaml_comment(out, "bridge %s is libvirt network %s's own: shown as its bridge.name",
+                                                o->name, net);
+                        } else if (o->kind == ops->rkind) {
+                                objs[n++] = o;
+                        }
+                }
                 if (!ops->show) {
                         *n_unshown += n;
                         continue;
@@ -102,6 +121,7 @@ int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **e
                         ops->show(ops, k, objs[i], out);
         }
         free(objs);
+        free(nets);
         pf_stage_free(&s);
         return ret;
 }
