@@ -116,11 +116,12 @@ if [ "${1-}" = --inner ]; then
 	# and the define fail, "An error occurred, but the cause is unknown"). A root:kvm 0660 node
 	# of the same device, bound over it in this mount namespace only, ends both; the host's node
 	# is untouched. (In /run: a fresh tmpfs, which allows device nodes.)
-	if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
-		mknod /run/kvm c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
-		chown root:kvm /run/kvm
-		chmod 0660 /run/kvm
-		mount --bind /run/kvm /dev/kvm
+	# Where that cannot be done (no CAP_MKNOD, a nodev /run in a user namespace), the daemon
+	# just probes as before.
+	if [ -c /dev/kvm ] && getent group kvm >/dev/null &&
+		mknod /run/kvm c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))" 2>/dev/null &&
+		chown root:kvm /run/kvm && chmod 0660 /run/kvm && : <>/run/kvm 2>/dev/null; then
+		mount --bind /run/kvm /dev/kvm || true
 	fi
 
 	mkdir -p "$work/log"

@@ -883,18 +883,14 @@ static void test_every_fault_bridge_alone(void **state) {
 /* One test with macvtaps at a time: see tests/integration/macvtap-lock.sh, whose lock this is
  * (held until exit). */
 static void macvtap_lock(void) {
+        static const char path[] = "/run/lock/podform-tests-macvtap.lock";
         if (getenv("PODFORM_MACVTAP_LOCK"))
                 return;
-        const char *tmp = getenv("TMPDIR");
-        char *path;
-        if (asprintf(&path, "%s/podform-tests-macvtap.lock", tmp && *tmp ? tmp : "/tmp") < 0)
-                abort();
-        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0 || flock(fd, LOCK_EX) < 0) {
                 fprintf(stderr, "test_links: cannot lock %s: %s\n", path, strerror(errno));
                 exit(1);
         }
-        free(path);
 }
 
 int main(void) {
