@@ -4,10 +4,11 @@
 # ifindex get one node between them (the first's), so a VM of the second opens the first's
 # macvtap, or finds none once the first is gone ("Unable to create tap device ...: Invalid
 # argument"). test_links.c takes the same lock. Held on fd 9 until the test exits. Only root
-# makes macvtaps (the tests skip otherwise), so the lock is root's, in /run/lock, one for the
-# whole machine whatever TMPDIR says.
-if [ -z "${PODFORM_MACVTAP_LOCK-}" ] && [ "$(id -u)" = 0 ] && [ -d /run/lock ]; then
-	exec 9>>/run/lock/podform-tests-macvtap.lock
+# makes macvtaps (the tests skip otherwise), so the lock is root's: in /run/lock, else /run (a
+# new debootstrap root has no /run/lock), else /tmp, whatever TMPDIR says.
+if [ -z "${PODFORM_MACVTAP_LOCK-}" ] && [ "$(id -u)" = 0 ]; then
+	for lock_dir in /run/lock /run /tmp; do [ -d "$lock_dir" ] && break; done
+	exec 9>>"$lock_dir/podform-tests-macvtap.lock"
 	flock 9
 	export PODFORM_MACVTAP_LOCK=1
 fi
