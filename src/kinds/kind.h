@@ -101,3 +101,8 @@ extern const pf_kind_ops *const pf_kinds[_PF_R_MAX];
 
 /* The kind's `kind:` as the configuration spells it ("Bridge"). */
 const char *pf_kind_title(const pf_kind_ops *ops);
+/* The head of a `podform show` document: whose the object is (a comment: applied, what podform
+ * then does with it), apiVersion, kind and metadata; the caller writes `spec`. */
+void pf_kind_show_head(const pf_kind_ops *ops, const pf_obj *live, pf_yaml_out *y);
+/* A yes/no state field of a live object ("active", "autostart") as a YAML boolean. */
+const char *pf_kind_show_bool(const pf_obj *live, const char *key);

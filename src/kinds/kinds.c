@@ -4,6 +4,8 @@
 #include "config.h"
 #include "kinds/kind.h"
 
+#include <string.h>
+
 #include "kinds/bridge.h"
 #include "kinds/domain.h"
 #include "kinds/macvlan.h"
@@ -25,3 +27,21 @@ const pf_kind_ops *const pf_kinds[_PF_R_MAX] = {
 };
 
 const char *pf_kind_title(const pf_kind_ops *ops) { return pf_kind_enum.names[ops->model_kind]; }
+
+void pf_kind_show_head(const pf_kind_ops *ops, const pf_obj *live, pf_yaml_out *y) {
+        pf_yaml_document(y, !live->owned ? "not podform's: applied, podform adopts it, manages what this declares "
+                                           "and never deletes it"
+                            : ops->link ? "podform's (it carries podform's alias): applied, podform manages all of it"
+                                        : "podform's (its ownership record names it): applied, podform manages all "
+                                          "of it");
+        pf_yaml_scalar(y, "apiVersion", PF_YAML_STR, "podform/v1");
+        pf_yaml_scalar(y, "kind", PF_YAML_STR, pf_kind_title(ops));
+        pf_yaml_map(y, "metadata");
+        pf_yaml_scalar(y, "name", PF_YAML_STR, live->name);
+        pf_yaml_end(y);
+}
+
+const char *pf_kind_show_bool(const pf_obj *live, const char *key) {
+        const pf_field *f = pf_obj_field(live, key);
+        return f && !strcmp(f->value, "yes") ? "true" : "false";
+}

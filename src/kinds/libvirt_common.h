@@ -51,16 +51,3 @@ static inline size_t pf_add_desired(pf_objset *want, pf_rkind kind, const char *
         o->active = true;
         return idx;
 }
-
-/* The head of a libvirt object's `podform show` document: whose it is, apiVersion, kind and
- * metadata. */
-static inline void pf_libvirt_show_head(const pf_kind_ops *self, const pf_obj *live, pf_yaml_out *y) {
-        pf_yaml_document(y, live->owned ? "podform's (its ownership record names it): applied, podform manages all of it"
-                                        : "not podform's: applied, podform adopts it and manages what this declares; "
-                                          "prune never deletes it");
-        pf_yaml_scalar(y, "apiVersion", PF_YAML_STR, "podform/v1");
-        pf_yaml_scalar(y, "kind", PF_YAML_STR, pf_kind_title(self));
-        pf_yaml_map(y, "metadata");
-        pf_yaml_scalar(y, "name", PF_YAML_STR, live->name);
-        pf_yaml_end(y);
-}

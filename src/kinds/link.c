@@ -684,14 +684,7 @@ static void show_keys(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_ob
 }
 
 void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out) {
-        pf_yaml_document(out, live->owned
-                         ? "podform's (it carries podform's alias): applied, podform manages all of it"
-                         : "not podform's: applied, podform adopts it, manages what this declares and never deletes it");
-        pf_yaml_scalar(out, "apiVersion", PF_YAML_STR, "podform/v1");
-        pf_yaml_scalar(out, "kind", PF_YAML_STR, pf_kind_title(self));
-        pf_yaml_map(out, "metadata");
-        pf_yaml_scalar(out, "name", PF_YAML_STR, live->name);
-        pf_yaml_end(out);
+        pf_kind_show_head(self, live, out);
         pf_yaml_map(out, "spec");
         show_keys(self, k, live, out);
         /* never silently dropped: a field the format has no key for is said */

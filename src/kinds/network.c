@@ -319,17 +319,9 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
 
 /* ---- show ---- */
 
-static const char *yes_true(const pf_obj *o, const char *key) {
-        const pf_field *f = pf_obj_field(o, key);
-        return f && !strcmp(f->value, "yes") ? "true" : "false";
-}
-
 static void show_dhcp(pf_arena *t, xmlNodePtr dhcp, pf_yaml_out *y) {
+        /* libvirt writes <dhcp> only with a range or a host (check_dhcp): never an empty one */
         xmlNodePtr bootp = pf_xml_child(dhcp, "bootp");
-        if (!pf_xml_child(dhcp, "range") && !pf_xml_child(dhcp, "host") && !bootp) {
-                pf_yaml_empty_map(y, "dhcp");
-                return;
-        }
         pf_yaml_map(y, "dhcp");
         static const char *const lists[] = { "range", "host" };
         for (size_t l = 0; l < 2; l++) {
@@ -444,7 +436,7 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *li
         if (!root)
                 return;
         pf_arena t = { 0 };
-        pf_libvirt_show_head(self, live, y);
+        pf_kind_show_head(self, live, y);
         pf_yaml_map(y, "spec");
         show_forward(&t, root, y);
         const char *mtu = pf_xml_prop(&t, pf_xml_child(root, "mtu"), "size");
@@ -454,8 +446,8 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *li
         if (*domain)
                 pf_yaml_scalar(y, "domain", PF_YAML_STR, domain);
         show_ips(&t, root, y);
-        pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, yes_true(live, "autostart"));
-        pf_yaml_scalar(y, "active", PF_YAML_BOOL, yes_true(live, "active"));
+        pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, pf_kind_show_bool(live, "autostart"));
+        pf_yaml_scalar(y, "active", PF_YAML_BOOL, pf_kind_show_bool(live, "active"));
         /* what the format has no key for stays on the network (merges keep it): say so */
         for (xmlNodePtr c = root->children; c; c = c->next)
                 if (!shown_element(c))

@@ -147,20 +147,19 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
  * podform does not manage is said in a comment, not written as a document that would not load. */
 static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *y) {
         (void) k;
-        const pf_field *type = pf_obj_field(live, "type"), *path = pf_obj_field(live, "path"),
-                       *active = pf_obj_field(live, "active"), *autostart = pf_obj_field(live, "autostart");
+        const pf_field *type = pf_obj_field(live, "type"), *path = pf_obj_field(live, "path");
         if (!type || pf_enum_lookup(&pf_pool_type_enum, type->value) < 0 || !path) {
                 y->depth = 0;
                 pf_yaml_comment(y, "StoragePool %s is of type '%s', which podform does not manage: left out",
                                 live->name, type ? type->value : "?");
                 return;
         }
-        pf_libvirt_show_head(self, live, y);
+        pf_kind_show_head(self, live, y);
         pf_yaml_map(y, "spec");
         pf_yaml_scalar(y, "type", PF_YAML_STR, type->value);
         pf_yaml_scalar(y, "path", PF_YAML_STR, path->value);
-        pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, autostart && !strcmp(autostart->value, "yes") ? "true" : "false");
-        if (active && strcmp(active->value, "yes") != 0)
+        pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, pf_kind_show_bool(live, "autostart"));
+        if (strcmp(pf_kind_show_bool(live, "active"), "true") != 0)
                 pf_yaml_comment(y, "inactive now: applied, podform starts it (a pool podform manages is active)");
         pf_yaml_end(y);
 }

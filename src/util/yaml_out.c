@@ -96,11 +96,6 @@ void pf_yaml_scalar(pf_yaml_out *y, const char *key, pf_yaml_type type, const ch
         fputc('\n', y->f);
 }
 
-void pf_yaml_empty_map(pf_yaml_out *y, const char *key) {
-        indent(y);
-        fprintf(y->f, "%s: {}\n", key);
-}
-
 void pf_yaml_list(pf_yaml_out *y, const char *key, pf_yaml_type type, const char *const *v, size_t n) {
         indent(y);
         fprintf(y->f, "%s: [", key);

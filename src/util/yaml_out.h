@@ -29,8 +29,6 @@ void pf_yaml_end(pf_yaml_out *y);
 void pf_yaml_seq(pf_yaml_out *y, const char *key);
 void pf_yaml_item(pf_yaml_out *y);
 void pf_yaml_scalar(pf_yaml_out *y, const char *key, pf_yaml_type type, const char *value);
-/* "key: {}" */
-void pf_yaml_empty_map(pf_yaml_out *y, const char *key);
 /* "key: [a, b]" */
 void pf_yaml_list(pf_yaml_out *y, const char *key, pf_yaml_type type, const char *const *v, size_t n);
 /* "# text" at the current indentation; a newline in text starts another comment line. */

@@ -1495,7 +1495,7 @@ static void test_show_networks_round_trip(void **state) {
                 "  ips:\n    - address: 192.168.12.1\n      prefix: 24\n      dhcp:\n        hosts:\n"
                 "          - ip: 192.168.12.9\n            name: pxe\n  autostart: false\n  active: true\n",
                 "  name: isolated\nspec:\n  forward: none\n",
-                "# not podform's: applied, podform adopts it and manages what this declares; prune never deletes it\n"
+                "# not podform's: applied, podform adopts it, manages what this declares and never deletes it\n"
                 "apiVersion: podform/v1\nkind: Network\nmetadata:\n  name: handmade\nspec:\n  forward: nat\n"
                 "  bridge:\n    name: virbr20\n    stp: false\n    delay: 0\n  ips:\n    - address: 192.168.20.1\n"
                 "      prefix: 24\n",
