@@ -80,7 +80,7 @@ struct pf_kind_ops {
         /* show: a live object as one configuration document that, applied, changes nothing
          * (podform show); what the format cannot say goes into comments. NULL: the kind is not
          * shown yet. */
-        void (*show)(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out);
+        void (*show)(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *out);
 
         /* Entries the next releases fill in, one per kind instead of one more switch; NULL for
          * now, and the stages do not call them yet:

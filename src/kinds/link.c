@@ -683,7 +683,8 @@ static void show_keys(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_ob
         pf_arena_free(&a);
 }
 
-void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out) {
+void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *out) {
+        (void) have;
         pf_kind_show_head(self, live, out);
         pf_yaml_map(out, "spec");
         show_keys(self, k, live, out);

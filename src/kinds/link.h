@@ -86,7 +86,7 @@ struct pf_link_ops {
 int pf_link_observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, char **err);
 void pf_link_desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d);
 int pf_link_apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err);
-void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *out);
+void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *out);
 
 /* pf_links_index: index the model's declared links by name, so that the lookups below, made
  * per live link and per port, take O(log n) (on 1,000 links a scan made a plan 3 times slower).

@@ -429,8 +429,8 @@ static bool shown_element(xmlNodePtr c) {
         return c->type != XML_ELEMENT_NODE;
 }
 
-static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *y) {
-        (void) k;
+static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *y) {
+        (void) k, (void) have;
         _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(live->xml);
         xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root)

@@ -145,8 +145,8 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
 
 /* The pool as its observed fields read (fields.c: its type, its path cleaned). A pool of a type
  * podform does not manage is said in a comment, not written as a document that would not load. */
-static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *live, pf_yaml_out *y) {
-        (void) k;
+static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *y) {
+        (void) k, (void) have;
         const pf_field *type = pf_obj_field(live, "type"), *path = pf_obj_field(live, "path");
         if (!type || pf_enum_lookup(&pf_pool_type_enum, type->value) < 0 || !path) {
                 y->depth = 0;

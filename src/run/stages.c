@@ -118,7 +118,7 @@ int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **e
                 }
                 qsort(objs, n, sizeof(*objs), cmp_obj_name);
                 for (size_t i = 0; i < n; i++)
-                        ops->show(ops, k, objs[i], out);
+                        ops->show(ops, k, &s.have, objs[i], out);
         }
         free(objs);
         free(nets);
