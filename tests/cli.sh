@@ -30,7 +30,7 @@ check "unknown command" 1 "unknown command 'frobnicate'" -- "$podform" frobnicat
 for cmd in validate plan apply watch show graph; do
         check "$cmd --help" 0 "^Usage: podform $cmd" -- "$podform" "$cmd" --help
 done
-for cmd in watch show graph; do
+for cmd in watch graph; do
         check "$cmd not implemented" 1 "'$cmd' is not implemented yet" -- "$podform" "$cmd"
 done
 # plan and apply against libvirt's test driver (a host private to the process)
@@ -67,7 +67,16 @@ check "links on NICs this host lacks" 1 "port 'eno1' of Bridge br-pxe is not a l
 check "capacity of the default test host" 1 'does not fit' -- "$podform" plan "${example[@]}" --connect test:///default
 check "bad URI" 1 'cannot connect to libvirt at nope:///x' -- "$podform" plan "${example[@]}" --connect nope:///x
 check "plan bad output" 1 "--output takes" -- "$podform" plan --output xml
-check "show output yaml" 1 "not implemented yet" -- "$podform" show --output yaml
+check "show bad output" 1 "--output takes" -- "$podform" show --output xml
+check "show of the default test host" 0 "^kind: Network$" -- "$podform" show --connect test:///default
+check "show --owned: only the Host on a fresh test host" 0 '^kind: Host$' -- "$podform" show --owned --connect "$testhost"
+if "$podform" show --owned --connect test:///default | grep -q '^kind: Network$'; then
+        echo "FAIL: show --owned shows a network podform does not own"; fail=$((fail + 1))
+else
+        echo "ok: show --owned leaves out what podform does not own"; pass=$((pass + 1))
+fi
+check "show json" 0 '"resources": \[' -- "$podform" show --output json --connect "$testhost"
+check "show --all is show's only" 1 "option '--all' is not accepted" -- "$podform" plan --all
 check "watch bad debounce" 1 "--debounce takes" -- "$podform" watch --debounce soon
 check "watch options parse" 1 "not implemented yet" -- "$podform" watch --debounce 500 --resync 60
 check "option not accepted" 1 "option '--dry-run' is not accepted" -- "$podform" validate --dry-run

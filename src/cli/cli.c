@@ -30,7 +30,7 @@ typedef struct options {
         int verbose;
         bool quiet;
         enum color_mode color;
-        bool detailed_exitcode, dry_run, prune, yes, allow_restart;
+        bool detailed_exitcode, dry_run, prune, yes, allow_restart, owned_only;
         long debounce_ms, resync_s, shutdown_timeout_s;
 } options;
 
@@ -38,7 +38,7 @@ typedef struct options {
 enum {
         O_FILE = 1 << 0, O_CONNECT = 1 << 1, O_OUTPUT = 1 << 2, O_DETAILED = 1 << 3,
         O_DRY_RUN = 1 << 4, O_PRUNE = 1 << 5, O_YES = 1 << 6, O_DEBOUNCE = 1 << 7, O_RESYNC = 1 << 8,
-        O_ALLOW_RESTART = 1 << 9, O_SHUTDOWN_TIMEOUT = 1 << 10,
+        O_ALLOW_RESTART = 1 << 9, O_SHUTDOWN_TIMEOUT = 1 << 10, O_OWNED = 1 << 11,
 };
 
 typedef struct command {
@@ -116,6 +116,34 @@ static const char *state_dir(void) {
         return d && *d ? d : "/var/lib/podform";
 }
 
+/* The two transports, or an exit code with the reason printed. `read_only`: no lock and no
+ * writes to the record of enslaved ports (plan, --dry-run, show). */
+static int open_host(const options *o, const char *uri, bool read_only, pf_lv_host **h, pf_nl_host **nl) {
+        pf_lv_opts lo = { .shutdown_timeout = (unsigned) o->shutdown_timeout_s };
+        char *err = NULL;
+        *nl = NULL;
+        *h = pf_lv_open(uri, state_dir(), &lo, &err);
+        if (*h)
+                *nl = pf_nl_open(state_dir(), read_only, &err);
+        if (*nl)
+                return PF_EXIT_OK;
+        fprintf(stderr, "podform: %s\n", err);
+        free(err);
+        if (*h)
+                pf_lv_close(*h);
+        return PF_EXIT_ERROR;
+}
+
+static pf_run_opts run_opts(const options *o, const char *host_name) {
+        return (pf_run_opts) {
+                .dry_run = o->dry_run, .prune = o->prune, .yes = o->yes,
+                .allow_restart = o->allow_restart, .detailed_exitcode = o->detailed_exitcode,
+                .json = o->output && !strcmp(o->output, "json"), .color = use_color(o->color, stdout),
+                .verbose = o->verbose > 0, .quiet = o->quiet, .interactive = isatty(STDIN_FILENO) == 1,
+                .owned_only = o->owned_only, .host_name = host_name, .out = stdout, .err = stderr,
+        };
+}
+
 static int run_reconcile(const command *cmd, options *o) {
         pf_config c;
         int r = load_config(o, &c);
@@ -125,32 +153,15 @@ static int run_reconcile(const command *cmd, options *o) {
         }
         const char *host_name = pf_scope_host(&c, o->host);
         const char *uri = pf_scope_uri(&c, host_name, o->connect);
-        pf_lv_opts lo = { .shutdown_timeout = (unsigned) o->shutdown_timeout_s };
-        char *err = NULL;
-        pf_lv_host *h = pf_lv_open(uri, state_dir(), &lo, &err);
-        if (!h) {
-                fprintf(stderr, "podform: %s\n", err);
-                free(err);
-                pf_config_free(&c);
-                return PF_EXIT_ERROR;
-        }
         bool apply = !strcmp(cmd->name, "apply");
-        /* plan and --dry-run only read the record of enslaved ports: no lock, no write access */
-        pf_nl_host *nl = pf_nl_open(state_dir(), !apply || o->dry_run, &err);
-        if (!nl) {
-                fprintf(stderr, "podform: %s\n", err);
-                free(err);
-                pf_lv_close(h);
+        pf_lv_host *h;
+        pf_nl_host *nl;
+        if (open_host(o, uri, !apply || o->dry_run, &h, &nl) != PF_EXIT_OK) {
                 pf_config_free(&c);
                 return PF_EXIT_ERROR;
         }
-        pf_run_opts ro = {
-                .apply = apply, .dry_run = o->dry_run, .prune = o->prune, .yes = o->yes,
-                .allow_restart = o->allow_restart, .detailed_exitcode = o->detailed_exitcode,
-                .json = o->output && !strcmp(o->output, "json"), .color = use_color(o->color, stdout),
-                .verbose = o->verbose > 0, .quiet = o->quiet, .interactive = isatty(STDIN_FILENO) == 1,
-                .host_name = host_name, .out = stdout, .err = stderr,
-        };
+        pf_run_opts ro = run_opts(o, host_name);
+        ro.apply = apply;
         FILE *devnull = NULL;
         if (o->quiet && !ro.json)       /* -q: errors only */
                 ro.out = devnull = fopen("/dev/null", "we");
@@ -168,6 +179,26 @@ static int run_reconcile(const command *cmd, options *o) {
                 fclose(devnull);
         pf_nl_close(nl);
         pf_lv_close(h);
+        pf_config_free(&c);
+        return r;
+}
+
+/* show reads no configuration: the host is --host's, else this machine's. */
+static int run_show(const command *cmd, options *o) {
+        (void) cmd;
+        pf_config c;
+        pf_config_init(&c);
+        const char *host_name = pf_scope_host(&c, o->host);
+        const char *uri = pf_scope_uri(&c, host_name, o->connect);
+        pf_lv_host *h;
+        pf_nl_host *nl;
+        int r = open_host(o, uri, true, &h, &nl);
+        if (r == PF_EXIT_OK) {
+                pf_run_opts ro = run_opts(o, host_name);
+                r = pf_show(h, nl, &ro);
+                pf_nl_close(nl);
+                pf_lv_close(h);
+        }
         pf_config_free(&c);
         return r;
 }
@@ -191,8 +222,8 @@ static const command commands[] = {
         { "watch", "apply, then re-apply when files change or the host drifts",
           "[-f PATH]... [--connect URI] [--debounce MS] [--resync SECONDS]",
           O_FILE | O_CONNECT | O_DEBOUNCE | O_RESYNC, NULL, run_not_implemented },
-        { "show", "print the live state as podform YAML",
-          "[--connect URI] [--output yaml|json]", O_CONNECT | O_OUTPUT, "yaml,json", run_not_implemented },
+        { "show", "print the live host as podform configuration (import a host)",
+          "[--connect URI] [--output yaml|json] [--owned|--all]", O_CONNECT | O_OUTPUT | O_OWNED, "yaml,json", run_show },
         { "graph", "print the host topology as Graphviz DOT",
           "[-f PATH]... [--connect URI]", O_FILE | O_CONNECT, NULL, run_not_implemented },
 };
@@ -238,6 +269,9 @@ static void usage_command(const command *c, FILE *f) {
                 fprintf(f, "  --allow-restart        restart running VMs whose changes need it (default: never)\n");
         if (c->accepts & O_SHUTDOWN_TIMEOUT)
                 fprintf(f, "  --shutdown-timeout S   seconds to wait for an ACPI shutdown before powering off (default 120)\n");
+        if (c->accepts & O_OWNED)
+                fprintf(f, "  --owned                only what podform created\n"
+                           "  --all                  everything on the host, adopted when applied (default)\n");
         if (c->accepts & O_DEBOUNCE)
                 fprintf(f, "  --debounce MS          wait this long after the last change before reconciling\n");
         if (c->accepts & O_RESYNC)
@@ -247,7 +281,7 @@ static void usage_command(const command *c, FILE *f) {
 
 enum {
         OPT_HOST = 1000, OPT_COLOR, OPT_CONNECT, OPT_OUTPUT, OPT_DETAILED, OPT_DRY_RUN, OPT_PRUNE,
-        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC, OPT_ALLOW_RESTART, OPT_SHUTDOWN_TIMEOUT,
+        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC, OPT_ALLOW_RESTART, OPT_SHUTDOWN_TIMEOUT, OPT_OWNED, OPT_ALL,
 };
 
 static const struct option long_options[] = {
@@ -268,6 +302,8 @@ static const struct option long_options[] = {
         { "resync", required_argument, NULL, OPT_RESYNC },
         { "allow-restart", no_argument, NULL, OPT_ALLOW_RESTART },
         { "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+        { "owned", no_argument, NULL, OPT_OWNED },
+        { "all", no_argument, NULL, OPT_ALL },
         { 0 },
 };
 
@@ -317,6 +353,8 @@ static unsigned option_need(int c) {
         case OPT_RESYNC: return O_RESYNC;
         case OPT_ALLOW_RESTART: return O_ALLOW_RESTART;
         case OPT_SHUTDOWN_TIMEOUT: return O_SHUTDOWN_TIMEOUT;
+        case OPT_OWNED:
+        case OPT_ALL: return O_OWNED;
         default: return 0;
         }
 }
@@ -365,6 +403,8 @@ static int set_option(const command *cmd, options *o, int c) {
         case OPT_PRUNE: o->prune = true; break;
         case OPT_YES: o->yes = true; break;
         case OPT_ALLOW_RESTART: o->allow_restart = true; break;
+        case OPT_OWNED: o->owned_only = true; break;
+        case OPT_ALL: o->owned_only = false; break;
         case OPT_DEBOUNCE:
         case OPT_SHUTDOWN_TIMEOUT:
         case OPT_RESYNC:

@@ -194,12 +194,18 @@ static bool host_pci(void *ud, const char *ifname, pf_pci *ret) {
         return pf_lv_host_pci(b->k->lv, ifname, ret);
 }
 
+static bool dev_taken(void *ud, const char *vm, const char *dev) {
+        build_ctx *b = ud;
+        const pf_lv_doc *ld = pf_lv_doc_find(b->k->lv, PF_R_DOMAIN, vm);
+        return ld && pf_lv_disk_dev_taken(ld->doc, vm, dev);
+}
+
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
         (void) self;
         const pf_model *m = k->model;
         build_ctx bctx = { k, have };
         pf_render_env renv = { .host_name = k->host_name, .host = k->host, .model = m, .live_mac = live_mac,
-                               .live_network = live_network, .host_pci = host_pci, .ud = &bctx,
+                               .live_network = live_network, .host_pci = host_pci, .dev_taken = dev_taken, .ud = &bctx,
                                .links = k->links, .attach = k->attach, .libvirt_version = pf_lv_version(k->lv) };
         pf_renderer *rd = pf_renderer_new(&renv);
         pf_fields wb;
@@ -465,5 +471,5 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
 
 const pf_kind_ops pf_domain_kind = {
         .rkind = PF_R_DOMAIN, .model_kind = PF_KIND_VIRTUAL_MACHINE, .order = PF_ORDER_NEEDS_ALL, .flags = PF_KIND_LIBVIRT,
-        .observe = observe, .desire = desire, .finish = finish, .check = check, .apply = apply,
+        .observe = observe, .desire = desire, .finish = finish, .check = check, .apply = apply, .show = pf_domain_show,
 };

@@ -8,3 +8,9 @@ extern const pf_kind_ops pf_domain_kind;
 /* pf_domain_nic_facts: where the interfaces of podform's live VMs are now, as the attachment
  * rules see them (resolve/attach.h), in have's arena; the array is malloc'd. */
 pf_nic_fact *pf_domain_nic_facts(pf_kind_ctx *k, pf_objset *have, size_t *n);
+
+/* domain_show.c: a live domain as a VirtualMachine document (the kind's show entry). */
+void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live,
+                    pf_yaml_out *y);
+/* Whether a live domain's VirtualMachine document shows volume POOL/VOLUME as one of its disks. */
+bool pf_domain_shows_volume(const pf_objset *have, const char *pool, const char *volume);

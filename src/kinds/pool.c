@@ -149,8 +149,7 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset 
         (void) k, (void) have;
         const pf_field *type = pf_obj_field(live, "type"), *path = pf_obj_field(live, "path");
         if (!type || pf_enum_lookup(&pf_pool_type_enum, type->value) < 0 || !path) {
-                y->depth = 0;
-                pf_yaml_comment(y, "StoragePool %s is of type '%s', which podform does not manage: left out",
+                pf_yaml_aside(y, "StoragePool %s is of type '%s', which podform does not manage: left out",
                                 live->name, type ? type->value : "?");
                 return;
         }

@@ -11,6 +11,7 @@
 #include "libvirt/render.h"
 #include "util/arena.h"
 #include "util/xalloc.h"
+#include "util/cleanup.h"
 #include "util/xml.h"
 
 /* Every string read here lives in a scratch arena that the exported function frees on return:
@@ -189,7 +190,7 @@ void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b) {
         pf_arena_free(&t);
 }
 
-static unsigned long long scale(const char *unit) {
+unsigned long long pf_lv_unit_scale(const char *unit) {
         static const struct { const char *u; unsigned long long m; } units[] = {
                 { "", 1 }, { "b", 1 }, { "bytes", 1 }, { "KB", 1000ull }, { "k", 1024ull }, { "KiB", 1024ull },
                 { "MB", 1000000ull }, { "M", 1ull << 20 }, { "MiB", 1ull << 20 }, { "GB", 1000000000ull },
@@ -206,7 +207,7 @@ void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b) {
         pf_arena t = { 0 };
         xmlNodePtr root = xmlDocGetRootElement(doc);
         xmlNodePtr cap = pf_xml_child(root, "capacity");
-        unsigned long long bytes = strtoull(text(&t, cap), NULL, 10) * scale(attr(&t, cap, "unit"));
+        unsigned long long bytes = strtoull(text(&t, cap), NULL, 10) * pf_lv_unit_scale(attr(&t, cap, "unit"));
         pf_field_add(b, PF_LAND_LIVE, PF_FIELD_GROW_ONLY, pf_arena_printf(&t, "%llu", bytes), "capacity");
         const char *format = attr(&t, pf_xml_child(pf_xml_child(root, "target"), "format"), "type");
         pf_field_add(b, PF_LAND_LIVE, PF_FIELD_IMMUTABLE, *format ? format : "raw", "format");
@@ -252,7 +253,7 @@ static const char *recorded_name(pf_arena *t, xmlDocPtr doc, const char *mac) {
         return NULL;
 }
 
-static const char *pci_text(pf_arena *t, xmlNodePtr addr) {
+const char *pf_lv_pci_text(pf_arena *t, xmlNodePtr addr) {
         unsigned long d = strtoul(attr(t, addr, "domain"), NULL, 0), bus = strtoul(attr(t, addr, "bus"), NULL, 0),
                       slot = strtoul(attr(t, addr, "slot"), NULL, 0),
                       fn = strtoul(attr(t, addr, "function"), NULL, 0);
@@ -280,7 +281,7 @@ static const char *nic_source(pf_arena *t, xmlNodePtr nic, const char **type) {
         if (!strcmp(*type, "user"))
                 return !strcmp(attr(t, pf_xml_child(nic, "backend"), "type"), "passt") ? "passt" : "slirp";
         if (!strcmp(*type, "hostdev"))
-                return pci_text(t, pf_xml_child(s, "address"));
+                return pf_lv_pci_text(t, pf_xml_child(s, "address"));
         return "";
 }
 
@@ -324,7 +325,7 @@ static void interface_fields(pf_arena *t, xmlNodePtr nic, xmlDocPtr doc, xmlDocP
                 pf_field_add(b, PF_LAND_RESTART, flags, queues, "iface[%s].queues", name);
         xmlNodePtr addr = pf_xml_child(nic, "address");
         if (addr && !strcmp(attr(t, addr, "type"), "pci"))
-                pf_field_add(b, PF_LAND_RESTART, flags | PF_FIELD_SPARSE, pci_text(t, addr), "iface[%s].pci", name);
+                pf_field_add(b, PF_LAND_RESTART, flags | PF_FIELD_SPARSE, pf_lv_pci_text(t, addr), "iface[%s].pci", name);
         const char *boot = attr(t, pf_xml_child(nic, "boot"), "order");
         if (*boot)
                 pf_field_add(b, PF_LAND_RESTART, flags, boot, "iface[%s].boot", name);
@@ -378,7 +379,7 @@ static void machine_fields(pf_arena *t, xmlNodePtr root, pf_canon_machine_fn *ca
                              "cpu.topology");
         xmlNodePtr mem = pf_xml_child(root, "memory");
         const char *unit = attr(t, mem, "unit");
-        unsigned long long bytes = strtoull(text(t, mem), NULL, 10) * scale(*unit ? unit : "KiB");
+        unsigned long long bytes = strtoull(text(t, mem), NULL, 10) * pf_lv_unit_scale(*unit ? unit : "KiB");
         pf_field_add(b, PF_LAND_RESTART, 0, pf_arena_printf(t, "%llu KiB", bytes / 1024), "memory");
         const char *boot = join_children(t, os, "boot", "dev");
         if (*boot)
@@ -402,6 +403,27 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
                 }
         }
         pf_arena_free(&t);
+}
+
+bool pf_lv_disk_is_vms_volume(xmlNodePtr disk, const char *vm) {
+        xmlNodePtr src = pf_xml_child(disk, "source");
+        _cleanup_xml_char_ xmlChar *vol = src ? xmlGetProp(src, BAD_CAST "volume") : NULL;
+        size_t n = strlen(vm);
+        return pf_xml_prop_eq(disk, "type", "volume") && pf_xml_prop_eq(disk, "device", "disk") && vol &&
+               !strncmp((const char *) vol, vm, n) && vol[n] == '-';
+}
+
+bool pf_lv_disk_dev_taken(xmlDocPtr doc, const char *vm, const char *dev) {
+        xmlNodePtr devices = pf_xml_child(doc ? xmlDocGetRootElement(doc) : NULL, "devices");
+        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
+                xmlNodePtr target = pf_xml_child(d, "target");
+                if (pf_xml_is(d, "disk") && target && !pf_lv_disk_is_vms_volume(d, vm)) {
+                        _cleanup_xml_char_ xmlChar *t = xmlGetProp(target, BAD_CAST "dev");
+                        if (t && !strcmp((const char *) t, dev))
+                                return true;
+                }
+        }
+        return false;
 }
 
 /* The live device of the recorded interface `mac`: its type and source. */

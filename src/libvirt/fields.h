@@ -15,6 +15,10 @@ void pf_lv_network_fields(xmlDocPtr doc, pf_fields *b);
 /* The prefix length of an IPv4 netmask ("255.255.255.0" -> 24); 0 when it is none. */
 unsigned pf_lv_netmask_prefix(const char *mask);
 void pf_lv_pool_fields(xmlDocPtr doc, pf_fields *b);
+/* The bytes of one libvirt size unit ("KiB", "G", "bytes"; unknown: 1). */
+unsigned long long pf_lv_unit_scale(const char *unit);
+/* A PCI <address> element as "DDDD:BB:SS.F", in t. */
+const char *pf_lv_pci_text(pf_arena *t, xmlNodePtr addr);
 void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b);
 /* Interfaces are named by the podform metadata of `doc`, else by that of `names` (the desired
  * document, for a domain podform did not create); an interface named by neither is someone
@@ -33,6 +37,13 @@ xmlNodePtr pf_lv_domain_metadata(xmlDocPtr doc);
  * virt-clone or `virsh dumpxml | define` carries its original's, which is not podform's record
  * of the copy. NULL otherwise. */
 xmlNodePtr pf_lv_domain_record(xmlDocPtr doc);
+
+/* Whether a <disk> is one of VM's own: a volume named VM-DISK (podform names its disks' volumes
+ * so), as a disk, not a CD-ROM. */
+bool pf_lv_disk_is_vms_volume(xmlNodePtr disk, const char *vm);
+/* Whether a disk that is none of VM's own (a CD-ROM, a file added by hand) holds target `dev` in
+ * doc: podform's disks then take the next name, as they stay beside it. */
+bool pf_lv_disk_dev_taken(xmlDocPtr doc, const char *vm, const char *dev);
 
 /* The interfaces a domain's podform metadata records, with where each is in `doc` (type
  * "bridge", "direct", "network", ...; NULL when the device is gone) and the address recorded

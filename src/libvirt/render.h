@@ -30,7 +30,10 @@ typedef struct pf_render_env {
         bool (*live_network)(void *ud, const char *name);
         /* The PCI address of host network interface `ifname` (sriov with host.interface). */
         bool (*host_pci)(void *ud, const char *ifname, pf_pci *ret);
-        void *ud;                       /* passed to the three callbacks; they may be NULL */
+        /* Whether the live domain `vm` has a disk that is none of podform's (a CD-ROM, a file)
+         * on target `dev`: podform's disks skip that name, since the merge keeps that disk. */
+        bool (*dev_taken)(void *ud, const char *vm, const char *dev);
+        void *ud;                       /* passed to the callbacks; they may be NULL */
         /* The host's links: a VM on a link that is none could never start (kind), and the kernel
          * puts no macvtap on a bridge port (port_of). A NULL callback: not checked. */
         pf_link_view links;
@@ -73,5 +76,7 @@ char *pf_volume_name(pf_arena *a, const char *vm, const char *disk);
 void pf_derive_mac(const char *host, const char *vm, const char *iface, unsigned attempt, pf_mac *ret);
 /* The vCPU count of a VM: sockets x cores x threads. */
 unsigned pf_vm_vcpus(const pf_vm *vm);
+/* vda, ..., vdz, vdaa, ...: libvirt's name of the idx-th disk (from 0) of a bus's prefix. */
+void pf_disk_dev_name(char *buf, size_t size, const char *prefix, size_t idx);
 /* pf_xml_dump: the document as a malloc'd string (no XML declaration). */
 char *pf_xml_dump(xmlDocPtr doc);

@@ -224,8 +224,7 @@ static const char *direct_mode(pf_macvlan_mode m) {
         return m == PF_MACVLAN_PASSTHRU ? "passthrough" : pf_enum_name(&pf_macvlan_mode_enum, m);
 }
 
-/* vda, ..., vdz, vdaa, ...: libvirt's naming of the n-th disk on a bus. */
-static void disk_dev(char *buf, size_t size, const char *prefix, size_t idx) {
+void pf_disk_dev_name(char *buf, size_t size, const char *prefix, size_t idx) {
         char letters[16];
         size_t n = 0;
         for (;;) {
@@ -278,7 +277,9 @@ static void render_disks(rctx *c, xmlNodePtr devices) {
                 prop(src, "volume", vol);
                 free(vol);
                 char dev[32];
-                disk_dev(dev, sizeof(dev), prefix, (*counter)++);
+                do
+                        pf_disk_dev_name(dev, sizeof(dev), prefix, (*counter)++);
+                while (c->r->env->dev_taken && c->r->env->dev_taken(c->r->env->ud, vm->meta.name, dev));
                 xmlNodePtr tgt = child(e, "target");
                 prop(tgt, "dev", dev);
                 prop(tgt, "bus", pf_enum_name(&pf_disk_bus_enum, disk->bus));

@@ -223,6 +223,27 @@ int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts 
         return ret;
 }
 
+/* The Host document: its name and connection, and what podform sees of it as a comment. */
+static int show_host(pf_lv_host *h, const char *host_name, pf_yaml_out *y, char **err) {
+        unsigned cpus = 0;
+        uint64_t kib = 0;
+        if (pf_lv_node(h, &cpus, &kib, err) < 0)
+                return -1;
+        unsigned long v = pf_lv_version(h);
+        pf_yaml_document(y, NULL);
+        pf_yaml_comment(y, "podform show of host %s: %u CPUs, %llu MiB of memory, libvirt %lu.%lu.%lu", host_name, cpus,
+                        (unsigned long long) (kib / 1024), v / 1000000, v / 1000 % 1000, v % 1000);
+        pf_yaml_scalar(y, "apiVersion", PF_YAML_STR, "podform/v1");
+        pf_yaml_scalar(y, "kind", PF_YAML_STR, "Host");
+        pf_yaml_map(y, "metadata");
+        pf_yaml_scalar(y, "name", PF_YAML_STR, host_name);
+        pf_yaml_end(y);
+        pf_yaml_map(y, "spec");
+        pf_yaml_scalar(y, "connect", PF_YAML_STR, pf_lv_uri(h));
+        pf_yaml_end(y);
+        return 0;
+}
+
 int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         pf_model none = { 0 };
         pf_host defaults = { 0 };
@@ -231,17 +252,17 @@ int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         k.links = pf_links_view(&k);
         pf_links_index(&k);
         pf_yaml_out y;
-        pf_yaml_out_init(&y, o->out);
-        size_t unshown = 0;
+        pf_yaml_out_init(&y, o->out, o->json ? PF_YAML_OUT_JSON : PF_YAML_OUT_YAML);
         char *err = NULL;
-        int rc = pf_stages_show(&k, &y, &unshown, &err);
+        int rc = show_host(h, o->host_name, &y, &err);
+        if (rc == 0)
+                rc = pf_stages_show(&k, o->owned_only, &y, &err);
         pf_links_index_free(&k);
+        pf_yaml_out_finish(&y);
         if (rc < 0) {
                 fprintf(o->err, "podform: %s\n", err);
                 free(err);
                 return PF_EXIT_ERROR;
         }
-        if (unshown)
-                pf_yaml_comment(&y, "and %zu objects of kinds this release does not show yet", unshown);
         return PF_EXIT_OK;
 }

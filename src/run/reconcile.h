@@ -14,6 +14,7 @@ typedef struct pf_run_opts {
         bool dry_run, prune, yes, allow_restart, detailed_exitcode;
         bool json, color, verbose, quiet;
         bool interactive;               /* stdin is a terminal: deletions may be confirmed there */
+        bool owned_only;                /* show: only what podform created */
         const char *host_name;
         FILE *out;                      /* the plan and the results */
         FILE *err;                      /* diagnostics */

@@ -90,7 +90,7 @@ static const char *network_owning(const pf_obj *o, const pf_net_fact *nets, size
         return NULL;
 }
 
-int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **err) {
+int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err) {
         pf_stage s = { 0 };
         pf_objset_init(&s.want);
         pf_objset_init(&s.have);
@@ -98,23 +98,17 @@ int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **e
         size_t n_nets = 0;
         pf_net_fact *nets = ret == 0 ? pf_network_facts(&s.have, &n_nets) : NULL;
         const pf_obj **objs = pf_xcalloc(s.have.objs.n + 1, sizeof(*objs));
-        *n_unshown = 0;
         PF_EACH_KIND(ops) {
                 size_t n = 0;
                 for (size_t i = 0; ret == 0 && i < s.have.objs.n; i++) {
                         const pf_obj *o = &s.have.objs.v[i];
                         const char *net = o->kind == ops->rkind ? network_owning(o, nets, n_nets) : NULL;
                         if (net) {
-                                out->depth = 0;
-                                pf_yaml_comment(out, "bridge %s is libvirt network %s's own: shown as its bridge.name",
+                                pf_yaml_aside(out, "bridge %s is libvirt network %s's own: shown as its bridge.name",
                                                 o->name, net);
-                        } else if (o->kind == ops->rkind) {
+                        } else if (o->kind == ops->rkind && (o->owned || !owned_only)) {
                                 objs[n++] = o;
                         }
-                }
-                if (!ops->show) {
-                        *n_unshown += n;
-                        continue;
                 }
                 qsort(objs, n, sizeof(*objs), cmp_obj_name);
                 for (size_t i = 0; i < n; i++)

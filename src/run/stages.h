@@ -20,10 +20,10 @@ typedef struct pf_stage {
 int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags *d, char **err);
 void pf_stage_free(pf_stage *s);
 
-/* pf_stages_show: observes the host and writes each live object of every kind that has a show
- * entry, kind by kind in creation order, by name within a kind; the objects of kinds without
- * one are counted into *n_unshown. A transport failure returns -1 with *err set. */
-int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **err);
+/* pf_stages_show: observes the host and writes each live object (with owned_only, each that
+ * podform owns) through its kind's show entry, kind by kind in creation order, by name within a
+ * kind. A transport failure returns -1 with *err set. */
+int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err);
 
 /* pf_stages_apply: carries out the plan, each action through its kind's apply. */
 pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, FILE *report, bool color);

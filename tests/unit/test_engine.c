@@ -1521,6 +1521,113 @@ static void test_show_networks_round_trip(void **state) {
         pf_lv_close(h);
 }
 
+/* VMs read back from `show`: podform's own (disks in a pool, NICs on a network, a bridge and a
+ * macvtap, multiqueue, PCI addresses, boot orders) and one made by hand (a file disk, a volume,
+ * a user-mode NIC, graphics), as a configuration under which an apply changes nothing; what the
+ * format cannot say is a comment. */
+static void test_show_vms_round_trip(void **state) {
+        (void) state;
+        enter_private_netns();
+        assert_int_equal(system("ip link add br-lan type bridge && ip link add eth9 type veth peer name eth9p"), 0);
+        pf_lv_host *h = open_host("kvm01.xml");
+        static const char vms[] =
+                "#only\napiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: images}\n"
+                "spec: {type: dir, path: /srv/images}\n"
+                "---\napiVersion: podform/v1\nkind: Network\nmetadata: {name: lan}\n"
+                "spec: {forward: nat, bridge: {name: virbr30}, ips: [{address: 192.168.30.1, prefix: 24}]}\n"
+                "---\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: web1}\nspec:\n  running: false\n"
+                "  domain:\n    cpu: {sockets: 1, cores: 2, threads: 1}\n    memory: 1536Mi\n    devices:\n"
+                "      disks:\n        - {name: root, size: 2Gi, pool: images, format: qcow2, bus: virtio, bootOrder: 2}\n"
+                "        - {name: data, size: 1Gi, pool: images, format: raw, bus: sata}\n"
+                "      interfaces:\n"
+                "        - {name: lan, bridge: {}, pciAddress: \"0000:00:05.0\", bootOrder: 1}\n"
+                "        - {name: up, bridge: {}, model: e1000}\n"
+                "        - {name: tap, macvtap: {mode: private}}\n"
+                "      networkInterfaceMultiqueue: true\n"
+                "  networks:\n    - {name: lan, network: lan}\n    - {name: up, host: {interface: br-lan}}\n"
+                "    - {name: tap, host: {interface: eth9}}\n";
+        apply_ok(h, vms, false);
+        virStoragePoolPtr pool = virStoragePoolLookupByName(pf_lv_conn(h), "images");
+        assert_non_null(pool);
+        virStorageVolPtr vol = virStorageVolCreateXML(pool, "<volume><name>hand-root</name><capacity unit='MiB'>512</capacity>"
+                                                            "<target><format type='qcow2'/></target></volume>", 0);
+        assert_non_null(vol);
+        virStorageVolFree(vol);
+        virStoragePoolFree(pool);
+        virDomainPtr dom = virDomainDefineXML(pf_lv_conn(h),
+                "<domain type='kvm'><name>hand</name><memory unit='KiB'>524288</memory><vcpu>1</vcpu>"
+                "<os><type arch='x86_64'>hvm</type><boot dev='hd'/><boot dev='network'/></os><devices>"
+                "<disk type='file' device='disk'><source file='/srv/images/hand.img'/><target dev='vda' bus='virtio'/></disk>"
+                "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='images' volume='hand-root'/>"
+                "<target dev='vdb' bus='virtio'/></disk>"
+                "<interface type='network'><mac address='52:54:00:aa:00:01'/><source network='lan'/><model type='rtl8139'/>"
+                "<bandwidth><inbound average='1000'/></bandwidth></interface>"
+                "<interface type='user'><mac address='52:54:00:aa:00:02'/><model type='virtio'/></interface>"
+                "<serial type='pty'><target port='0'/></serial><graphics type='vnc'/></devices></domain>");
+        assert_non_null(dom);
+        virDomainFree(dom);
+        char *shown = show_host(h);
+        if (getenv("PODFORM_TEST_SHOW"))
+                fputs(shown, stderr);
+        static const char *const expected[] = {
+                "kind: VirtualMachine\nmetadata:\n  name: hand\nspec:\n  running: false\n  autostart: false\n  domain:\n"
+                "    type: kvm\n    arch: x86_64\n",
+                "    cpu:\n      cores: 1\n    memory: 512Mi\n    boot: [hd, network]\n    devices:\n"
+                "      # <disk type='file' device='disk'> vda (/srv/images/hand.img) is kept as it is: podform's disks are "
+                "volumes named hand-DISK in a pool\n      disks:\n        - name: root\n          size: 512Mi\n"
+                "          pool: images\n          format: qcow2\n          bus: virtio\n      interfaces:\n",
+                "      interfaces:\n        - name: net0\n          bridge: {}\n          model: rtl8139\n"
+                "          macAddress: \"52:54:00:aa:00:01\"\n",
+                "          # <bandwidth> is kept as it is: podform's format has no key for it\n",
+                "        - name: net1\n          slirp: {}\n          model: virtio\n          macAddress: \"52:54:00:aa:00:02\"\n",
+                "      # kept as they are: <graphics>, <video>\n",
+                "  networks:\n    - name: net0\n      network: lan\n    - name: net1\n      pod: {}\n",
+                "  name: web1\nspec:\n  running: false\n  autostart: false\n  domain:\n    type: kvm\n    arch: x86_64\n",
+                "    cpu:\n      sockets: 1\n      cores: 2\n      threads: 1\n    memory: 1536Mi\n    devices:\n",
+                "      disks:\n        - name: root\n          size: 2Gi\n          pool: images\n          format: qcow2\n"
+                "          bus: virtio\n          bootOrder: 2\n        - name: data\n          size: 1Gi\n"
+                "          pool: images\n          format: raw\n          bus: sata\n",
+                "        - name: lan\n          bridge: {}\n          model: virtio\n",
+                "          pciAddress: \"0000:00:05.0\"\n          bootOrder: 1\n",
+                "        - name: tap\n          macvtap:\n            mode: private\n          model: virtio\n",
+                "      networkInterfaceMultiqueue: true\n",
+                "  networks:\n    - name: lan\n      network: lan\n    - name: up\n      host:\n        interface: br-lan\n"
+                "    - name: tap\n      host:\n        interface: eth9\n",
+        };
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+                expect_contains(shown, expected[i]);
+        char *again;
+        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
+        run_result r = run(h, true, again, false);
+        if (r.code != PF_EXIT_OK || r.calls != 0)
+                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s%s", r.code, r.calls, r.out, r.err);
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        run_result_free(&r);
+        free(again);
+        free(shown);
+        /* a disk where podform would not put it: said, since the next apply moves it */
+        pool = virStoragePoolLookupByName(pf_lv_conn(h), "images");
+        vol = virStorageVolCreateXML(pool, "<volume><name>odd-root</name><capacity unit='MiB'>64</capacity></volume>", 0);
+        assert_non_null(vol);
+        virStorageVolFree(vol);
+        virStoragePoolFree(pool);
+        dom = virDomainDefineXML(pf_lv_conn(h),
+                "<domain type='qemu'><name>odd</name><memory unit='KiB'>524288</memory><vcpu>1</vcpu>"
+                "<os><type arch='x86_64'>hvm</type></os><devices><disk type='volume' device='disk'>"
+                "<driver name='qemu' type='raw'/><source pool='images' volume='odd-root'/><target dev='vdc' bus='virtio'/>"
+                "</disk></devices></domain>");
+        assert_non_null(dom);
+        shown = show_host(h);
+        expect_contains(shown, "        - name: root\n          size: 64Mi\n          pool: images\n          format: raw\n"
+                               "          bus: virtio\n"
+                               "          # libvirt calls it vdc; podform numbers a bus's disks in order and calls it vda\n");
+        expect_contains(shown, "      autoattachPodInterface: false\n");
+        free(shown);
+        assert_int_equal(virDomainUndefine(dom), 0);
+        virDomainFree(dom);
+        pf_lv_close(h);
+}
+
 /* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
  * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
  * classes; a link kind is a link to the engine. */
@@ -1547,6 +1654,7 @@ int main(void) {
                 cmocka_unit_test(test_link_kinds_named),
                 cmocka_unit_test(test_empty_dhcp_refused),
                 cmocka_unit_test_teardown(test_show_networks_round_trip, leave_private_netns),
+                cmocka_unit_test_teardown(test_show_vms_round_trip, leave_private_netns),
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),
                 cmocka_unit_test(test_apply_then_nothing),

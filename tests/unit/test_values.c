@@ -16,6 +16,8 @@
 #include "util/suggest.h"
 #include "util/yaml_out.h"
 
+#include <yaml.h>
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void test_quantity(void **state) {
@@ -209,38 +211,140 @@ static void test_quote(void **state) {
         assert_non_null(strstr(buf, "(100000 bytes)"));
 }
 
+/* Every scalar of a YAML text, in order, as libyaml reads it back (the reader podform uses). */
+static char **read_back_scalars(const char *text, size_t *n) {
+        yaml_parser_t p;
+        assert_true(yaml_parser_initialize(&p));
+        yaml_parser_set_input_string(&p, (const unsigned char *) text, strlen(text));
+        char **v = NULL;
+        *n = 0;
+        for (;;) {
+                yaml_event_t e;
+                if (!yaml_parser_parse(&p, &e))
+                        fail_msg("the YAML does not read back: %s at line %zu:\n%s", p.problem, p.problem_mark.line + 1, text);
+                yaml_event_type_t type = e.type;
+                if (type == YAML_SCALAR_EVENT) {
+                        v = realloc(v, (*n + 1) * sizeof(*v));
+                        v[(*n)++] = strndup((const char *) e.data.scalar.value, e.data.scalar.length);
+                }
+                yaml_event_delete(&e);
+                if (type == YAML_STREAM_END_EVENT)
+                        break;
+        }
+        yaml_parser_delete(&p);
+        return v;
+}
+
+static char *written(pf_yaml_out *y, char **text, size_t *len) {
+        FILE *f = open_memstream(text, len);
+        y->f = f;
+        pf_yaml_out_finish(y);
+        fclose(f);
+        return *text;
+}
+
 /* What `podform show` writes reads back as written: strings that YAML would type (booleans,
  * numbers, null, a MAC of digits that YAML 1.1 reads as sexagesimal) are quoted, plain ones are
- * not, and comments keep their indentation on every line. */
+ * not, controls and separators are escaped, and comments keep their indentation on every line. */
 static void test_yaml_out(void **state) {
         (void) state;
         char *text = NULL;
         size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
         pf_yaml_out y;
-        pf_yaml_out_init(&y, f);
+        pf_yaml_out_init(&y, NULL, PF_YAML_OUT_YAML);
+        pf_yaml_aside(&y, "before all");
         pf_yaml_document(&y, "first");
         pf_yaml_map(&y, "spec");
         static const char *const strings[] = { "br0", "yes", "No", "null", "~", "", "1500", "1e5", "0x10",
                                                "52:54:00:10:00:02", "a b", "-x", "say \"hi\"\n", "fd00::1/64",
-                                               "10.0.0.1/24", "pxelinux.0", ".hidden" };
-        for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+                                               "10.0.0.1/24", "pxelinux.0", ".hidden", "caf\xc3\xa9", "c1\xc2\x85",
+                                               "ls\xe2\x80\xa8", "tab\t" };
+        size_t n_strings = sizeof(strings) / sizeof(strings[0]);
+        for (size_t i = 0; i < n_strings; i++)
                 pf_yaml_scalar(&y, "s", PF_YAML_STR, strings[i]);
         pf_yaml_scalar(&y, "n", PF_YAML_NUM, "1500");
         pf_yaml_scalar(&y, "b", PF_YAML_BOOL, "false");
         static const char *const items[] = { "eno1", "on" };
         pf_yaml_list(&y, "ports", PF_YAML_STR, items, 2);
-        pf_yaml_comment(&y, "two\nlines");
+        pf_yaml_map(&y, "bridge");
+        pf_yaml_end(&y);
+        pf_yaml_seq(&y, "hosts");
+        pf_yaml_item(&y);
+        pf_yaml_comment(&y, "above the dash");
+        pf_yaml_scalar(&y, "ip", PF_YAML_STR, "10.0.0.9");
+        pf_yaml_map(&y, "boot");
+        pf_yaml_scalar(&y, "file", PF_YAML_STR, "x");
+        pf_yaml_end(&y);
+        pf_yaml_end(&y);
+        pf_yaml_item(&y);
+        pf_yaml_end(&y);
+        pf_yaml_end(&y);
+        pf_yaml_comment(&y, "two\nlines\r");
         pf_yaml_end(&y);
         pf_yaml_document(&y, NULL);
         pf_yaml_scalar(&y, "kind", PF_YAML_STR, "Bridge");
-        fclose(f);
+        pf_yaml_aside(&y, "between");
+        pf_yaml_document(&y, NULL);
+        pf_yaml_seq(&y, "empty");
+        pf_yaml_end(&y);
+        written(&y, &text, &len);
         assert_string_equal(text,
-                "# first\nspec:\n  s: br0\n  s: \"yes\"\n  s: \"No\"\n  s: \"null\"\n  s: \"~\"\n  s: \"\"\n"
+                "# before all\n# first\nspec:\n  s: br0\n  s: \"yes\"\n  s: \"No\"\n  s: \"null\"\n  s: \"~\"\n  s: \"\"\n"
                 "  s: \"1500\"\n  s: \"1e5\"\n  s: \"0x10\"\n  s: \"52:54:00:10:00:02\"\n  s: \"a b\"\n"
-                "  s: \"-x\"\n  s: \"say \\\"hi\\\"\\x0a\"\n  s: \"fd00::1/64\"\n  s: 10.0.0.1/24\n"
-                "  s: pxelinux.0\n  s: \".hidden\"\n  n: 1500\n  b: false\n  ports: [eno1, \"on\"]\n"
-                "  # two\n  # lines\n---\nkind: Bridge\n");
+                "  s: \"-x\"\n  s: \"say \\\"hi\\\"\\u000a\"\n  s: \"fd00::1/64\"\n  s: 10.0.0.1/24\n"
+                "  s: pxelinux.0\n  s: \".hidden\"\n  s: \"caf\xc3\xa9\"\n  s: \"c1\\u0085\"\n  s: \"ls\\u2028\"\n"
+                "  s: \"tab\\u0009\"\n  n: 1500\n  b: false\n  ports: [eno1, \"on\"]\n  bridge: {}\n  hosts:\n"
+                "      # above the dash\n    - ip: 10.0.0.9\n      boot:\n        file: x\n    - {}\n"
+                "  # two\n  # lines\\u000d\n---\nkind: Bridge\n---\n# between\nempty: []\n");
+        /* and libyaml reads every string back as it was given */
+        size_t n = 0;
+        char **back = read_back_scalars(text, &n);
+        assert_true(n > n_strings + 1);
+        for (size_t i = 0; i < n_strings; i++) {
+                assert_string_equal(back[1 + 2 * i], "s");
+                assert_string_equal(back[2 + 2 * i], strings[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(back[i]);
+        free(back);
+        free(text);
+}
+
+/* The JSON form: one object, the documents under "resources", every comment under "comments"
+ * with the resource and the path it was written at. */
+static void test_yaml_out_json(void **state) {
+        (void) state;
+        char *text = NULL;
+        size_t len = 0;
+        pf_yaml_out y;
+        pf_yaml_out_init(&y, NULL, PF_YAML_OUT_JSON);
+        pf_yaml_aside(&y, "host");
+        pf_yaml_document(&y, "head");
+        pf_yaml_scalar(&y, "kind", PF_YAML_STR, "Network");
+        pf_yaml_map(&y, "metadata");
+        pf_yaml_scalar(&y, "name", PF_YAML_STR, "n\xff\"1");
+        pf_yaml_end(&y);
+        pf_yaml_map(&y, "spec");
+        pf_yaml_scalar(&y, "mtu", PF_YAML_NUM, "9000");
+        pf_yaml_seq(&y, "ips");
+        pf_yaml_item(&y);
+        pf_yaml_comment(&y, "in an item");
+        pf_yaml_scalar(&y, "active", PF_YAML_BOOL, "true");
+        pf_yaml_end(&y);
+        pf_yaml_end(&y);
+        static const char *const items[] = { "a" };
+        pf_yaml_list(&y, "l", PF_YAML_STR, items, 1);
+        pf_yaml_map(&y, "bridge");
+        pf_yaml_end(&y);
+        pf_yaml_end(&y);
+        written(&y, &text, &len);
+        assert_string_equal(text,
+                "{\n  \"resources\": [\n    {\n      \"kind\": \"Network\",\n      \"metadata\": {\n"
+                "        \"name\": \"n\\ufffd\\\"1\"\n      },\n      \"spec\": {\n        \"mtu\": 9000,\n"
+                "        \"ips\": [\n          {\n            \"active\": true\n          }\n        ],\n"
+                "        \"l\": [\"a\"],\n        \"bridge\": {}\n      }\n    }\n  ],\n  \"comments\": [\n"
+                "    {\"text\": \"host\"},\n    {\"resource\": \"Network/n\\ufffd\\\"1\", \"text\": \"head\"},\n"
+                "    {\"resource\": \"Network/n\\ufffd\\\"1\", \"path\": \"spec.ips[0]\", \"text\": \"in an item\"}\n  ]\n}\n");
         free(text);
 }
 
@@ -249,6 +353,7 @@ int main(void) {
                 cmocka_unit_test(test_quantity), cmocka_unit_test(test_mac), cmocka_unit_test(test_pci),
                 cmocka_unit_test(test_cidr), cmocka_unit_test(test_range), cmocka_unit_test(test_names),
                 cmocka_unit_test(test_suggest), cmocka_unit_test(test_quote), cmocka_unit_test(test_yaml_out),
+                cmocka_unit_test(test_yaml_out_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
