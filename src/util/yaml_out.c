@@ -38,6 +38,8 @@ static void append(pf_ynode *parent, pf_ynode *n) {
 }
 
 static pf_ynode *add(pf_yaml_out *y, ykind kind, const char *key, const char *value) {
+        if (!y->depth)          /* never below the root */
+                y->depth = 1;
         pf_ynode *n = node(y, kind, key, value);
         append(y->open[y->depth - 1], n);
         return n;
@@ -99,7 +101,7 @@ static void comment_at(pf_yaml_out *y, pf_ynode *parent, const char *fmt, va_lis
 void pf_yaml_comment(pf_yaml_out *y, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        comment_at(y, y->open[y->depth - 1], fmt, ap);
+        comment_at(y, y->open[y->depth ? y->depth - 1 : 0], fmt, ap);
         va_end(ap);
 }
 
