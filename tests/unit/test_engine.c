@@ -1441,7 +1441,21 @@ static char *show_host(pf_lv_host *h) {
         if (code != PF_EXIT_OK)
                 fail_msg("show exits %d:\n%s", code, err_text);
         free(err_text);
+        if (getenv("PODFORM_TEST_SHOW"))
+                fputs(text, stderr);
         return text;
+}
+
+/* What show printed, applied as it is: no change, no mutating call. */
+static void expect_show_applies_clean(pf_lv_host *h, const char *shown) {
+        char *again;
+        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
+        run_result r = run(h, true, again, false);
+        if (r.code != PF_EXIT_OK || r.calls != 0)
+                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s%s", r.code, r.calls, r.out, r.err);
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        run_result_free(&r);
+        free(again);
 }
 
 /* Networks of every shape and a storage pool read back from `show` as a configuration under
@@ -1481,8 +1495,6 @@ static void test_show_networks_round_trip(void **state) {
         assert_int_equal(virNetworkCreate(net), 0);
         virNetworkFree(net);
         char *shown = show_host(h);
-        if (getenv("PODFORM_TEST_SHOW"))
-                fputs(shown, stderr);
         static const char *const expected[] = {
                 "kind: Network\nmetadata:\n  name: natnet\nspec:\n  forward: nat\n  nat:\n    ports:\n      start: 1024\n"
                 "      end: 65000\n  bridge:\n    name: virbr10\n    stp: true\n    delay: 2\n  mtu: 9000\n"
@@ -1508,15 +1520,7 @@ static void test_show_networks_round_trip(void **state) {
                 expect_contains(shown, expected[i]);
         if (strstr(shown, "kind: Bridge"))
                 fail_msg("natnet's bridge is shown as a Bridge too:\n%s", shown);
-        char *again;
-        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
-        run_result r = run(h, true, again, false);
-        if (r.code != PF_EXIT_OK || r.calls != 0)
-                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s\n%s%s", r.code, r.calls,
-                         shown, r.out, r.err);
-        expect_contains(r.out, "No changes: the host matches the configuration.");
-        run_result_free(&r);
-        free(again);
+        expect_show_applies_clean(h, shown);
         free(shown);
         pf_lv_close(h);
 }
@@ -1567,8 +1571,6 @@ static void test_show_vms_round_trip(void **state) {
         assert_non_null(dom);
         virDomainFree(dom);
         char *shown = show_host(h);
-        if (getenv("PODFORM_TEST_SHOW"))
-                fputs(shown, stderr);
         static const char *const expected[] = {
                 "kind: VirtualMachine\nmetadata:\n  name: hand\nspec:\n  running: false\n  autostart: false\n  domain:\n"
                 "    type: kvm\n    arch: x86_64\n",
@@ -1596,14 +1598,7 @@ static void test_show_vms_round_trip(void **state) {
         };
         for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
                 expect_contains(shown, expected[i]);
-        char *again;
-        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
-        run_result r = run(h, true, again, false);
-        if (r.code != PF_EXIT_OK || r.calls != 0)
-                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s%s", r.code, r.calls, r.out, r.err);
-        expect_contains(r.out, "No changes: the host matches the configuration.");
-        run_result_free(&r);
-        free(again);
+        expect_show_applies_clean(h, shown);
         free(shown);
         /* a disk where podform would not put it: said, since the next apply moves it */
         pool = virStoragePoolLookupByName(pf_lv_conn(h), "images");
