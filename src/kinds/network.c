@@ -397,8 +397,11 @@ static void show_forward(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
         if (port) {
                 pf_yaml_map(y, "nat");
                 pf_yaml_map(y, "ports");
-                pf_yaml_scalar(y, "start", PF_YAML_NUM, pf_xml_prop(t, port, "start"));
-                pf_yaml_scalar(y, "end", PF_YAML_NUM, pf_xml_prop(t, port, "end"));
+                /* a missing end stays missing: the document then does not load, and show says so */
+                static const char *const ends[] = { "start", "end" };
+                for (size_t i = 0; i < 2; i++)
+                        if (*pf_xml_prop(t, port, ends[i]))
+                                pf_yaml_scalar(y, ends[i], PF_YAML_NUM, pf_xml_prop(t, port, ends[i]));
                 pf_yaml_end(y);
                 pf_yaml_end(y);
         }

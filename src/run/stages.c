@@ -11,6 +11,8 @@
 #include "kinds/network.h"
 #include "libvirt/conn.h"
 #include "netlink/rtnl.h"
+#include "run/reconcile.h"
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 void pf_stage_free(pf_stage *s) {
@@ -90,6 +92,55 @@ static const char *network_owning(const pf_obj *o, const pf_net_fact *nets, size
         return NULL;
 }
 
+/* One object's show, in memory, to judge it before it is written. */
+static char *show_text(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *o) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                pf_oom();
+        pf_yaml_out y;
+        pf_yaml_out_init(&y, f);
+        ops->show(ops, k, have, o, &y);
+        fclose(f);
+        return text;
+}
+
+/* The first error loading and validating `text` alone would give (malloc'd), or NULL. */
+static char *load_error(const char *text) {
+        pf_config c;
+        pf_config_init(&c);
+        pf_config_load_buffer(&c, "shown", text, strlen(text));
+        pf_run_check(&c);
+        pf_diag_sort(&c.diags);
+        char *why = NULL;
+        for (size_t i = 0; i < c.diags.n && !why; i++)
+                if (c.diags.v[i].severity == PF_ERROR)
+                        why = pf_xstrdup(c.diags.v[i].msg);
+        pf_config_free(&c);
+        return why;
+}
+
+/* Every document show writes loads and validates: one that would not (a value the format
+ * lacks, where leaving the key out would change the object when applied) is written wholly as
+ * comments, after a line saying why, so that the rest still loads and this object is left as
+ * it is. */
+static void show_one(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *o,
+                     pf_yaml_out *out) {
+        _cleanup_free_ char *text = show_text(ops, k, have, o), *why = load_error(text);
+        if (!why) {
+                ops->show(ops, k, have, o, out);
+                return;
+        }
+        size_t len = strlen(text);
+        if (len && text[len - 1] == '\n')
+                text[len - 1] = '\0';
+        out->depth = 0;
+        pf_yaml_comment(out, "%s %s is shown as comments, as it is on the host: podform's format cannot say it (%s)%s\n%s",
+                        pf_kind_title(ops), o->name, why,
+                        o->owned ? "; it is podform's, so applying this with --prune would delete it" : "", text);
+}
+
 int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **err) {
         pf_stage s = { 0 };
         pf_objset_init(&s.want);
@@ -118,7 +169,7 @@ int pf_stages_show(pf_kind_ctx *k, pf_yaml_out *out, size_t *n_unshown, char **e
                 }
                 qsort(objs, n, sizeof(*objs), cmp_obj_name);
                 for (size_t i = 0; i < n; i++)
-                        ops->show(ops, k, &s.have, objs[i], out);
+                        show_one(ops, k, &s.have, objs[i], out);
         }
         free(objs);
         free(nets);

@@ -1521,6 +1521,52 @@ static void test_show_networks_round_trip(void **state) {
         pf_lv_close(h);
 }
 
+/* Define someone else's network from XML, as a hand or another tool would. */
+static void define_network(pf_lv_host *h, const char *xml) {
+        virNetworkPtr net = virNetworkDefineXML(pf_lv_conn(h), xml);
+        if (!net)
+                fail_msg("the test driver refuses %s", xml);
+        virNetworkFree(net);
+}
+
+/* A network whose compared values the format cannot say (a forward mode it lacks, a NAT port 0,
+ * a DHCP host known by its DUID alone) is shown wholly as comments, saying why, so that the rest
+ * loads and an apply leaves it as it is. */
+static void test_show_says_what_it_cannot_write(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        define_network(h, "<network><name>hostdevs</name><forward mode='hostdev' managed='yes'><pf dev='eno9'/>"
+                          "</forward></network>");
+        define_network(h, "<network><name>duidonly</name><ip family='ipv6' address='fd00:62::1' prefix='64'><dhcp>"
+                          "<host id='0:3:0:1:0:16:3e:11:22:44' ip='fd00:62::10'/></dhcp></ip></network>");
+        define_network(h, "<network><name>port0</name><forward mode='nat'><nat><port start='0' end='1023'/></nat>"
+                          "</forward><ip address='192.168.31.1' prefix='24'/></network>");
+        char *shown = show_host(h);
+        if (getenv("PODFORM_TEST_SHOW"))
+                fputs(shown, stderr);
+        static const char *const expected[] = {
+                "# Network hostdevs is shown as comments, as it is on the host: podform's format cannot say it (",
+                "# kind: Network\n# metadata:\n#   name: hostdevs\n# spec:\n#   forward: hostdev\n",
+                "# Network duidonly is shown as comments, as it is on the host: podform's format cannot say it (DHCP host "
+                "needs \"mac\" or \"name\"",
+                "# Network port0 is shown as comments, as it is on the host: podform's format cannot say it (",
+                "#   nat:\n#     ports:\n#       start: 0\n#       end: 1023\n",
+        };
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+                expect_contains(shown, expected[i]);
+        char *again;
+        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
+        run_result r = run(h, true, again, false);
+        if (r.code != PF_EXIT_OK || r.calls != 0)
+                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s\n%s%s", r.code, r.calls,
+                         shown, r.out, r.err);
+        run_result_free(&r);
+        free(again);
+        free(shown);
+        pf_lv_close(h);
+}
+
 /* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
  * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
  * classes; a link kind is a link to the engine. */
@@ -1547,6 +1593,7 @@ int main(void) {
                 cmocka_unit_test(test_link_kinds_named),
                 cmocka_unit_test(test_empty_dhcp_refused),
                 cmocka_unit_test_teardown(test_show_networks_round_trip, leave_private_netns),
+                cmocka_unit_test_teardown(test_show_says_what_it_cannot_write, leave_private_netns),
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),
                 cmocka_unit_test(test_apply_then_nothing),
