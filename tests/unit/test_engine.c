@@ -1500,7 +1500,7 @@ static void test_show_networks_round_trip(void **state) {
                 "  bridge:\n    name: virbr20\n    stp: false\n    delay: 0\n  ips:\n    - address: 192.168.20.1\n"
                 "      prefix: 24\n",
                 "  autostart: false\n  active: true\n  # <dns> is kept as it is: podform's format has no key for it\n"
-                "  # <portgroup> is kept as it is: podform's format has no key for it\n",
+                "  # <portgroup name='eng' default='yes'> is kept as it is: podform's format has no key for it\n",
                 "kind: StoragePool\nmetadata:\n  name: images\nspec:\n  type: dir\n  path: /srv/images\n  autostart: false\n",
                 "# bridge virbr10 is libvirt network natnet's own: shown as its bridge.name\n",
         };
@@ -1529,13 +1529,23 @@ static void define_network(pf_lv_host *h, const char *xml) {
         virNetworkFree(net);
 }
 
-/* A network whose compared values the format cannot say (a forward mode it lacks, a NAT port 0,
- * a DHCP host known by its DUID alone) is shown wholly as comments, saying why, so that the rest
- * loads and an apply leaves it as it is. */
+/* What `show` cannot write as a key is a comment naming the element or the value, never
+ * dropped; a network whose compared values the format cannot say (a forward mode it lacks, a
+ * NAT port 0, a DHCP host known by its DUID alone) is shown wholly as comments, saying why, so
+ * that the rest loads and an apply leaves it as it is. */
 static void test_show_says_what_it_cannot_write(void **state) {
         (void) state;
         enter_private_netns();
         pf_lv_host *h = open_host("kvm01.xml");
+        define_network(h, "<network><name>extras</name><forward mode='nat'><nat><address start='1.2.3.4' end='1.2.3.10'/>"
+                          "<port start='1024' end='65535'/></nat></forward><bridge name='virbr21' stp='on' delay='0' "
+                          "macTableManager='libvirt'/><mac address='52:54:00:0a:0b:0c'/><domain name='hm.test' "
+                          "localOnly='yes'/><bandwidth><inbound average='1000'/></bandwidth><port isolated='yes'/>"
+                          "<ip address='192.168.21.1' prefix='24' localPtr='yes'><tftp root='/srv/tftp'/><dhcp>"
+                          "<range start='192.168.21.100' end='192.168.21.200'><lease expiry='2' unit='hours'/></range>"
+                          "</dhcp></ip><route address='10.1.0.0' prefix='16' gateway='192.168.21.2'/></network>");
+        define_network(h, "<network><name>duid</name><ip family='ipv6' address='fd00:61::1' prefix='64'><dhcp>"
+                          "<host id='0:3:0:1:0:16:3e:11:22:33' name='vm6' ip='fd00:61::10'/></dhcp></ip></network>");
         define_network(h, "<network><name>hostdevs</name><forward mode='hostdev' managed='yes'><pf dev='eno9'/>"
                           "</forward></network>");
         define_network(h, "<network><name>duidonly</name><ip family='ipv6' address='fd00:62::1' prefix='64'><dhcp>"
@@ -1546,6 +1556,22 @@ static void test_show_says_what_it_cannot_write(void **state) {
         if (getenv("PODFORM_TEST_SHOW"))
                 fputs(shown, stderr);
         static const char *const expected[] = {
+                "  name: extras\nspec:\n  forward: nat\n  nat:\n    ports:\n      start: 1024\n      end: 65535\n",
+                "  # <forward mode='nat'><nat><address start='1.2.3.4' end='1.2.3.10'>: podform's format has no key for it, and "
+                "podform redefining the network drops it\n",
+                "  # <bridge name='virbr21' macTableManager='libvirt'>: podform's format has no key for it, and podform "
+                "redefining the network drops it\n",
+                "  # <mac address='52:54:00:0a:0b:0c'> is kept as it is: podform's format has no key for it\n",
+                "  # <domain name='hm.test' localOnly='yes'>: podform's format",
+                "  # <bandwidth> is kept as it is",
+                "  # <port isolated='yes'> is kept as it is",
+                "  # <ip address='192.168.21.1' localPtr='yes'>: podform's format has no key for it",
+                "  # <ip address='192.168.21.1'><tftp root='/srv/tftp'>: podform's format",
+                "  # <ip address='192.168.21.1'><dhcp><range start='192.168.21.100'><lease expiry='2' unit='hours'>: "
+                "podform's format",
+                "  # <route address='10.1.0.0' prefix='16' gateway='192.168.21.2'> is kept as it is",
+                "        hosts:\n          - ip: \"fd00:61::10\"\n            name: vm6\n",
+                "  # <ip address='fd00:61::1'><dhcp><host ip='fd00:61::10' id='0:3:0:1:0:16:3e:11:22:33'>: podform's",
                 "# Network hostdevs is shown as comments, as it is on the host: podform's format cannot say it (",
                 "# kind: Network\n# metadata:\n#   name: hostdevs\n# spec:\n#   forward: hostdev\n",
                 "# Network duidonly is shown as comments, as it is on the host: podform's format cannot say it (DHCP host "
