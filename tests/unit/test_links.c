@@ -800,11 +800,11 @@ static void test_every_fault_vxlan_change_prune(void **state) {
         print_message("[          ] VXLAN: every netlink change failed once, and recovered from\n");
 }
 
-/* `podform show` of this namespace, as one process would run it. */
-static char *show(void) {
+/* `podform show` of this namespace and the libvirt host at `uri`, as one process would run it. */
+static char *show_on(const char *uri) {
         char *e = NULL, *text = NULL, *err_text = NULL;
         pf_lv_opts lo = { .shutdown_timeout = 1 };
-        pf_lv_host *lv = pf_lv_open(HOST_URI, NULL, &lo, &e);
+        pf_lv_host *lv = pf_lv_open(uri, NULL, &lo, &e);
         pf_nl_host *nl = lv ? pf_nl_open(state_dir, false, &e) : NULL;
         if (!nl)
                 FAIL("%s", e);
@@ -821,6 +821,8 @@ static char *show(void) {
         pf_lv_close(lv);
         return text;
 }
+
+static char *show(void) { return show_on(HOST_URI); }
 
 /* The round trip: what `show` prints of podform's links, someone else's bridge and VXLANs of
  * both peer kinds is a valid configuration under which an apply changes nothing; a tap on a
@@ -923,6 +925,24 @@ static void test_show_says_what_it_cannot_write(void **state) {
         free(shown);
 }
 
+/* A running VM's direct interface is a macvtap libvirt makes, names (the test driver testnetN,
+ * libvirtd macvtapN) and deletes with the VM: show says whose it is instead of writing a
+ * Macvtap, which applied would make podform claim the device. */
+static void test_show_leaves_a_vms_macvtap_to_it(void **state) {
+        (void) state;
+        enter_host();
+        sh("ip link add link eno2 name testnet0 type macvtap mode vepa");
+        char *shown = show_on("test://" SRCDIR "/tests/data/hosts/vm-macvtap.xml");
+        expect_contains(shown, "# macvtap testnet0 is VM vm1's own: libvirt made it for the VM's direct interface\n");
+        if (strstr(shown, "name: testnet0"))
+                FAIL("a VM's macvtap is shown as a Macvtap:\n%s", shown);
+        run_result r = apply(shown, false);
+        if (r.code != PF_EXIT_OK || r.changes != 0)
+                FAIL("applying what show printed exits %d with %lu netlink changes:\n%s%s", r.code, r.changes, r.out, r.err);
+        run_result_free(&r);
+        free(shown);
+}
+
 static void test_every_fault_bridge_alone(void **state) {
         (void) state;
         const char *end = strstr(config1, "---");
@@ -969,6 +989,7 @@ int main(void) {
                 cmocka_unit_test(test_every_feature),
                 cmocka_unit_test(test_show_round_trip),
                 cmocka_unit_test(test_show_says_what_it_cannot_write),
+                cmocka_unit_test(test_show_leaves_a_vms_macvtap_to_it),
                 cmocka_unit_test(test_changes_and_prune),
                 cmocka_unit_test(test_back_to_config1),
                 cmocka_unit_test(test_passthru_mac),
