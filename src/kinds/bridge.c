@@ -303,10 +303,19 @@ static void after_delete(pf_kind_ctx *k, const pf_action *a) { pf_ports_forget(p
 
 static const pf_link_key keys[] = { { "stp", F_STP }, { "forwardDelay", F_DELAY }, { NULL, 0 } };
 
+/* The kernel keeps the delay in clock ticks and, without STP, takes any; the format whole
+ * seconds from 0 to 30 (config/kinds.c). */
+static const char *delay_refused(const char *value) {
+        char *end;
+        unsigned long s = strtoul(value, &end, 10);
+        return *end || s > 30 ? "whole seconds from 0 to 30" : NULL;
+}
+
 static const pf_link_show_key show_keys[] = {
-        { "stp", PF_YAML_BOOL, false }, { "forwardDelay", PF_YAML_NUM, false }, { "ports", PF_YAML_STR, true },
-        { "mtu", PF_YAML_NUM, false }, { "macAddress", PF_YAML_STR, false }, { "state", PF_YAML_STR, false },
-        { "addresses", PF_YAML_STR, true }, { NULL },
+        { "stp", PF_YAML_BOOL, false, NULL }, { "forwardDelay", PF_YAML_NUM, false, delay_refused },
+        { "ports", PF_YAML_STR, true, NULL },
+        { "mtu", PF_YAML_NUM, false, NULL }, { "macAddress", PF_YAML_STR, false, NULL }, { "state", PF_YAML_STR, false, NULL },
+        { "addresses", PF_YAML_STR, true, NULL }, { NULL },
 };
 
 /* Every port the bridge has, declared or not (the observed field holds only those podform

@@ -668,6 +668,16 @@ static void show_keys(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_ob
                         value = f->value;
                 if (!value || (s->list && !*value))
                         continue;
+                /* written all the same: the document then does not load, and is shown as comments */
+                if (!strcmp(s->key, "parent") && !strcmp(value, PF_NL_PARENT_ELSEWHERE))
+                        pf_yaml_comment(out, "parent: in another network namespace (IFLA_LINK_NETNSID); podform's "
+                                        "format names a parent in this one");
+                const char *takes = s->refused && !live->owned ? s->refused(value) : NULL;
+                if (takes) {
+                        pf_yaml_comment(out, "%s: %s (read from the host; podform's format takes %s: left out, and "
+                                        "podform leaves it as it is)", s->key, value, takes);
+                        continue;
+                }
                 if (!s->list) {
                         pf_yaml_scalar(out, s->key, s->type, value);
                         continue;

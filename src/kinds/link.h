@@ -35,8 +35,17 @@ typedef struct pf_link_decl {
         size_t n_addrs;
 } pf_link_decl;
 
-/* A field as `podform show` writes it: its YAML type, and whether it is a list. */
-typedef struct pf_link_show_key { const char *key; pf_yaml_type type; bool list; } pf_link_show_key;
+/* A field as `podform show` writes it: its YAML type, and whether it is a list. `refused`, when
+ * set, says what the format takes instead when the loader would refuse `value` (NULL when it
+ * takes it); it is only for keys podform compares on someone else's link when they are declared:
+ * there such a value is said in a comment and left out, which an apply leaves as it is (on
+ * podform's own link the document is written wholly as comments instead, run/stages.c). */
+typedef struct pf_link_show_key {
+        const char *key;
+        pf_yaml_type type;
+        bool list;
+        const char *(*refused)(const char *value);
+} pf_link_show_key;
 
 /* A field the kind changes in place, by key (the mask bit it sets for the change). */
 typedef struct pf_link_key { const char *key; unsigned bit; } pf_link_key;

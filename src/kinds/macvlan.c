@@ -190,14 +190,21 @@ static int after_create(pf_kind_ctx *k, const pf_link_decl *x, int ifindex, unsi
 }
 
 static const pf_link_key keys[] = { { "mode", F_MODE }, { NULL, 0 } };
+/* The kernel has modes the format lacks (source) */
+static const char *mode_refused(const char *value) {
+        return pf_enum_lookup(&pf_macvlan_mode_enum, value) < 0 ? "private, vepa, bridge or passthru" : NULL;
+}
+
 static const pf_link_show_key macvlan_show[] = {
-        { "parent", PF_YAML_STR, false }, { "mode", PF_YAML_STR, false }, { "macAddress", PF_YAML_STR, false },
-        { "state", PF_YAML_STR, false }, { "addresses", PF_YAML_STR, true }, { NULL },
+        { "parent", PF_YAML_STR, false, NULL }, { "mode", PF_YAML_STR, false, mode_refused },
+        { "macAddress", PF_YAML_STR, false, NULL },
+        { "state", PF_YAML_STR, false, NULL }, { "addresses", PF_YAML_STR, true, NULL }, { NULL },
 };
 /* the kernel gives a macvtap no address of its own use: its guest has them */
 static const pf_link_show_key macvtap_show[] = {
-        { "parent", PF_YAML_STR, false }, { "mode", PF_YAML_STR, false }, { "macAddress", PF_YAML_STR, false },
-        { "state", PF_YAML_STR, false }, { NULL },
+        { "parent", PF_YAML_STR, false, NULL }, { "mode", PF_YAML_STR, false, mode_refused },
+        { "macAddress", PF_YAML_STR, false, NULL },
+        { "state", PF_YAML_STR, false, NULL }, { NULL },
 };
 
 static const pf_link_ops macvlan_link = {

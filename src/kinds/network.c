@@ -369,8 +369,6 @@ static void show_ips(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
                 xmlNodePtr dhcp = pf_xml_child(ip, "dhcp");
                 if (dhcp)
                         show_dhcp(t, dhcp, y);
-                if (pf_xml_child(ip, "tftp"))
-                        pf_yaml_comment(y, "<tftp> is kept as it is: podform's format has no key for it");
                 pf_yaml_end(y);
         }
         pf_yaml_end(y);
@@ -397,8 +395,11 @@ static void show_forward(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
         if (port) {
                 pf_yaml_map(y, "nat");
                 pf_yaml_map(y, "ports");
-                pf_yaml_scalar(y, "start", PF_YAML_NUM, pf_xml_prop(t, port, "start"));
-                pf_yaml_scalar(y, "end", PF_YAML_NUM, pf_xml_prop(t, port, "end"));
+                /* a missing end stays missing: the document then does not load, and show says so */
+                static const char *const ends[] = { "start", "end" };
+                for (size_t i = 0; i < 2; i++)
+                        if (*pf_xml_prop(t, port, ends[i]))
+                                pf_yaml_scalar(y, ends[i], PF_YAML_NUM, pf_xml_prop(t, port, ends[i]));
                 pf_yaml_end(y);
                 pf_yaml_end(y);
         }
@@ -420,13 +421,78 @@ static void show_forward(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
         pf_yaml_end(y);
 }
 
-/* Elements podform reads, or that only identify the network. */
-static bool shown_element(xmlNodePtr c) {
-        static const char *const known[] = { "name", "uuid", "forward", "bridge", "mtu", "domain", "ip" };
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-                if (pf_xml_is(c, known[i]))
+/* What show writes of a network's XML: each element's attributes (space-separated, the first
+ * one names the element in a comment) and child elements; anything else is said in a comment
+ * (spec: never silently dropped). */
+typedef struct xml_shape {
+        const char *name, *attrs;
+        const struct xml_shape *children;
+} xml_shape;
+
+static const xml_shape dhcp_shape[] = {
+        { "range", "start end", NULL }, { "host", "mac ip name", NULL }, { "bootp", "file server", NULL }, { NULL },
+};
+static const xml_shape ip_shape[] = { { "dhcp", "", dhcp_shape }, { NULL } };
+static const xml_shape nat_shape[] = { { "port", "start end", NULL }, { NULL } };
+/* forward dev= is the first of <interface>s, which show writes */
+static const xml_shape forward_shape[] = { { "interface", "dev", NULL }, { "nat", "", nat_shape }, { NULL } };
+/* ip family= follows from the address */
+static const xml_shape network_shape[] = {
+        { "name", "", NULL }, { "uuid", "", NULL }, { "forward", "mode dev", forward_shape },
+        { "bridge", "name stp delay", NULL }, { "mtu", "size", NULL }, { "domain", "name", NULL },
+        { "ip", "address prefix netmask family", ip_shape }, { NULL },
+};
+
+static bool word_in(const char *words, const char *w) {
+        size_t n = strlen(w);
+        for (const char *p = words; (p = strstr(p, w)); p += n)
+                if ((p == words || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
                         return true;
-        return c->type != XML_ELEMENT_NODE;
+        return false;
+}
+
+static const xml_shape *shape_of(const xml_shape *children, xmlNodePtr c) {
+        for (const xml_shape *s = children; s && s->name; s++)
+                if (pf_xml_is(c, s->name))
+                        return s;
+        return NULL;
+}
+
+/* " address='192.168.50.1'": what names an element in a comment: the first of `attrs` it has
+ * (NULL: all of its attributes). */
+static const char *tag_attrs(pf_arena *t, xmlNodePtr n, const char *attrs) {
+        const char *text = "";
+        for (xmlAttrPtr a = attrs ? NULL : n->properties; a; a = a->next)
+                text = pf_arena_printf(t, "%s %s='%s'", text, a->name, pf_xml_prop(t, n, (const char *) a->name));
+        for (const char *w = attrs; w && *w; w += strcspn(w, " "), w += *w == ' ') {
+                const char *name = pf_arena_strndup(t, w, strcspn(w, " ")), *v = pf_xml_prop(t, n, name);
+                if (*v)
+                        return pf_arena_printf(t, " %s='%s'", name, v);
+        }
+        return text;
+}
+
+/* The network's own attributes and top-level elements stay as they are (merges keep them);
+ * what is inside the elements podform writes goes when podform redefines the network. `above`
+ * is n's ancestors as a comment names them, NULL for the root. */
+static void say_unshown(pf_arena *t, xmlNodePtr n, const xml_shape *shape, const char *above, pf_yaml_out *y) {
+        static const char drops[] = ": podform's format has no key for it, and podform redefining the network drops it";
+        static const char keeps[] = " is kept as it is: podform's format has no key for it";
+        const char *tail = above ? drops : keeps, *ident = tag_attrs(t, n, shape->attrs);
+        for (xmlAttrPtr a = n->properties; a; a = a->next)
+                if (!word_in(shape->attrs, (const char *) a->name))
+                        pf_yaml_comment(y, "%s<%s%s %s='%s'>%s", above ? above : "", n->name, above ? ident : "", a->name,
+                                        pf_xml_prop(t, n, (const char *) a->name), tail);
+        const char *here = above ? pf_arena_printf(t, "%s<%s%s>", above, n->name, ident) : "";
+        for (xmlNodePtr c = n->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                const xml_shape *s = shape_of(shape->children, c);
+                if (s)
+                        say_unshown(t, c, s, here, y);
+                else
+                        pf_yaml_comment(y, "%s<%s%s>%s", here, c->name, tag_attrs(t, c, NULL), tail);
+        }
 }
 
 static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *y) {
@@ -448,10 +514,8 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset 
         show_ips(&t, root, y);
         pf_yaml_scalar(y, "autostart", PF_YAML_BOOL, pf_kind_show_bool(live, "autostart"));
         pf_yaml_scalar(y, "active", PF_YAML_BOOL, pf_kind_show_bool(live, "active"));
-        /* what the format has no key for stays on the network (merges keep it): say so */
-        for (xmlNodePtr c = root->children; c; c = c->next)
-                if (!shown_element(c))
-                        pf_yaml_comment(y, "<%s> is kept as it is: podform's format has no key for it", c->name);
+        static const xml_shape root_shape = { "network", "", network_shape };
+        say_unshown(&t, root, &root_shape, NULL, y);
         pf_yaml_end(y);
         pf_arena_free(&t);
 }

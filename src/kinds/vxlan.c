@@ -130,7 +130,7 @@ static const char *live_parent(const pf_kind_ctx *k, const pf_nl_link *l) {
                 return NULL;
         int ifindex = (int) nla_get_u32(tb[IFLA_VXLAN_LINK]);
         const pf_nl_link *p = ifindex ? pf_nl_link_by_index(k->nl, ifindex) : NULL;
-        return !ifindex ? NULL : p ? p->name : "(another network namespace)";
+        return !ifindex ? NULL : p ? p->name : PF_NL_PARENT_ELSEWHERE;
 }
 
 /* Vxlans are created before Bridges, so that a Bridge can take one as a port: its underlay
@@ -175,10 +175,10 @@ static void put_data(const pf_kind_ctx *k, struct nl_msg *msg, const pf_link_dec
 
 static const pf_link_key keys[] = { { "learning", F_LEARNING }, { NULL, 0 } };
 static const pf_link_show_key show_keys[] = {
-        { "parent", PF_YAML_STR, false }, { "id", PF_YAML_NUM, false }, { "local", PF_YAML_STR, false },
-        { "remote", PF_YAML_STR, false }, { "group", PF_YAML_STR, false }, { "dstport", PF_YAML_NUM, false },
-        { "learning", PF_YAML_BOOL, false }, { "mtu", PF_YAML_NUM, false }, { "macAddress", PF_YAML_STR, false },
-        { "state", PF_YAML_STR, false }, { "addresses", PF_YAML_STR, true }, { NULL },
+        { "parent", PF_YAML_STR, false, NULL }, { "id", PF_YAML_NUM, false, NULL }, { "local", PF_YAML_STR, false, NULL },
+        { "remote", PF_YAML_STR, false, NULL }, { "group", PF_YAML_STR, false, NULL }, { "dstport", PF_YAML_NUM, false, NULL },
+        { "learning", PF_YAML_BOOL, false, NULL }, { "mtu", PF_YAML_NUM, false, NULL }, { "macAddress", PF_YAML_STR, false, NULL },
+        { "state", PF_YAML_STR, false, NULL }, { "addresses", PF_YAML_STR, true, NULL }, { NULL },
 };
 
 static const pf_link_ops link_ops = {

@@ -142,7 +142,7 @@ const char *pf_nl_parent_name(const pf_nl_host *h, const pf_nl_link *l) {
         if (!l->parent)
                 return NULL;
         const pf_nl_link *p = l->parent_elsewhere ? NULL : pf_nl_link_by_index(h, l->parent);
-        return p ? p->name : "(another network namespace)";
+        return p ? p->name : PF_NL_PARENT_ELSEWHERE;
 }
 
 static int on_addr(struct nl_msg *msg, void *arg) {

@@ -56,7 +56,10 @@ size_t pf_nl_n_links(const pf_nl_host *h);
 const pf_nl_link *pf_nl_link_at(const pf_nl_host *h, size_t i);
 const pf_nl_link *pf_nl_link_by_name(const pf_nl_host *h, const char *name);
 const pf_nl_link *pf_nl_link_by_index(const pf_nl_host *h, int ifindex);
-/* pf_nl_parent_name: the name of l's parent link, "(another network namespace)", or NULL. */
+/* What a parent in another network namespace is called (IFLA_LINK_NETNSID: its ifindex is
+ * that namespace's): no link of this one has such a name. */
+#define PF_NL_PARENT_ELSEWHERE "(another network namespace)"
+/* pf_nl_parent_name: the name of l's parent link, PF_NL_PARENT_ELSEWHERE, or NULL. */
 const char *pf_nl_parent_name(const pf_nl_host *h, const pf_nl_link *l);
 /* pf_nl_info_data: l's IFLA_INFO_DATA parsed into tb[0..max], false when it has none. */
 bool pf_nl_info_data(const pf_nl_link *l, struct nlattr **tb, int max);

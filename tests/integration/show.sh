@@ -99,6 +99,9 @@ has "a Bridge with its port and address" '^  ports: \[eth1\]$'
 has "the bridge's address" '^  addresses: \[192\.168\.77\.10/24\]$'
 for mode in private vepa bridge passthru; do has "macvtap mvt-$mode" "^  name: mvt-$mode$"; done
 has "the macvlan" '^  name: mvl0$'
+has "web1's own macvtap, as a comment" "^# macvtap macvtap[0-9]+ is VM web1's own"
+lacks "and not as a Macvtap of its own" '^  name: macvtap[0-9]+$'
+cp "$work/host.yaml" "$work/out"
 for n in natnet routed isolated bridged direct; do has "network $n" "^  name: $n$"; done
 has "a dhcp host" '^            name: web1$'
 has "bootp" '^          file: pxelinux\.0$'

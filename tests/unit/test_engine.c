@@ -1512,7 +1512,7 @@ static void test_show_networks_round_trip(void **state) {
                 "  bridge:\n    name: virbr20\n    stp: false\n    delay: 0\n  ips:\n    - address: 192.168.20.1\n"
                 "      prefix: 24\n",
                 "  autostart: false\n  active: true\n  # <dns> is kept as it is: podform's format has no key for it\n"
-                "  # <portgroup> is kept as it is: podform's format has no key for it\n",
+                "  # <portgroup name='eng' default='yes'> is kept as it is: podform's format has no key for it\n",
                 "kind: StoragePool\nmetadata:\n  name: images\nspec:\n  type: dir\n  path: /srv/images\n  autostart: false\n",
                 "# bridge virbr10 is libvirt network natnet's own: shown as its bridge.name\n",
         };
@@ -1623,6 +1623,78 @@ static void test_show_vms_round_trip(void **state) {
         pf_lv_close(h);
 }
 
+/* Define someone else's network from XML, as a hand or another tool would. */
+static void define_network(pf_lv_host *h, const char *xml) {
+        virNetworkPtr net = virNetworkDefineXML(pf_lv_conn(h), xml);
+        if (!net)
+                fail_msg("the test driver refuses %s", xml);
+        virNetworkFree(net);
+}
+
+/* What `show` cannot write as a key is a comment naming the element or the value, never
+ * dropped; a network whose compared values the format cannot say (a forward mode it lacks, a
+ * NAT port 0, a DHCP host known by its DUID alone) is shown wholly as comments, saying why, so
+ * that the rest loads and an apply leaves it as it is. */
+static void test_show_says_what_it_cannot_write(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        define_network(h, "<network><name>extras</name><forward mode='nat'><nat><address start='1.2.3.4' end='1.2.3.10'/>"
+                          "<port start='1024' end='65535'/></nat></forward><bridge name='virbr21' stp='on' delay='0' "
+                          "macTableManager='libvirt'/><mac address='52:54:00:0a:0b:0c'/><domain name='hm.test' "
+                          "localOnly='yes'/><bandwidth><inbound average='1000'/></bandwidth><port isolated='yes'/>"
+                          "<ip address='192.168.21.1' prefix='24' localPtr='yes'><tftp root='/srv/tftp'/><dhcp>"
+                          "<range start='192.168.21.100' end='192.168.21.200'><lease expiry='2' unit='hours'/></range>"
+                          "</dhcp></ip><route address='10.1.0.0' prefix='16' gateway='192.168.21.2'/></network>");
+        define_network(h, "<network><name>duid</name><ip family='ipv6' address='fd00:61::1' prefix='64'><dhcp>"
+                          "<host id='0:3:0:1:0:16:3e:11:22:33' name='vm6' ip='fd00:61::10'/></dhcp></ip></network>");
+        define_network(h, "<network><name>hostdevs</name><forward mode='hostdev' managed='yes'><pf dev='eno9'/>"
+                          "</forward></network>");
+        define_network(h, "<network><name>duidonly</name><ip family='ipv6' address='fd00:62::1' prefix='64'><dhcp>"
+                          "<host id='0:3:0:1:0:16:3e:11:22:44' ip='fd00:62::10'/></dhcp></ip></network>");
+        define_network(h, "<network><name>port0</name><forward mode='nat'><nat><port start='0' end='1023'/></nat>"
+                          "</forward><ip address='192.168.31.1' prefix='24'/></network>");
+        char *shown = show_host(h);
+        if (getenv("PODFORM_TEST_SHOW"))
+                fputs(shown, stderr);
+        static const char *const expected[] = {
+                "  name: extras\nspec:\n  forward: nat\n  nat:\n    ports:\n      start: 1024\n      end: 65535\n",
+                "  # <forward mode='nat'><nat><address start='1.2.3.4' end='1.2.3.10'>: podform's format has no key for it, and "
+                "podform redefining the network drops it\n",
+                "  # <bridge name='virbr21' macTableManager='libvirt'>: podform's format has no key for it, and podform "
+                "redefining the network drops it\n",
+                "  # <mac address='52:54:00:0a:0b:0c'> is kept as it is: podform's format has no key for it\n",
+                "  # <domain name='hm.test' localOnly='yes'>: podform's format",
+                "  # <bandwidth> is kept as it is",
+                "  # <port isolated='yes'> is kept as it is",
+                "  # <ip address='192.168.21.1' localPtr='yes'>: podform's format has no key for it",
+                "  # <ip address='192.168.21.1'><tftp root='/srv/tftp'>: podform's format",
+                "  # <ip address='192.168.21.1'><dhcp><range start='192.168.21.100'><lease expiry='2' unit='hours'>: "
+                "podform's format",
+                "  # <route address='10.1.0.0' prefix='16' gateway='192.168.21.2'> is kept as it is",
+                "        hosts:\n          - ip: \"fd00:61::10\"\n            name: vm6\n",
+                "  # <ip address='fd00:61::1'><dhcp><host ip='fd00:61::10' id='0:3:0:1:0:16:3e:11:22:33'>: podform's",
+                "# Network hostdevs is shown as comments, as it is on the host: podform's format cannot say it (",
+                "# kind: Network\n# metadata:\n#   name: hostdevs\n# spec:\n#   forward: hostdev\n",
+                "# Network duidonly is shown as comments, as it is on the host: podform's format cannot say it (DHCP host "
+                "needs \"mac\" or \"name\"",
+                "# Network port0 is shown as comments, as it is on the host: podform's format cannot say it (",
+                "#   nat:\n#     ports:\n#       start: 0\n#       end: 1023\n",
+        };
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+                expect_contains(shown, expected[i]);
+        char *again;
+        assert_true(asprintf(&again, "#only\n%s", shown) > 0);
+        run_result r = run(h, true, again, false);
+        if (r.code != PF_EXIT_OK || r.calls != 0)
+                fail_msg("applying what show printed exits %d with %lu mutating calls:\n%s\n%s%s", r.code, r.calls,
+                         shown, r.out, r.err);
+        run_result_free(&r);
+        free(again);
+        free(shown);
+        pf_lv_close(h);
+}
+
 /* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
  * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
  * classes; a link kind is a link to the engine. */
@@ -1640,6 +1712,8 @@ static void test_kinds_table_and_engine_agree(void **state) {
                         fail_msg("%s: a link kind has link operations, and only a link kind", pf_rkind_name(r));
                 if (ops->order < previous)
                         fail_msg("%s comes after a kind of a later order class", pf_rkind_name(r));
+                if (!ops->show)
+                        fail_msg("%s: podform show would leave its objects out", pf_rkind_name(r));
                 previous = ops->order;
         }
 }
@@ -1650,6 +1724,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_dhcp_refused),
                 cmocka_unit_test_teardown(test_show_networks_round_trip, leave_private_netns),
                 cmocka_unit_test_teardown(test_show_vms_round_trip, leave_private_netns),
+                cmocka_unit_test_teardown(test_show_says_what_it_cannot_write, leave_private_netns),
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),
                 cmocka_unit_test(test_apply_then_nothing),

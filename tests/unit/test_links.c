@@ -800,11 +800,11 @@ static void test_every_fault_vxlan_change_prune(void **state) {
         print_message("[          ] VXLAN: every netlink change failed once, and recovered from\n");
 }
 
-/* `podform show` of this namespace, as one process would run it. */
-static char *show(void) {
+/* `podform show` of this namespace and the libvirt host at `uri`, as one process would run it. */
+static char *show_on(const char *uri) {
         char *e = NULL, *text = NULL, *err_text = NULL;
         pf_lv_opts lo = { .shutdown_timeout = 1 };
-        pf_lv_host *lv = pf_lv_open(HOST_URI, NULL, &lo, &e);
+        pf_lv_host *lv = pf_lv_open(uri, NULL, &lo, &e);
         pf_nl_host *nl = lv ? pf_nl_open(state_dir, false, &e) : NULL;
         if (!nl)
                 FAIL("%s", e);
@@ -821,6 +821,8 @@ static char *show(void) {
         pf_lv_close(lv);
         return text;
 }
+
+static char *show(void) { return show_on(HOST_URI); }
 
 /* The round trip: what `show` prints of podform's links, someone else's bridge and VXLANs of
  * both peer kinds is a valid configuration under which an apply changes nothing; a tap on a
@@ -872,6 +874,75 @@ static void test_show_round_trip(void **state) {
         free(declared);
 }
 
+/* What the format cannot say of someone else's link: a value podform compares only when declared
+ * (a fractional or long forward delay, macvlan mode source) is a comment and left out; a link
+ * whose required or always-compared values cannot be written (a VXLAN without a peer, a parent
+ * in another network namespace) is shown wholly as comments. Applied, nothing changes. */
+static void test_show_says_what_it_cannot_write(void **state) {
+        (void) state;
+        enter_host();
+        char ns[32], *cmd;
+        snprintf(ns, sizeof(ns), "pf-show-%d", (int) getpid());
+        assert_true(asprintf(&cmd, "set -e; ip link add brfrac type bridge forward_delay 250 stp_state 0; "
+                                   "ip link add brlong type bridge forward_delay 4000 stp_state 0; "
+                                   "ip link add link eno2 name msrc0 type macvlan mode source; "
+                                   "ip link add link eno2 name mtsrc0 type macvtap mode source; "
+                                   "ip link add vxnp type vxlan id 77 dev eno2 dstport 4789; "
+                                   "ip netns add %s; ip -n %s link add d0 type veth peer name d1; "
+                                   "ip -n %s link add link d0 name mvx0 type macvlan mode bridge; "
+                                   "ip -n %s link set mvx0 netns $$", ns, ns, ns, ns) > 0);
+        sh(cmd);
+        free(cmd);
+        char *before = snapshot(), *shown = show();
+        if (getenv("PODFORM_TEST_SHOW"))
+                fputs(shown, stderr);
+        static const char *const expected[] = {
+                "  name: brfrac\nspec:\n  stp: false\n  # forwardDelay: 2.50 (read from the host; podform's format "
+                "takes whole seconds from 0 to 30: left out, and podform leaves it as it is)\n",
+                "  name: brlong\nspec:\n  stp: false\n  # forwardDelay: 40 (read from the host;",
+                "kind: Macvlan\nmetadata:\n  name: msrc0\nspec:\n  parent: eno2\n  # mode: source (read from the host; "
+                "podform's format takes private, vepa, bridge or passthru: left out, and podform leaves it as it is)\n",
+                "kind: Macvtap\nmetadata:\n  name: mtsrc0\nspec:\n  parent: eno2\n  # mode: source (read from the host;",
+                "# Vxlan vxnp is shown as comments, as it is on the host: podform's format cannot say it (Vxlan \"vxnp\" "
+                "needs \"remote\"",
+                "# Macvlan mvx0 is shown as comments, as it is on the host: podform's format cannot say it (",
+                "#   # parent: in another network namespace (IFLA_LINK_NETNSID); podform's format names a parent in "
+                "this one\n#   parent: \"(another network namespace)\"\n",
+        };
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+                expect_contains(shown, expected[i]);
+        run_result r = apply(shown, false);
+        if (r.code != PF_EXIT_OK || r.changes != 0)
+                FAIL("applying what show printed exits %d with %lu netlink changes:\n%s%s%s", r.code, r.changes, shown,
+                     r.out, r.err);
+        expect_contains(r.out, "No changes: the host matches the configuration.");
+        run_result_free(&r);
+        expect_snapshot(before, "applying what show printed");
+        assert_true(asprintf(&cmd, "ip netns del %s", ns) > 0);
+        sh(cmd);
+        free(cmd);
+        free(before);
+        free(shown);
+}
+
+/* A running VM's direct interface is a macvtap libvirt makes, names (the test driver testnetN,
+ * libvirtd macvtapN) and deletes with the VM: show says whose it is instead of writing a
+ * Macvtap, which applied would make podform claim the device. */
+static void test_show_leaves_a_vms_macvtap_to_it(void **state) {
+        (void) state;
+        enter_host();
+        sh("ip link add link eno2 name testnet0 type macvtap mode vepa");
+        char *shown = show_on("test://" SRCDIR "/tests/data/hosts/vm-macvtap.xml");
+        expect_contains(shown, "# macvtap testnet0 is VM vm1's own: libvirt made it for the VM's direct interface\n");
+        if (strstr(shown, "name: testnet0"))
+                FAIL("a VM's macvtap is shown as a Macvtap:\n%s", shown);
+        run_result r = apply(shown, false);
+        if (r.code != PF_EXIT_OK || r.changes != 0)
+                FAIL("applying what show printed exits %d with %lu netlink changes:\n%s%s", r.code, r.changes, r.out, r.err);
+        run_result_free(&r);
+        free(shown);
+}
+
 static void test_every_fault_bridge_alone(void **state) {
         (void) state;
         const char *end = strstr(config1, "---");
@@ -917,6 +988,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_feature),
                 cmocka_unit_test(test_show_round_trip),
+                cmocka_unit_test(test_show_says_what_it_cannot_write),
+                cmocka_unit_test(test_show_leaves_a_vms_macvtap_to_it),
                 cmocka_unit_test(test_changes_and_prune),
                 cmocka_unit_test(test_back_to_config1),
                 cmocka_unit_test(test_passthru_mac),
