@@ -75,6 +75,11 @@ if "$podform" show --owned --connect test:///default | grep -q '^kind: Network$'
 else
         echo "ok: show --owned leaves out what podform does not own"; pass=$((pass + 1))
 fi
+# the round trip on the test driver's default host (each process gets the same fresh one)
+"$podform" show --connect test:///default >"$tmp/default.yaml" 2>&1
+check "show of the default test host validates" 0 'configuration is valid' -- "$podform" validate -f "$tmp/default.yaml"
+check "and plans nothing there" 0 '^No changes: the host matches the configuration\.$' -- \
+        "$podform" plan -f "$tmp/default.yaml" --connect test:///default --detailed-exitcode
 check "show json" 0 '"resources": \[' -- "$podform" show --output json --connect "$testhost"
 check "show --all is show's only" 1 "option '--all' is not accepted" -- "$podform" plan --all
 check "watch bad debounce" 1 "--debounce takes" -- "$podform" watch --debounce soon

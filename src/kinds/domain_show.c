@@ -381,24 +381,50 @@ static void show_networks(vm_show *s, const shown_nic *v, size_t n) {
 
 /* ---- the document ---- */
 
-/* Devices podform renders or reads; the others stay as they are and are named once. */
-static void say_other_devices(vm_show *s) {
-        static const char *const known[] = { "disk", "interface", "serial", "console" };
+/* The child elements of `parent` that are not in `known` (NULL-terminated), once each:
+ * "<graphics>, <video>", or "". */
+static const char *other_elements(vm_show *s, xmlNodePtr parent, const char *const *known) {
         const char *others = "";
-        bool serial = false;
-        for (xmlNodePtr d = s->devices ? s->devices->children : NULL; d; d = d->next) {
+        for (xmlNodePtr d = parent ? parent->children : NULL; d; d = d->next) {
                 bool mine = d->type != XML_ELEMENT_NODE;
-                for (size_t i = 0; i < 4 && !mine; i++)
+                for (size_t i = 0; known[i] && !mine; i++)
                         mine = pf_xml_is(d, known[i]);
-                serial |= pf_xml_is(d, "serial") && pf_xml_prop_eq(d, "type", "pty");
                 const char *tag = pf_arena_printf(s->t, "<%s>", d->name);
                 if (!mine && !strstr(others, tag))
                         others = pf_arena_printf(s->t, "%s%s%s", others, *others ? ", " : "", tag);
         }
+        return others;
+}
+
+/* Devices podform renders or reads; the others stay as they are and are named once. */
+static void say_other_devices(vm_show *s) {
+        static const char *const known[] = { "disk", "interface", "serial", "console", NULL };
+        const char *others = other_elements(s, s->devices, known);
         if (*others)
                 pf_yaml_comment(s->y, "kept as they are: %s", others);
+        bool serial = false;
+        for (xmlNodePtr d = s->devices ? s->devices->children : NULL; d; d = d->next)
+                serial |= pf_xml_is(d, "serial") && pf_xml_prop_eq(d, "type", "pty");
         if (!serial)
                 pf_yaml_comment(s->y, "no pty serial console: applied, podform adds one at the next restart");
+}
+
+/* The machine's own elements podform does not write (firmware, clock, CPU model, events) stay
+ * as they are too; so do the addresses constraints gave an interface, which this document,
+ * naming its backend instead, no longer asks for. */
+static void say_other_machine(vm_show *s) {
+        static const char *const root_known[] = { "name", "uuid", "title", "description", "metadata", "memory",
+                                                  "currentMemory", "vcpu", "os", "features", "cpu", "devices", NULL };
+        static const char *const os_known[] = { "type", "boot", NULL };
+        const char *root = other_elements(s, s->root, root_known);
+        const char *os = other_elements(s, pf_xml_child(s->root, "os"), os_known);
+        if (*root || *os)
+                pf_yaml_comment(s->y, "kept as they are: %s%s%s%s", root, *root && *os ? ", " : "", *os ? "in <os> " : "", os);
+        for (xmlNodePtr c = s->record ? s->record->children : NULL; c; c = c->next)
+                if (pf_xml_is(c, "interface") && *prop(s, c, "ip"))
+                        pf_yaml_comment(s->y, "interface %s holds %s from its constraints: applied as shown, podform forgets "
+                                        "it; give network %s constraints: {ip: %s} to keep it", prop(s, c, "name"),
+                                        prop(s, c, "ip"), prop(s, c, "name"), prop(s, c, "ip"));
 }
 
 static void show_spec(vm_show *s, const pf_obj *live) {
@@ -408,6 +434,7 @@ static void show_spec(vm_show *s, const pf_obj *live) {
         pf_yaml_scalar(s->y, "autostart", PF_YAML_BOOL, ld && ld->autostart ? "true" : "false");
         pf_yaml_map(s->y, "domain");
         show_machine(s);
+        say_other_machine(s);
         pf_yaml_map(s->y, "devices");
         show_disks(s);
         size_t n = 0;

@@ -1574,7 +1574,8 @@ static void test_show_vms_round_trip(void **state) {
         static const char *const expected[] = {
                 "kind: VirtualMachine\nmetadata:\n  name: hand\nspec:\n  running: false\n  autostart: false\n  domain:\n"
                 "    type: kvm\n    arch: x86_64\n",
-                "    cpu:\n      cores: 1\n    memory: 512Mi\n    boot: [hd, network]\n    devices:\n"
+                "    cpu:\n      cores: 1\n    memory: 512Mi\n    boot: [hd, network]\n"
+                "    # kept as they are: <clock>, <on_poweroff>, <on_reboot>, <on_crash>\n    devices:\n"
                 "      # <disk type='file' device='disk'> vda (/srv/images/hand.img) is kept as it is: podform's disks are "
                 "volumes named hand-DISK in a pool\n      disks:\n        - name: root\n          size: 512Mi\n"
                 "          pool: images\n          format: qcow2\n          bus: virtio\n      interfaces:\n",
@@ -1585,7 +1586,8 @@ static void test_show_vms_round_trip(void **state) {
                 "      # kept as they are: <graphics>, <video>\n",
                 "  networks:\n    - name: net0\n      network: lan\n    - name: net1\n      pod: {}\n",
                 "  name: web1\nspec:\n  running: false\n  autostart: false\n  domain:\n    type: kvm\n    arch: x86_64\n",
-                "    cpu:\n      sockets: 1\n      cores: 2\n      threads: 1\n    memory: 1536Mi\n    devices:\n",
+                "    cpu:\n      sockets: 1\n      cores: 2\n      threads: 1\n    memory: 1536Mi\n"
+                "    # kept as they are: <clock>, <on_poweroff>, <on_reboot>, <on_crash>\n    devices:\n",
                 "      disks:\n        - name: root\n          size: 2Gi\n          pool: images\n          format: qcow2\n"
                 "          bus: virtio\n          bootOrder: 2\n        - name: data\n          size: 1Gi\n"
                 "          pool: images\n          format: raw\n          bus: sata\n",
@@ -1695,6 +1697,20 @@ static void test_show_says_what_it_cannot_write(void **state) {
         pf_lv_close(h);
 }
 
+/* A podform VM whose interface took its address from constraints: the shown backend no longer
+ * asks for it, so show says how to keep it. */
+static void test_show_says_a_constraint_address(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, orig_only, false);
+        char *shown = show_host(h);
+        expect_contains(shown, "    # interface pxe holds 10.20.0.9 from its constraints: applied as shown, podform forgets it; "
+                               "give network pxe constraints: {ip: 10.20.0.9} to keep it\n");
+        free(shown);
+        pf_lv_close(h);
+}
+
 /* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
  * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
  * classes; a link kind is a link to the engine. */
@@ -1724,6 +1740,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_dhcp_refused),
                 cmocka_unit_test_teardown(test_show_networks_round_trip, leave_private_netns),
                 cmocka_unit_test_teardown(test_show_vms_round_trip, leave_private_netns),
+                cmocka_unit_test_teardown(test_show_says_a_constraint_address, leave_private_netns),
                 cmocka_unit_test_teardown(test_show_says_what_it_cannot_write, leave_private_netns),
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),
