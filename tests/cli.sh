@@ -66,8 +66,20 @@ check "plan for a host without that Subnet: an error at the key" 1 \
 check "links on NICs this host lacks" 1 "port 'eno1' of Bridge br-pxe is not a link on this host" -- "$podform" plan -f "$src/examples/maas-pod" --connect "$testhost"
 check "capacity of the default test host" 1 'does not fit' -- "$podform" plan "${example[@]}" --connect test:///default
 check "bad URI" 1 'cannot connect to libvirt at nope:///x' -- "$podform" plan "${example[@]}" --connect nope:///x
-check "plan bad output" 1 "--output takes" -- "$podform" plan --output xml
-check "show bad output" 1 "--output takes" -- "$podform" show --output xml
+check "plan bad output: the command and the values" 1 "^podform: --output of 'podform plan' takes text or json, not 'xml'$" -- "$podform" plan --output xml
+check "-o is --output" 0 '"summary":' -- "$podform" plan -o json "${example[@]}" --connect "$testhost"
+check "an option of another command is named, not its value" 1 "^podform: option '--output' is not accepted by 'podform apply'$" -- \
+        "$podform" apply --output json
+check "a missing value: one line naming the option" 1 "^podform: option '-o' needs a value$" -- "$podform" plan -o
+check "an unknown option is named" 1 "^podform: unknown option '--bogus'$" -- "$podform" plan --bogus
+check "the same file twice is read once" 0 'configuration is valid: 7 resources in 5 files' -- \
+        "$podform" validate "${example[@]}" -f "$src/examples/maas-network.yaml"
+if "$podform" --help | grep -q '^  watch '; then
+        echo "FAIL: --help lists watch, which is not implemented"; fail=$((fail + 1))
+else
+        echo "ok: --help lists only the commands that work"; pass=$((pass + 1))
+fi
+check "show bad output" 1 "^podform: --output of 'podform show' takes yaml or json, not 'xml'$" -- "$podform" show --output xml
 check "show of the default test host" 0 "^kind: Network$" -- "$podform" show --connect test:///default
 check "show --owned: only the Host on a fresh test host" 0 '^kind: Host$' -- "$podform" show --owned --connect "$testhost"
 if "$podform" show --owned --connect test:///default | grep -q '^kind: Network$'; then

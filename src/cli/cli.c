@@ -203,6 +203,25 @@ static int run_show(const command *cmd, options *o) {
         return r;
 }
 
+/* "yaml or json", "text, json or dot" from "yaml,json" (static storage: one list at a time). */
+static const char *spelled_list(const char *list) {
+        static char buf[128];
+        size_t n = 0, items = 1;
+        for (const char *p = list; *p; p++)
+                items += *p == ',';
+        for (const char *p = list; *p && n + 8 < sizeof(buf); p++) {
+                if (*p != ',') {
+                        buf[n++] = *p;
+                        continue;
+                }
+                const char *sep = --items == 1 ? " or " : ", ";
+                memcpy(buf + n, sep, strlen(sep));
+                n += strlen(sep);
+        }
+        buf[n] = '\0';
+        return buf;
+}
+
 /* Commands whose issues have not landed: they check their options, then say so plainly. */
 static int run_not_implemented(const command *cmd, options *o) {
         (void) o;
@@ -243,7 +262,8 @@ static void usage_main(FILE *f) {
                    "Declarative management of KVM hosts: libvirt networks, pools, VMs and host links.\n\n"
                    "Commands:\n");
         for (size_t i = 0; i < N_COMMANDS; i++)
-                fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+                if (commands[i].run != run_not_implemented)     /* listed once they work */
+                        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\n%s\nRun 'podform COMMAND --help' for the options of a command; see podform(1), podform.yaml(5).\n",
                 common_help);
 }
@@ -256,7 +276,7 @@ static void usage_command(const command *c, FILE *f) {
         if (c->accepts & O_CONNECT)
                 fprintf(f, "  --connect URI          libvirt URI (default: the Host's connect, else qemu:///system)\n");
         if (c->accepts & O_OUTPUT)
-                fprintf(f, "  --output FORMAT        one of: %s\n", c->outputs);
+                fprintf(f, "  -o, --output FORMAT    %s\n", spelled_list(c->outputs));
         if (c->accepts & O_DETAILED)
                 fprintf(f, "  --detailed-exitcode    exit 2 when changes are pending, 0 when none\n");
         if (c->accepts & O_DRY_RUN)
@@ -280,7 +300,7 @@ static void usage_command(const command *c, FILE *f) {
 }
 
 enum {
-        OPT_HOST = 1000, OPT_COLOR, OPT_CONNECT, OPT_OUTPUT, OPT_DETAILED, OPT_DRY_RUN, OPT_PRUNE,
+        OPT_HOST = 1000, OPT_COLOR, OPT_CONNECT, OPT_DETAILED, OPT_DRY_RUN, OPT_PRUNE,
         OPT_YES, OPT_DEBOUNCE, OPT_RESYNC, OPT_ALLOW_RESTART, OPT_SHUTDOWN_TIMEOUT, OPT_OWNED, OPT_ALL,
 };
 
@@ -293,7 +313,7 @@ static const struct option long_options[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { "connect", required_argument, NULL, OPT_CONNECT },
-        { "output", required_argument, NULL, OPT_OUTPUT },
+        { "output", required_argument, NULL, 'o' },
         { "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "prune", no_argument, NULL, OPT_PRUNE },
@@ -339,12 +359,21 @@ static bool in_list(const char *value, const char *list) {
         return false;
 }
 
+/* How the user spelled the option getopt_long just returned: "--output", "-o". */
+static const char *option_spelling(int c, int long_index, char *buf, size_t size) {
+        if (long_index >= 0)
+                snprintf(buf, size, "--%s", long_options[long_index].name);
+        else
+                snprintf(buf, size, "-%c", c);
+        return buf;
+}
+
 /* The command an option needs to be given to (0: every command takes it). */
 static unsigned option_need(int c) {
         switch (c) {
         case 'f': return O_FILE;
         case OPT_CONNECT: return O_CONNECT;
-        case OPT_OUTPUT: return O_OUTPUT;
+        case 'o': return O_OUTPUT;
         case OPT_DETAILED: return O_DETAILED;
         case OPT_DRY_RUN: return O_DRY_RUN;
         case OPT_PRUNE: return O_PRUNE;
@@ -393,9 +422,10 @@ static int set_option(const command *cmd, options *o, int c) {
                 printf("podform %s\n", PACKAGE_VERSION);
                 return PF_EXIT_OK;
         case OPT_CONNECT: o->connect = optarg; break;
-        case OPT_OUTPUT:
+        case 'o':
                 if (!in_list(optarg, cmd->outputs))
-                        return usage_error(cmd, "--output takes one of the values in 'podform COMMAND --help', not '%s'", optarg);
+                        return usage_error(cmd, "--output of 'podform %s' takes %s, not '%s'", cmd->name,
+                                           spelled_list(cmd->outputs), optarg);
                 o->output = optarg;
                 break;
         case OPT_DETAILED: o->detailed_exitcode = true; break;
@@ -427,14 +457,26 @@ int pf_cli_main(int argc, char **argv) {
         options o = { .color = COLOR_AUTO, .shutdown_timeout_s = 120 };
         _cleanup_free_ const char **files = pf_xcalloc((size_t) argc, sizeof(*files));
         o.files = files;
-        int c;
+        int c, long_index = -1;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "+f:vqhV", long_options, NULL)) != -1) {
+        opterr = 0;     /* one message, ours, naming the option and the command */
+        while ((c = getopt_long(argc, argv, "+:f:o:vqhV", long_options, &long_index)) != -1) {
+                char spelled[64];
+                if (c == '?' && optopt)
+                        return usage_error(cmd, "unknown option '-%c'", optopt);
                 if (c == '?')
-                        return usage_error(cmd, "%s", "invalid option");
+                        return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+                if (c == ':')
+                        return usage_error(cmd, "option '%s' needs a value",
+                                           optopt ? option_spelling(optopt, long_index, spelled, sizeof(spelled))
+                                                  : argv[optind - 1]);
+                option_spelling(c, long_index, spelled, sizeof(spelled));
+                long_index = -1;
                 unsigned need = option_need(c);
-                if (need && (!cmd || !(cmd->accepts & need)))
-                        return usage_error(cmd, "option '%s' is not accepted here", argv[optind - 1]);
+                if (need && !cmd)
+                        return usage_error(cmd, "option '%s' goes after a command", spelled);
+                if (need && !(cmd->accepts & need))
+                        return usage_error(cmd, "option '%s' is not accepted by 'podform %s'", spelled, cmd->name);
                 int done = set_option(cmd, &o, c);
                 if (done >= 0)
                         return done;

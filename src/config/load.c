@@ -162,6 +162,7 @@ void pf_config_free(pf_config *c) {
                 memcpy(&l, at(&c->model, pf_cfg_kinds[k].list_offset), sizeof(l));
                 free(l.v);
         }
+        free(c->read_files);
         pf_diag_free(&c->diags);
         pf_arena_free(&c->arena);
         memset(c, 0, sizeof(*c));
@@ -192,6 +193,16 @@ static pf_loc file_loc(pf_config *c, const char *path) {
         return (pf_loc) { src, 0, 0 };
 }
 
+/* Whether the file was read already; if not, it is now counted as read. */
+static bool read_before(pf_config *c, const struct stat *st) {
+        for (size_t i = 0; i < c->n_read_files; i++)
+                if (c->read_files[i].dev == st->st_dev && c->read_files[i].ino == st->st_ino)
+                        return true;
+        c->read_files = pf_xreallocarray(c->read_files, c->n_read_files + 1, sizeof(*c->read_files));
+        c->read_files[c->n_read_files++] = (struct pf_file_id) { st->st_dev, st->st_ino };
+        return false;
+}
+
 static void load_file(pf_config *c, const char *path) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
@@ -199,6 +210,10 @@ static void load_file(pf_config *c, const char *path) {
                 pf_error(&c->diags, file_loc(c, path), "cannot read the file: %s", strerror(errno));
                 if (fd >= 0)
                         close(fd);
+                return;
+        }
+        if (read_before(c, &st)) {
+                close(fd);
                 return;
         }
         if (st.st_size > (off_t) PF_MAX_FILE_SIZE) {

@@ -7,6 +7,7 @@
  *   pf_config_free(&c);
  */
 #pragma once
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,10 @@ typedef struct pf_config {
         pf_model model;
         size_t n_files;
         size_t n_resources;
+        /* the files read, by device and inode: a file named twice (-f cfg -f cfg/vms.yaml, or a
+         * symlink to it) is read once instead of declaring everything in it twice */
+        struct pf_file_id { dev_t dev; ino_t ino; } *read_files;
+        size_t n_read_files;
 } pf_config;
 
 void pf_config_init(pf_config *c);

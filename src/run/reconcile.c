@@ -139,6 +139,8 @@ static int without_changes(const pf_kind_ctx *k, const pf_stage *s, const pf_run
 }
 
 static bool deletions_confirmed(const pf_stage *s, const pf_run_opts *o) {
+        /* the plan first, then what is said of it, even when stdout is a pipe */
+        fflush(o->out);
         if (!s->plan.n_delete || o->yes || (o->interactive && ask(o, s->plan.n_delete)))
                 return true;
         fprintf(o->err, "podform: %s; nothing was changed (give --yes to delete without asking)\n",
