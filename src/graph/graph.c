@@ -105,7 +105,8 @@ static void merge_node(pf_graph_node *into, const pf_graph_node *n) {
                 *into = *n;
                 return;
         }
-        if (!n->owned && into->owned)
+        /* of two mere names, the one that says more than "a NIC" */
+        if (!n->owned && (into->owned || (n->role == PF_GR_NIC && into->role != PF_GR_NIC)))
                 return;
         into->role = n->role;
         into->label = n->label;
@@ -257,7 +258,13 @@ const char *pf_dot_quote(pf_arena *a, const char *v) {
         return out;
 }
 
-static void write_attrs(pf_graph *g, FILE *f, const pf_dot_attr *v, size_t n, const char *open, const char *close) {
+static int cmp_attr(const void *a, const void *b) {
+        return strcmp(((const pf_dot_attr *) a)->name, ((const pf_dot_attr *) b)->name);
+}
+
+/* By name, as libcgraph's agwrite orders them: the two writers differ only in spacing and quotes. */
+static void write_attrs(pf_graph *g, FILE *f, pf_dot_attr *v, size_t n, const char *open, const char *close) {
+        qsort(v, n, sizeof(*v), cmp_attr);
         for (size_t i = 0; i < n; i++)
                 fprintf(f, "%s%s=%s", i ? ", " : open, v[i].name, pf_dot_quote(&g->arena, v[i].value));
         if (n)

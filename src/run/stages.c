@@ -143,13 +143,17 @@ static const pf_graph_state state_of_op[] = {
         [PF_OP_CREATE] = PF_GS_CREATE, [PF_OP_CHANGE] = PF_GS_CHANGE, [PF_OP_DELETE] = PF_GS_DELETE,
 };
 
-/* What the plan's '!' means for the object: it waits for a restart, restarts, or cuts guests off. */
+/* What the plan's '!' means for the object, as the plan's text says it (engine/plan_print.c). */
 static const char *action_mark(const pf_action *a) {
         if (!a->disruptive)
                 return NULL;
+        if (a->op == PF_OP_DELETE)
+                return "running: stopped first";
         if (a->restart)
-                return "restarts";
-        return a->landing == PF_LAND_RESTART ? "restart pending" : "guests lose their link";
+                return "restarted now";
+        return a->landing == PF_LAND_RESTART ? "restart pending"
+               : a->landing == PF_LAND_LIVE  ? "stops it"
+                                             : "recreated: guests lose their link";
 }
 
 /* Every action's objects from their sides, then the live objects no action concerns. */
