@@ -81,6 +81,7 @@ vms_of() { grep -h -A2 '^kind: VirtualMachine' "$@" | sed -n 's/^metadata: *{nam
 configs=(
         "maas-network|$kvm01|0|no|examples/maas-network.yaml"
         "libvirt-host|$kvm01|0|no|examples/maas-network.yaml examples/libvirt-host"
+        "pod-network|$kvm01|0|no|examples/maas-network.yaml examples/kubevirt/multiqueue.yaml"
         "host-links|$kvm01|0|yes|examples/maas-network.yaml examples/libvirt-host examples/host-links"
         "maas-pod|test://$src/examples/maas-pod/test-host.xml|0|yes|examples/maas-pod"
         "maas-pod-and-maas|test://$src/examples/maas-pod/test-host.xml|0|yes|examples/maas-network.yaml examples/maas-pod"
@@ -116,9 +117,11 @@ done
 # as the tooltip), a Subnet beside its interface, a volume in its pool, links on their NICs.
 has libvirt-host "a disk is an edge to its volume, labelled with its device" '^"vm:db2" -> "volume:vms/db2-root"\[.*label=vda'
 has libvirt-host "the volume is in its pool" '^"volume:vms/db2-root" -> "pool:vms"'
-has kubevirt-multiqueue "the pod network's edge names the rule that chose it" \
-        '^"iface:kv-multiqueue/default" -> "network:maas"\[.*label="pod: rule a".*tooltip="[^"]+"'
+has pod-network "the pod network's edge names the rule that chose it, its reason the tooltip" \
+        '^"iface:kv-multiqueue/default" -> "network:maas"\[.*label="pod: rule a".*tooltip="[^"]*maas[^"]*"'
 if [ "$netns" = yes ]; then
+        has kubevirt-multiqueue "the pod network's edge names the rule that chose it" \
+                '^"iface:kv-multiqueue/default" -> "network:maas"\[.*label="pod: rule a".*tooltip="[^"]+"'
         has host-links "a forward-bridge network sits on its host bridge" '^"network:pxe" -> "link:br-boot"'
         has host-links "a bridge's port" '^"link:br-boot" -> "link:eno1"\[.*label=port'
         has host-links "a macvtap's parent NIC" '^"link:mvt-node3" -> "link:eno2"\[.*label=parent'
