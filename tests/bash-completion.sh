@@ -45,6 +45,7 @@ for cmd in $commands; do
 done
 expect "plan --output" "podform plan --output " "json text"
 expect "show --output" "podform show --output " "json yaml"
+expect "graph --output" "podform graph --output " "dot svg"
 expect "--output=j (one word)" "podform plan --output=j" "json"
 expect "--color" "podform apply --color " "always auto never"
 expect "--connect" "podform plan --connect " "qemu:///session qemu:///system test:///default"

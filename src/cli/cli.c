@@ -12,6 +12,7 @@
 
 #include "config/load.h"
 #include "config/validate.h"
+#include "graph/graph.h"
 #include "libvirt/conn.h"
 #include "run/exit.h"
 #include "run/reconcile.h"
@@ -203,6 +204,40 @@ static int run_show(const command *cmd, options *o) {
         return r;
 }
 
+/* graph: with -f the plan drawn on the host, without it the host as it is. */
+static int run_graph(const command *cmd, options *o) {
+        (void) cmd;
+        const char *format = o->output ? o->output : "dot";
+        if (!strcmp(format, "svg") && !pf_graph_can_svg()) {
+                fprintf(stderr, "podform: --output svg: podform was built without Graphviz (libgvc); write DOT and "
+                                "render it with 'dot -Tsvg', or rebuild with libgraphviz-dev installed\n");
+                return PF_EXIT_ERROR;
+        }
+        pf_config c;
+        int r = o->n_files ? load_config(o, &c) : (pf_config_init(&c), PF_EXIT_OK);
+        const char *host_name = pf_scope_host(&c, o->host);
+        const char *uri = pf_scope_uri(&c, host_name, o->connect);
+        char *err = NULL;
+        pf_lv_opts lo = { 0 };
+        pf_lv_host *h = r == PF_EXIT_OK ? pf_lv_open(uri, state_dir(), &lo, &err) : NULL;
+        pf_nl_host *nl = h ? pf_nl_open(state_dir(), true, &err) : NULL;
+        if (r == PF_EXIT_OK && !nl) {
+                fprintf(stderr, "podform: %s\n", err);
+                free(err);
+                r = PF_EXIT_ERROR;
+        }
+        if (nl) {
+                pf_run_opts ro = { .prune = o->prune, .color = use_color(o->color, stderr), .host_name = host_name,
+                                   .out = stdout, .err = stderr };
+                r = pf_graph_host(o->n_files ? &c : NULL, h, nl, &ro, format);
+                pf_nl_close(nl);
+        }
+        if (h)
+                pf_lv_close(h);
+        pf_config_free(&c);
+        return r;
+}
+
 /* "yaml or json", "text, json or dot" from "yaml,json" (static storage: one list at a time). */
 static const char *spelled_list(const char *list) {
         static char buf[128];
@@ -243,8 +278,9 @@ static const command commands[] = {
           O_FILE | O_CONNECT | O_DEBOUNCE | O_RESYNC, NULL, run_not_implemented },
         { "show", "print the live host as podform configuration (import a host)",
           "[--connect URI] [--output yaml|json] [--owned|--all]", O_CONNECT | O_OUTPUT | O_OWNED, "yaml,json", run_show },
-        { "graph", "print the host topology as Graphviz DOT",
-          "[-f PATH]... [--connect URI]", O_FILE | O_CONNECT, NULL, run_not_implemented },
+        { "graph", "print the host topology as Graphviz DOT (with -f: the plan drawn on it)",
+          "[-f PATH]... [--connect URI] [--output dot|svg] [--prune]", O_FILE | O_CONNECT | O_OUTPUT | O_PRUNE,
+          "dot,svg", run_graph },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

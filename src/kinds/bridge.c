@@ -311,6 +311,8 @@ static const char *delay_refused(const char *value) {
         return *end || s > 30 ? "whole seconds from 0 to 30" : NULL;
 }
 
+static const char *const graph_keys[] = { "addresses", NULL };
+
 static const pf_link_show_key show_keys[] = {
         { "stp", PF_YAML_BOOL, false, NULL }, { "forwardDelay", PF_YAML_NUM, false, delay_refused },
         { "ports", PF_YAML_STR, true, NULL },
@@ -338,7 +340,7 @@ static const char *show_value(const pf_kind_ctx *k, const pf_obj *live, const ch
 static const pf_link_ops link_ops = {
         .kernel_kind = "bridge", .count = count, .meta_at = meta_at, .decl_at = decl_at, .mask = mask,
         .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .mtu_after_create = true,
-        .show_keys = show_keys, .show_value = show_value,
+        .show_keys = show_keys, .show_value = show_value, .graph_keys = graph_keys,
         .check = check, .put_data = put_data, .after_create = after_create, .before_change = before_change,
         .after_change = after_change, .before_delete = before_delete, .after_delete = after_delete,
 };
@@ -346,5 +348,5 @@ static const pf_link_ops link_ops = {
 const pf_kind_ops pf_bridge_kind = {
         .rkind = PF_R_BRIDGE, .model_kind = PF_KIND_BRIDGE, .order = PF_ORDER_MASTER_LINK, .flags = PF_KIND_LINK,
         .link = &link_ops, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
-        .show = pf_link_show,
+        .show = pf_link_show, .graph = pf_link_graph,
 };

@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -469,7 +470,130 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
                                        : domain_delete(k->lv, a, err);
 }
 
+/* ---- graph ---- */
+
+/* What an interface of each libvirt type is plugged into, as a node of the graph. */
+static const struct nic_target {
+        const char *type, *id_kind;
+        pf_graph_role role;
+        const char *label;              /* of the target node, before its source */
+        const char *edge;               /* the edge's label when no rule chose the target */
+} nic_targets[] = {
+        { "network", "network", PF_GR_NETWORK, "network ", NULL },
+        { "bridge", "link", PF_GR_LINK, "bridge ", NULL },
+        { "ethernet", "link", PF_GR_NIC, "", "tap" },
+        { "direct", "link", PF_GR_NIC, "", "macvtap" },
+        { "hostdev", "pci", PF_GR_NIC, "PCI ", "passthrough" },
+        { NULL },
+};
+
+static const struct nic_target *nic_target(const char *type) {
+        for (const struct nic_target *t = nic_targets; t->type; t++)
+                if (!strcmp(t->type, type))
+                        return t;
+        return NULL;
+}
+
+/* The rules' decision for interface `iface` of the declared VM `vm`, or NULL. */
+static const pf_attachment *attachment_of(const pf_kind_ctx *k, const char *vm, const char *iface) {
+        for (size_t i = 0; k->attach && i < k->model->vms.n; i++) {
+                const pf_vm *v = &k->model->vms.v[i];
+                for (size_t j = 0; !strcmp(v->meta.name, vm) && j < v->interfaces.n; j++)
+                        if (v->interfaces.v[j].name && !strcmp(v->interfaces.v[j].name, iface))
+                                return pf_attach_find(k->attach, v, &v->interfaces.v[j]);
+        }
+        return NULL;
+}
+
+/* The rule, as the edge's label: "pod: rule a", "pod: by binding", "constraints". */
+static const char *rule_label(pf_arena *a, const pf_attachment *x) {
+        if (x->rule == PF_RULE_CONSTRAINTS)
+                return pf_arena_printf(a, "constraints%s%s", x->by_d ? ", by d" : "", x->kept ? ", kept" : "");
+        if (x->rule == PF_RULE_BINDING)
+                return "pod: by binding";
+        return pf_arena_printf(a, "pod: rule %s%s%s", pf_attach_rule_name(x->rule), x->by_d ? " by d" : "",
+                               x->kept ? ", kept" : "");
+}
+
+/* The value of "iface[NAME].MEMBER", or NULL. */
+static const char *iface_field(const pf_obj *o, pf_arena *a, const char *name, const char *member) {
+        const pf_field *f = pf_obj_field(o, pf_arena_printf(a, "iface[%s].%s", name, member));
+        return f ? f->value : NULL;
+}
+
+/* Interface `name` of the VM: its node, and the edge to what it is plugged into. */
+static void graph_iface(const pf_kind_ctx *k, const pf_obj *o, const char *vm_id, const char *name, pf_graph *g) {
+        const char *type = iface_field(o, &g->arena, name, "type");
+        const char *src = iface_field(o, &g->arena, name, "source");
+        const char *mac = iface_field(o, &g->arena, name, "mac");
+        const char *id = pf_graph_id(g, "iface", pf_arena_printf(&g->arena, "%s/%s", o->name, name));
+        /* someone else's NIC is named by its MAC already */
+        bool named_by_mac = !strncmp(name, "mac ", 4);
+        pf_graph_part_add(g, PF_GR_IFACE, id, mac && !named_by_mac ? pf_arena_printf(&g->arena, "%s\n%s", name, mac) : name);
+        pf_graph_edge_add(g, vm_id, id, NULL, NULL);
+        const struct nic_target *t = type ? nic_target(type) : NULL;
+        if (!t || !src || !*src)
+                return;         /* QEMU's user networking: plugged into nothing on the host */
+        /* a source may say more after the device: "eno2 mode=vepa" */
+        size_t n = strcspn(src, " ");
+        const char *dev = pf_arena_strndup(&g->arena, src, n), *more = src[n] ? src + n + 1 : NULL;
+        const char *to = pf_graph_id(g, t->id_kind, dev);
+        pf_graph_ref_add(g, t->role, to, pf_arena_printf(&g->arena, "%s%s", t->label, dev));
+        const pf_attachment *x = attachment_of(k, o->name, name);
+        const char *label = x ? rule_label(&g->arena, x) : t->edge;
+        if (more)
+                label = label ? pf_arena_printf(&g->arena, "%s\n%s", label, more) : more;
+        pf_graph_edge_add(g, id, to, label, x ? x->reason : NULL);
+}
+
+/* The NAME of a key "iface[NAME].type", else NULL. */
+static const char *iface_of_key(pf_arena *a, const char *key) {
+        size_t n = strlen(key);
+        if (strncmp(key, "iface[", 6) || n < 12 || strcmp(key + n - 6, "].type"))
+                return NULL;
+        return pf_arena_strndup(a, key + 6, n - 12);
+}
+
+/* The volume "POOL/NAME" of a key "disk[POOL/NAME]", else NULL (a CD-ROM, a disk added by hand). */
+static const char *volume_of_key(pf_arena *a, const char *key) {
+        size_t n = strlen(key);
+        if (strncmp(key, "disk[", 5) || key[n - 1] != ']' || !memchr(key + 5, '/', n - 6))
+                return NULL;
+        return pf_arena_strndup(a, key + 5, n - 6);
+}
+
+static void graph_disk(const pf_field *f, const char *vm_id, const char *volume, pf_graph *g) {
+        const char *id = pf_graph_id(g, "volume", volume), *slash = strchr(volume, '/');
+        pf_graph_ref_add(g, PF_GR_VOLUME, id, pf_arena_printf(&g->arena, "volume %s", slash + 1));
+        const char *dev = strncmp(f->value, "dev=", 4) ? NULL : f->value + 4;
+        pf_graph_edge_add(g, vm_id, id, dev ? pf_arena_strndup(&g->arena, dev, strcspn(dev, " ")) : NULL, NULL);
+}
+
+static const char *vm_label(const pf_obj *o, pf_arena *a) {
+        const pf_field *cpus = pf_obj_field(o, "vcpus"), *mem = pf_obj_field(o, "memory");
+        const char *label = pf_arena_printf(a, "vm %s", o->name);
+        if (cpus && mem)
+                label = pf_arena_printf(a, "%s\n%s vCPU, %llu MiB", label, cpus->value,
+                                        strtoull(mem->value, NULL, 10) / 1024);
+        return label;
+}
+
+static void graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g) {
+        (void) self;
+        const char *id = pf_graph_id(g, "vm", o->name);
+        pf_graph_node_add(g, PF_GR_VM, id, vm_label(o, &g->arena));
+        for (size_t i = 0; i < o->fields.n; i++) {
+                const pf_field *f = &o->fields.v[i];
+                const char *name = iface_of_key(&g->arena, f->key), *volume = volume_of_key(&g->arena, f->key);
+                if (name)
+                        graph_iface(k, o, id, name, g);
+                else if (volume)
+                        graph_disk(f, id, volume, g);
+        }
+}
+
 const pf_kind_ops pf_domain_kind = {
         .rkind = PF_R_DOMAIN, .model_kind = PF_KIND_VIRTUAL_MACHINE, .order = PF_ORDER_NEEDS_ALL, .flags = PF_KIND_LIBVIRT,
         .observe = observe, .desire = desire, .finish = finish, .check = check, .apply = apply, .show = pf_domain_show,
+        .graph = graph,
 };

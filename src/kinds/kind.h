@@ -14,6 +14,7 @@
 
 #include "engine/obj.h"
 #include "engine/plan.h"
+#include "graph/graph.h"
 #include "model/link_view.h"
 #include "model/model.h"
 #include "resolve/attach.h"
@@ -82,14 +83,18 @@ struct pf_kind_ops {
          * shown yet. */
         void (*show)(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *out);
 
+        /* graph: the object's node and edges in the host's topology (podform graph), drawn from
+         * one side of the plan: the stage has called pf_graph_begin (graph/graph.h). What the
+         * object names but does not draw (a parent NIC, a network) it adds with
+         * pf_graph_ref_add, so every edge ends at a node. NULL: the kind is not drawn. */
+        void (*graph)(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g);
+
         /* Entries the next releases fill in, one per kind instead of one more switch; NULL for
          * now, and the stages do not call them yet:
          *   checkpoint  save what a change would lose, and restore it (apply --try)
-         *   graph       an object's edges in the host's topology (podform graph)
          *   watch       whether a host event concerns the kind (podform watch) */
         int (*checkpoint)(pf_kind_ctx *k, const pf_obj *live, void **saved, char **err);
         int (*restore)(pf_kind_ctx *k, void *saved, char **err);
-        void (*graph)(pf_kind_ctx *k, const pf_obj *o, void (*edge)(void *ud, const pf_ref *to), void *ud);
         bool (*watch)(pf_kind_ctx *k, int event_source, const char *object_name);
 };
 

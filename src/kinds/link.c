@@ -707,3 +707,35 @@ void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset
         }
         pf_yaml_end(out);
 }
+
+/* ---- graph ---- */
+
+static const char *graph_label(const pf_kind_ops *self, const pf_obj *o, pf_graph *g) {
+        const char *label = pf_arena_printf(&g->arena, "%s %s", self->link->kernel_kind, o->name);
+        for (const char *const *key = self->link->graph_keys; key && *key; key++) {
+                const pf_field *f = pf_obj_field(o, *key);
+                if (f && *f->value)
+                        label = pf_arena_printf(&g->arena, "%s\n%s %s", label, *key, f->value);
+        }
+        return label;
+}
+
+/* An edge to a link named in a field, drawn as a plain NIC unless its own object draws it. */
+static void edge_to_link(pf_graph *g, const char *from, const char *ifname, const char *label) {
+        const char *to = pf_graph_id(g, "link", ifname);
+        pf_graph_ref_add(g, PF_GR_NIC, to, ifname);
+        pf_graph_edge_add(g, from, to, label, NULL);
+}
+
+void pf_link_graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g) {
+        (void) k;
+        const char *id = pf_graph_id(g, "link", o->name);
+        pf_graph_node_add(g, PF_GR_LINK, id, graph_label(self, o, g));
+        const pf_field *parent = pf_obj_field(o, "parent");
+        if (parent && *parent->value)
+                edge_to_link(g, id, parent->value, "parent");
+        const pf_field *ports = pf_obj_field(o, "ports");
+        const char *list = ports ? ports->value : NULL, *port;
+        while ((port = pf_graph_next_item(g, &list)))
+                edge_to_link(g, id, port, "port");
+}

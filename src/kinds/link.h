@@ -72,6 +72,8 @@ struct pf_link_ops {
         /* show_value: what to write for `key` instead of the observed field (NULL: the field),
          * in arena memory; NULL itself when none */
         const char *(*show_value)(const pf_kind_ctx *k, const pf_obj *live, const char *key, pf_arena *a);
+        /* graph: the fields its node's label shows, "key value" a line, ending with NULL */
+        const char *const *graph_keys;
 
         /* checks of a declaration against the host, beyond the common ones (NULL: none) */
         void (*check)(const pf_kind_ctx *k, const pf_link_decl *x, pf_diags *d);
@@ -96,6 +98,9 @@ int pf_link_observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, ch
 void pf_link_desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d);
 int pf_link_apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, char **err);
 void pf_link_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *out);
+/* graph: the link, edges to its parent and its ports (which need not be links podform knows:
+ * a NIC) */
+void pf_link_graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g);
 
 /* pf_links_index: index the model's declared links by name, so that the lookups below, made
  * per live link and per port, take O(log n) (on 1,000 links a scan made a plan 3 times slower).

@@ -207,10 +207,14 @@ static const pf_link_show_key macvtap_show[] = {
         { "state", PF_YAML_STR, false, NULL }, { NULL },
 };
 
+static const char *const macvlan_graph[] = { "mode", "addresses", NULL };
+static const char *const macvtap_graph[] = { "mode", "macAddress", NULL };
+
 static const pf_link_ops macvlan_link = {
         .kernel_kind = "macvlan", .count = count_macvlans, .meta_at = meta_macvlan, .decl_at = decl_macvlan,
         .mask = mask, .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .check = check,
         .adjust = adjust, .put_data = put_data, .after_create = after_create, .show_keys = macvlan_show,
+        .graph_keys = macvlan_graph,
 };
 
 /* a running guest on a macvtap keeps its own MAC until it restarts, and a macvtap passes only
@@ -219,16 +223,17 @@ static const pf_link_ops macvtap_link = {
         .kernel_kind = "macvtap", .count = count_macvtaps, .meta_at = meta_macvtap, .decl_at = decl_macvtap,
         .mask = mask, .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .mac_disrupts = true,
         .check = check, .adjust = adjust, .put_data = put_data, .after_create = after_create, .show_keys = macvtap_show,
+        .graph_keys = macvtap_graph,
 };
 
 const pf_kind_ops pf_macvlan_kind = {
         .rkind = PF_R_MACVLAN, .model_kind = PF_KIND_MACVLAN, .order = PF_ORDER_STACKED_LINK, .flags = PF_KIND_LINK,
         .link = &macvlan_link, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
-        .show = pf_link_show,
+        .show = pf_link_show, .graph = pf_link_graph,
 };
 
 const pf_kind_ops pf_macvtap_kind = {
         .rkind = PF_R_MACVTAP, .model_kind = PF_KIND_MACVTAP, .order = PF_ORDER_STACKED_LINK, .flags = PF_KIND_LINK,
         .link = &macvtap_link, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
-        .show = pf_link_show,
+        .show = pf_link_show, .graph = pf_link_graph,
 };

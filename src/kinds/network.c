@@ -520,7 +520,51 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset 
         pf_arena_free(&t);
 }
 
+/* ---- graph ---- */
+
+/* "ip[172.16.99.1]" and not "ip[172.16.99.1].dhcp": an address of the network */
+static bool is_address_key(const char *key) {
+        const char *close = !strncmp(key, "ip[", 3) ? strchr(key, ']') : NULL;
+        return close && close[1] == '\0';
+}
+
+static const char *graph_label(const pf_obj *o, const char *forward, pf_graph *g) {
+        const char *label = pf_arena_printf(&g->arena, "network %s\nforward %s", o->name, forward);
+        for (size_t i = 0; i < o->fields.n; i++) {
+                const pf_field *f = &o->fields.v[i];
+                if (is_address_key(f->key))
+                        label = pf_arena_printf(&g->arena, "%s\n%s%s", label, f->value,
+                                                pf_obj_field(o, pf_arena_printf(&g->arena, "%s.dhcp", f->key)) ? " dhcp" : "");
+        }
+        return label;
+}
+
+/* A network, and what it sits on: its bridge (a host bridge with forward bridge, else its own,
+ * which libvirt makes and deletes with it) and its forward devices. */
+static void graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g) {
+        (void) self;
+        (void) k;
+        const pf_field *fwd = pf_obj_field(o, "forward"), *bridge = pf_obj_field(o, "bridge");
+        const char *forward = fwd ? fwd->value : "none";
+        const char *id = pf_graph_id(g, "network", o->name);
+        pf_graph_node_add(g, PF_GR_NETWORK, id, graph_label(o, forward, g));
+        if (bridge && *bridge->value) {
+                bool own = strcmp(forward, "bridge") != 0;
+                const char *to = pf_graph_id(g, "link", bridge->value);
+                pf_graph_ref_add(g, PF_GR_LINK, to, pf_arena_printf(&g->arena, "bridge %s%s", bridge->value,
+                                                                    own ? "\n(the network's own)" : ""));
+                pf_graph_edge_add(g, id, to, own ? "own bridge" : NULL, NULL);
+        }
+        const pf_field *devs = pf_obj_field(o, "forward.interfaces");
+        const char *list = devs ? devs->value : NULL, *dev;
+        while ((dev = pf_graph_next_item(g, &list))) {
+                const char *to = pf_graph_id(g, "link", dev);
+                pf_graph_ref_add(g, PF_GR_NIC, to, dev);
+                pf_graph_edge_add(g, id, to, "forward", NULL);
+        }
+}
+
 const pf_kind_ops pf_network_kind = {
         .rkind = PF_R_NETWORK, .model_kind = PF_KIND_NETWORK, .order = PF_ORDER_NEEDS_LINKS, .flags = PF_KIND_LIBVIRT,
-        .observe = observe, .desire = desire, .check = check, .apply = apply, .show = show,
+        .observe = observe, .desire = desire, .check = check, .apply = apply, .show = show, .graph = graph,
 };

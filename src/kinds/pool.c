@@ -163,7 +163,19 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset 
         pf_yaml_end(y);
 }
 
+/* ---- graph ---- */
+
+static void graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g) {
+        (void) self;
+        (void) k;
+        const pf_field *type = pf_obj_field(o, "type"), *path = pf_obj_field(o, "path");
+        const char *label = pf_arena_printf(&g->arena, "pool %s", o->name);
+        if (type)
+                label = pf_arena_printf(&g->arena, "%s\n%s%s%s", label, type->value, path ? " " : "", path ? path->value : "");
+        pf_graph_node_add(g, PF_GR_POOL, pf_graph_id(g, "pool", o->name), label);
+}
+
 const pf_kind_ops pf_pool_kind = {
         .rkind = PF_R_POOL, .model_kind = PF_KIND_STORAGE_POOL, .order = PF_ORDER_INDEPENDENT, .flags = PF_KIND_LIBVIRT,
-        .observe = observe, .desire = desire, .apply = apply, .show = show,
+        .observe = observe, .desire = desire, .apply = apply, .show = show, .graph = graph,
 };

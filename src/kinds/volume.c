@@ -4,6 +4,8 @@
 #include "kinds/volume.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <libvirt/virterror.h>
 
@@ -181,7 +183,37 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset 
         pf_arena_free(&t);
 }
 
+/* ---- graph ---- */
+
+/* "34359738368" as "32 GiB" (to a tenth where it is no whole number of GiB or MiB) */
+static const char *size_text(pf_arena *a, const char *bytes) {
+        double v = strtod(bytes, NULL);
+        const char *unit = "GiB";
+        v /= 1024.0 * 1024 * 1024;
+        if (v < 1)
+                v *= 1024, unit = "MiB";
+        return pf_arena_printf(a, v == (double) (unsigned long long) v ? "%.0f %s" : "%.1f %s", v, unit);
+}
+
+/* A volume ("POOL/NAME") beside its pool; its VMs draw the edges to it. */
+static void graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g) {
+        (void) self;
+        (void) k;
+        const char *slash = strchr(o->name, '/');
+        const char *pool = slash ? pf_arena_strndup(&g->arena, o->name, (size_t) (slash - o->name)) : o->name;
+        const pf_field *cap = pf_obj_field(o, "capacity"), *format = pf_obj_field(o, "format");
+        const char *label = pf_arena_printf(&g->arena, "volume %s", slash ? slash + 1 : o->name);
+        if (cap)
+                label = pf_arena_printf(&g->arena, "%s\n%s", label, size_text(&g->arena, cap->value));
+        if (format)
+                label = pf_arena_printf(&g->arena, "%s %s", label, format->value);
+        const char *id = pf_graph_id(g, "volume", o->name), *pool_id = pf_graph_id(g, "pool", pool);
+        pf_graph_node_add(g, PF_GR_VOLUME, id, label);
+        pf_graph_ref_add(g, PF_GR_POOL, pool_id, pf_arena_printf(&g->arena, "pool %s", pool));
+        pf_graph_edge_add(g, id, pool_id, NULL, NULL);
+}
+
 const pf_kind_ops pf_volume_kind = {
         .rkind = PF_R_VOLUME, .model_kind = PF_KIND_VIRTUAL_MACHINE, .order = PF_ORDER_IN_POOL, .flags = PF_KIND_LIBVIRT,
-        .desire = desire, .apply = apply, .show = show,
+        .desire = desire, .apply = apply, .show = show, .graph = graph,
 };

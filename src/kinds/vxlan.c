@@ -181,14 +181,17 @@ static const pf_link_show_key show_keys[] = {
         { "state", PF_YAML_STR, false, NULL }, { "addresses", PF_YAML_STR, true, NULL }, { NULL },
 };
 
+static const char *const graph_keys[] = { "id", "local", "remote", "group", NULL };
+
 static const pf_link_ops link_ops = {
         .kernel_kind = "vxlan", .count = count, .meta_at = meta_at, .decl_at = decl_at, .mask = mask,
         .decl_fields = decl_fields, .live_fields = live_fields, .keys = keys, .check = check, .put_data = put_data,
         .parent_in_data = true, .live_parent = live_parent, .data_apart = true, .show_keys = show_keys,
+        .graph_keys = graph_keys,
 };
 
 const pf_kind_ops pf_vxlan_kind = {
         .rkind = PF_R_VXLAN, .model_kind = PF_KIND_VXLAN, .order = PF_ORDER_LINK, .flags = PF_KIND_LINK,
         .link = &link_ops, .observe = pf_link_observe, .desire = pf_link_desire, .apply = pf_link_apply,
-        .show = pf_link_show,
+        .show = pf_link_show, .graph = pf_link_graph,
 };

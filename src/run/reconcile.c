@@ -10,6 +10,7 @@
 #include "engine/apply.h"
 #include "engine/capacity.h"
 #include "engine/plan.h"
+#include "graph/graph.h"
 #include "kinds/link.h"
 #include "netlink/rtnl.h"
 #include "run/exit.h"
@@ -267,4 +268,55 @@ int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
                 return PF_EXIT_ERROR;
         }
         return PF_EXIT_OK;
+}
+
+/* The errors of a plan drawn all the same: said on stderr, and in the exit code. */
+static int graph_errors(pf_diags *d, const pf_run_opts *o) {
+        if (!d->n_errors)
+                return PF_EXIT_OK;
+        pf_diag_sort(d);
+        pf_diag_print(d, o->err, o->color);
+        fprintf(o->err, "podform: %zu error%s against this host; the graph leaves out what %s concern%s\n", d->n_errors,
+                d->n_errors == 1 ? "" : "s", d->n_errors == 1 ? "it" : "they", d->n_errors == 1 ? "s" : "");
+        return PF_EXIT_ERROR;
+}
+
+static int graph_out(pf_kind_ctx *k, const pf_plan_opts *po, bool planned, const pf_run_opts *o, const char *format) {
+        pf_graph g;
+        pf_graph_init(&g);
+        g.title = pf_arena_printf(&g.arena, "podform graph: host %s%s", o->host_name,
+                                  planned ? ", the plan" : ", as it is");
+        pf_diags d = { 0 };
+        char *err = NULL;
+        int ret = PF_EXIT_ERROR;
+        if (pf_stages_graph(k, po, &g, &d, &err) == 0) {
+                ret = graph_errors(&d, o);
+                pf_graph_sort(&g);
+                if (pf_graph_render(&g, format, o->out, &err) < 0)
+                        ret = PF_EXIT_ERROR;
+        }
+        if (err)
+                fprintf(o->err, "podform: %s\n", err);
+        free(err);
+        pf_diag_free(&d);
+        pf_graph_free(&g);
+        return ret;
+}
+
+int pf_graph_host(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o, const char *format) {
+        pf_model scoped = { 0 };
+        pf_host defaults = { 0 };
+        pf_host_defaults(&defaults);
+        const pf_host *host = c ? find_host(c, o->host_name) : NULL;
+        if (c)
+                scope_model(&c->arena, &c->model, o->host_name, &scoped);
+        if (!host)
+                host = &defaults;
+        pf_plan_opts po = { .prune = c && (o->prune || host->prune) };
+        pf_kind_ctx k = { .model = &scoped, .host = host, .host_name = o->host_name, .prune = po.prune, .nl = nl, .lv = h };
+        k.links = pf_links_view(&k);
+        pf_links_index(&k);
+        int ret = graph_out(&k, &po, c != NULL, o, format);
+        pf_links_index_free(&k);
+        return ret;
 }

@@ -35,6 +35,12 @@ const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *
  * counted in a closing comment. Returns an exit code. */
 int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o);
 
+/* pf_graph_host: the host's topology (podform graph) to o->out as `format` ("dot", "svg"): with
+ * c, the configuration's plan drawn on the live host (created, changed, deleted, restart
+ * pending); with c NULL, the live host as it is. A configuration that cannot be planned against
+ * the host is drawn without what its errors concern, the errors on o->err. Returns an exit code. */
+int pf_graph_host(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o, const char *format);
+
 /* pf_reconcile: `nl` observes and changes the host links of the caller's network namespace.
  * Returns the exit code of spec section 5. */
 int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o);

@@ -9,7 +9,9 @@
 #include "kinds/link.h"
 #include "kinds/domain.h"
 #include "kinds/network.h"
+#include "config/values.h"
 #include "libvirt/conn.h"
+#include "model/names.h"
 #include "netlink/rtnl.h"
 #include "run/reconcile.h"
 #include "util/cleanup.h"
@@ -224,6 +226,91 @@ int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err
         free(objs);
         free(owners.nets);
         free(owners.taps);
+        pf_stage_free(&s);
+        return ret;
+}
+
+/* ---- graph ---- */
+
+static void draw(const pf_kind_ctx *k, const pf_obj *o, unsigned sides, pf_graph_state state, const char *mark,
+                 pf_graph *g) {
+        const pf_kind_ops *ops = pf_kinds[o->kind];
+        if (!ops->graph)
+                return;
+        pf_graph_begin(g, sides, state, mark);
+        ops->graph(ops, k, o, g);
+}
+
+static const pf_graph_state state_of_op[] = {
+        [PF_OP_CREATE] = PF_GS_CREATE, [PF_OP_CHANGE] = PF_GS_CHANGE, [PF_OP_DELETE] = PF_GS_DELETE,
+};
+
+/* What the plan's '!' means for the object, as the plan's text says it (engine/plan_print.c). */
+static const char *action_mark(const pf_action *a) {
+        if (!a->disruptive)
+                return NULL;
+        if (a->op == PF_OP_DELETE)
+                return "running: stopped first";
+        if (a->restart)
+                return "restarted now";
+        return a->landing == PF_LAND_RESTART ? "restart pending"
+               : a->landing == PF_LAND_LIVE  ? "stops it"
+                                             : "recreated: guests lose their link";
+}
+
+/* Every action's objects from their sides, then the live objects no action concerns. */
+static void draw_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_net_fact *nets, size_t n_nets, pf_graph *g) {
+        bool *acted = pf_xcalloc(s->have.objs.n + 1, sizeof(*acted));
+        for (size_t i = 0; i < s->plan.actions.n; i++) {
+                const pf_action *a = &s->plan.actions.v[i];
+                pf_graph_state state = state_of_op[a->op];
+                if (a->have) {
+                        acted[a->have - s->have.objs.v] = true;
+                        if (!network_owning(a->have, nets, n_nets))
+                                draw(k, a->have, PF_GSIDE_HAVE, state, action_mark(a), g);
+                }
+                if (a->want)
+                        draw(k, a->want, PF_GSIDE_WANT, state, action_mark(a), g);
+        }
+        for (size_t i = 0; i < s->have.objs.n; i++) {
+                const pf_obj *o = &s->have.objs.v[i];
+                if (!acted[i] && !network_owning(o, nets, n_nets))
+                        draw(k, o, PF_GSIDE_BOTH, PF_GS_SAME, o->stale ? "restart pending" : NULL, g);
+        }
+        free(acted);
+}
+
+/* The configuration's Subnets, beside the host interfaces they are on. */
+static void draw_subnets(const pf_model *m, pf_graph *g) {
+        pf_graph_begin(g, PF_GSIDE_BOTH, PF_GS_SAME, NULL);
+        for (size_t i = 0; i < m->subnets.n; i++) {
+                const pf_subnet *sn = &m->subnets.v[i];
+                char cidr[64];
+                const char *id = pf_graph_id(g, "subnet", sn->meta.name);
+                const char *label = pf_arena_printf(&g->arena, "Subnet %s\n%s", sn->meta.name, pf_cidr_format(&sn->cidr, cidr));
+                if (sn->vlan)
+                        label = pf_arena_printf(&g->arena, "%s\nVLAN %u", label, sn->vlan);
+                if (sn->dhcp != PF_SUBNET_DHCP_NONE)
+                        label = pf_arena_printf(&g->arena, "%s\ndhcp %s", label, pf_enum_name(&pf_subnet_dhcp_enum, sn->dhcp));
+                pf_graph_node_add(g, PF_GR_SUBNET, id, label);
+                for (size_t j = 0; j < sn->interfaces.n; j++) {
+                        const char *ifname = sn->interfaces.v[j].name, *link = pf_graph_id(g, "link", ifname);
+                        pf_graph_ref_add(g, PF_GR_NIC, link, ifname);
+                        pf_graph_edge_add(g, link, id, NULL, NULL);
+                }
+        }
+}
+
+int pf_stages_graph(pf_kind_ctx *k, const pf_plan_opts *po, pf_graph *g, pf_diags *d, char **err) {
+        pf_stage s = { 0 };
+        int ret = pf_stages_plan(k, po, &s, d, err);
+        if (ret == 0) {
+                size_t n_nets = 0;
+                pf_net_fact *nets = pf_network_facts(&s.have, &n_nets);
+                draw_plan(k, &s, nets, n_nets, g);
+                draw_subnets(k->model, g);
+                free(nets);
+        }
         pf_stage_free(&s);
         return ret;
 }

@@ -25,5 +25,13 @@ void pf_stage_free(pf_stage *s);
  * kind. A transport failure returns -1 with *err set. */
 int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err);
 
+/* pf_stages_graph: the host's topology into g, each object through its kind's graph entry:
+ * plans (pf_stages_plan, errors into d), then draws every action's objects (created, changed
+ * from both sides, deleted) and every live object the plan leaves alone, and the model's
+ * Subnets. With an empty model and no prune the plan is empty: the live host as it is (a live
+ * domain's fields are read at the plan's finish pass). A transport failure returns -1 with *err
+ * set. Sort g (pf_graph_sort) afterwards. */
+int pf_stages_graph(pf_kind_ctx *k, const pf_plan_opts *po, pf_graph *g, pf_diags *d, char **err);
+
 /* pf_stages_apply: carries out the plan, each action through its kind's apply. */
 pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, FILE *report, bool color);
