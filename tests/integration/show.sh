@@ -121,6 +121,15 @@ expect "nor with --prune: nothing shown is podform's to delete" 0 \
 	'^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply --yes --prune
 check "web1 still runs" bash -c '[ "$(virsh domstate web1)" = running ]'
 
+# ---- the same host, drawn ----
+check "graph of the imported host: dot -Tsvg accepts it" bash -c "
+	'$podform' graph --connect qemu:///system --host kvm01 >'$work/host.dot' && dot -Tsvg '$work/host.dot' >/dev/null"
+cp "$work/host.dot" "$work/out"
+has "web1 in it" '"vm:web1"'
+has "its bridge NIC's edge to br0" '-> "(bridge|link):br0"'
+check "graph of show's output as a plan: accepted too" bash -c "
+	'$podform' graph -f '$work/host.yaml' --connect qemu:///system --host kvm01 | dot -Tsvg >/dev/null"
+
 # ---- JSON, and --owned ----
 check "show --output json" bash -c "'$podform' show --connect qemu:///system --host kvm01 --output json >'$work/host.json'"
 check "the JSON matches schemas/show.schema.json" python3 -c '
