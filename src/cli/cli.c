@@ -31,7 +31,7 @@ typedef struct options {
         int verbose;
         bool quiet;
         enum color_mode color;
-        bool detailed_exitcode, dry_run, prune, yes, allow_restart, owned_only;
+        bool detailed_exitcode, dry_run, prune, yes, allow_restart, owned_only, scope_given;
         long debounce_ms, resync_s, shutdown_timeout_s;
 } options;
 
@@ -308,7 +308,8 @@ static void usage_command(const command *c, FILE *f) {
         fprintf(f, "Usage: podform %s %s\n\n%c%s.\n\nOptions:\n", c->name, c->usage,
                 c->summary[0] - ('a' - 'A'), c->summary + 1);
         if (c->accepts & O_FILE)
-                fprintf(f, "  -f, --file PATH        a file or directory of YAML (repeatable; default %s)\n", DEFAULT_CONFIG);
+                fprintf(f, "  -f, --file PATH        a file or directory of YAML (repeatable; %s)\n",
+                        !strcmp(c->name, "graph") ? "without it, the live host is drawn" : "default " DEFAULT_CONFIG);
         if (c->accepts & O_CONNECT)
                 fprintf(f, "  --connect URI          libvirt URI (default: the Host's connect, else qemu:///system)\n");
         if (c->accepts & O_OUTPUT)
@@ -318,7 +319,8 @@ static void usage_command(const command *c, FILE *f) {
         if (c->accepts & O_DRY_RUN)
                 fprintf(f, "  --dry-run              plan and print, change nothing\n");
         if (c->accepts & O_PRUNE)
-                fprintf(f, "  --prune                delete podform-owned resources the configuration no longer declares\n");
+                fprintf(f, "  --prune                %s podform-owned resources the configuration no longer declares\n",
+                        !strcmp(c->name, "graph") ? "draw as deleted the" : "delete");
         if (c->accepts & O_YES)
                 fprintf(f, "  --yes                  do not ask for confirmation\n");
         if (c->accepts & O_ALLOW_RESTART)
@@ -469,8 +471,13 @@ static int set_option(const command *cmd, options *o, int c) {
         case OPT_PRUNE: o->prune = true; break;
         case OPT_YES: o->yes = true; break;
         case OPT_ALLOW_RESTART: o->allow_restart = true; break;
-        case OPT_OWNED: o->owned_only = true; break;
-        case OPT_ALL: o->owned_only = false; break;
+        case OPT_OWNED:
+        case OPT_ALL:
+                if (o->scope_given && o->owned_only != (c == OPT_OWNED))
+                        return usage_error(cmd, "%s", "--owned and --all cannot be combined");
+                o->owned_only = c == OPT_OWNED;
+                o->scope_given = true;
+                break;
         case OPT_DEBOUNCE:
         case OPT_SHUTDOWN_TIMEOUT:
         case OPT_RESYNC:

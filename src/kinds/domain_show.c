@@ -37,7 +37,8 @@ static const char *text(vm_show *s, xmlNodePtr n) {
         return r;
 }
 
-/* A byte count in the largest binary unit that divides it ("2Gi", "1536Mi"). */
+/* A byte count in the largest binary unit that divides it ("2Gi", "1536Mi"), else in decimal
+ * units, exactly ("1048.064k"): a size rounded up would grow the volume when applied. */
 static const char *quantity(pf_arena *t, unsigned long long bytes) {
         static const char *const units[] = { "Ti", "Gi", "Mi", "Ki" };
         for (size_t i = 0; i < 4; i++) {
@@ -45,7 +46,57 @@ static const char *quantity(pf_arena *t, unsigned long long bytes) {
                 if (bytes && bytes % unit == 0)
                         return pf_arena_printf(t, "%llu%s", bytes / unit, units[i]);
         }
-        return pf_arena_printf(t, "%lluKi", (bytes + 1023) / 1024);
+        if (!bytes)
+                return "0Ki";
+        return pf_arena_printf(t, "%llu.%03lluk", bytes / 1000, bytes % 1000);
+}
+
+/* ---- what is said, not written ---- */
+
+static bool in_list(const char *name, const char *const *list) {
+        for (; *list; list++)
+                if (!strcmp(name, *list))
+                        return true;
+        return false;
+}
+
+/* The attributes of n not in `known`, as "a='1' b='2'", or "". */
+static const char *other_attrs(vm_show *s, xmlNodePtr n, const char *const *known) {
+        const char *out = "";
+        for (xmlAttrPtr a = n ? n->properties : NULL; a; a = a->next)
+                if (!in_list((const char *) a->name, known))
+                        out = pf_arena_printf(s->t, "%s%s%s='%s'", out, *out ? " " : "", a->name, prop(s, n, (const char *) a->name));
+        return out;
+}
+
+/* The child elements of `parent` that are not in `known`, once each: "<graphics>, <video>", or "". */
+static const char *other_elements(vm_show *s, xmlNodePtr parent, const char *const *known) {
+        const char *others = "";
+        for (xmlNodePtr d = parent ? parent->children : NULL; d; d = d->next) {
+                const char *tag = pf_arena_printf(s->t, "<%s>", d->name);
+                if (d->type == XML_ELEMENT_NODE && !in_list((const char *) d->name, known) && !strstr(others, tag))
+                        others = pf_arena_printf(s->t, "%s%s%s", others, *others ? ", " : "", tag);
+        }
+        return others;
+}
+
+/* A part of a device podform writes, with attributes it does not: the merge replaces the part,
+ * so they go at podform's next change of the definition. */
+static void say_dropped_attrs(vm_show *s, xmlNodePtr n, const char *const *known) {
+        const char *other = n ? other_attrs(s, n, known) : "";
+        if (*other)
+                pf_yaml_comment(s->y, "<%s %s>: podform's format has no key for it, and podform's next change to this "
+                                "VM's definition drops it", n->name, other);
+}
+
+/* What of a device podform does not render stays when it replaces the device (merge.c): said. */
+static void say_kept_parts(vm_show *s, xmlNodePtr dev, const char *const *managed) {
+        static const char *const driver_set[] = { "name", "type", "queues", NULL };
+        const char *parts = other_elements(s, dev, managed);
+        const char *drv = other_attrs(s, pf_xml_child(dev, "driver"), driver_set);
+        if (*parts || *drv)
+                pf_yaml_comment(s->y, "kept as %s: %s%s%s%s%s", *parts && *drv ? "they are" : "it is", parts,
+                                *parts && *drv ? ", " : "", *drv ? "<driver " : "", drv, *drv ? ">" : "");
 }
 
 /* ---- the machine ---- */
@@ -151,6 +202,11 @@ static void show_disk(vm_show *s, xmlNodePtr d, const char *name, size_t counter
         if (*boot)
                 pf_yaml_scalar(s->y, "bootOrder", PF_YAML_NUM, boot);
         say_dev(s, *bus ? bus : "virtio", prop(s, target, "dev"), counters);
+        static const char *const managed[] = { "driver", "source", "target", "boot", "alias", "address", NULL };
+        static const char *const source_set[] = { "pool", "volume", NULL }, *const target_set[] = { "dev", "bus", NULL };
+        say_kept_parts(s, d, managed);
+        say_dropped_attrs(s, src, source_set);
+        say_dropped_attrs(s, target, target_set);
         pf_yaml_end(s->y);
 }
 
@@ -256,16 +312,6 @@ static shown_nic *read_nics(vm_show *s, size_t *n_out) {
         return v;
 }
 
-/* Elements of an <interface> that podform renders, reads, or that libvirt assigns. */
-static bool nic_element_shown(xmlNodePtr c) {
-        static const char *const known[] = { "mac", "source", "model", "driver", "address", "boot", "target",
-                                             "alias", "portForward", "backend" };
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-                if (pf_xml_is(c, known[i]))
-                        return true;
-        return c->type != XML_ELEMENT_NODE;
-}
-
 static void show_ports(vm_show *s, xmlNodePtr e) {
         bool any = false;
         for (xmlNodePtr c = e->children; c; c = c->next)
@@ -305,9 +351,11 @@ static void show_interface(vm_show *s, const shown_nic *n) {
         if (*boot)
                 pf_yaml_scalar(s->y, "bootOrder", PF_YAML_NUM, boot);
         show_ports(s, n->e);
-        for (xmlNodePtr c = n->e->children; c; c = c->next)
-                if (!nic_element_shown(c))
-                        pf_yaml_comment(s->y, "<%s> is kept as it is: podform's format has no key for it", c->name);
+        static const char *const managed[] = { "mac", "source", "model", "driver", "address", "boot", "target",
+                                               "alias", "portForward", "backend", NULL };
+        static const char *const source_set[] = { "network", "bridge", "dev", "mode", "address", NULL };
+        say_kept_parts(s, n->e, managed);
+        say_dropped_attrs(s, pf_xml_child(n->e, "source"), source_set);
         pf_yaml_end(s->y);
 }
 
@@ -381,21 +429,6 @@ static void show_networks(vm_show *s, const shown_nic *v, size_t n) {
 
 /* ---- the document ---- */
 
-/* The child elements of `parent` that are not in `known` (NULL-terminated), once each:
- * "<graphics>, <video>", or "". */
-static const char *other_elements(vm_show *s, xmlNodePtr parent, const char *const *known) {
-        const char *others = "";
-        for (xmlNodePtr d = parent ? parent->children : NULL; d; d = d->next) {
-                bool mine = d->type != XML_ELEMENT_NODE;
-                for (size_t i = 0; known[i] && !mine; i++)
-                        mine = pf_xml_is(d, known[i]);
-                const char *tag = pf_arena_printf(s->t, "<%s>", d->name);
-                if (!mine && !strstr(others, tag))
-                        others = pf_arena_printf(s->t, "%s%s%s", others, *others ? ", " : "", tag);
-        }
-        return others;
-}
-
 /* Devices podform renders or reads; the others stay as they are and are named once. */
 static void say_other_devices(vm_show *s) {
         static const char *const known[] = { "disk", "interface", "serial", "console", NULL };
@@ -403,23 +436,43 @@ static void say_other_devices(vm_show *s) {
         if (*others)
                 pf_yaml_comment(s->y, "kept as they are: %s", others);
         bool serial = false;
-        for (xmlNodePtr d = s->devices ? s->devices->children : NULL; d; d = d->next)
+        for (xmlNodePtr d = s->devices ? s->devices->children : NULL; d; d = d->next) {
+                bool console = pf_xml_is(d, "serial") || pf_xml_is(d, "console");
                 serial |= pf_xml_is(d, "serial") && pf_xml_prop_eq(d, "type", "pty");
+                if (console && !pf_xml_prop_eq(d, "type", "pty"))
+                        pf_yaml_comment(s->y, "<%s type='%s'>: podform's next change to this VM's definition makes it a "
+                                        "pty", d->name, prop(s, d, "type"));
+        }
         if (!serial)
                 pf_yaml_comment(s->y, "no pty serial console: applied, podform adds one at the next restart");
 }
 
-/* The machine's own elements podform does not write (firmware, clock, CPU model, events) stay
- * as they are too; so do the addresses constraints gave an interface, which this document,
- * naming its backend instead, no longer asks for. */
+/* The machine's own elements podform does not write (firmware, clock, events, CPU model, other
+ * features) stay as they are (merge.c); what it replaces loses what it has no key for; and the
+ * address constraints gave an interface is no longer asked for by a document naming its backend. */
 static void say_other_machine(vm_show *s) {
-        static const char *const root_known[] = { "name", "uuid", "title", "description", "metadata", "memory",
-                                                  "currentMemory", "vcpu", "os", "features", "cpu", "devices", NULL };
-        static const char *const os_known[] = { "type", "boot", NULL };
-        const char *root = other_elements(s, s->root, root_known);
-        const char *os = other_elements(s, pf_xml_child(s->root, "os"), os_known);
-        if (*root || *os)
-                pf_yaml_comment(s->y, "kept as they are: %s%s%s%s", root, *root && *os ? ", " : "", *os ? "in <os> " : "", os);
+        static const char *const root_known[] = { "name", "uuid", "metadata", "memory", "currentMemory", "vcpu",
+                                                  "os", "features", "cpu", "devices", NULL };
+        static const char *const os_known[] = { "type", "boot", NULL }, *const features_known[] = { "acpi", "apic", NULL };
+        static const char *const cpu_known[] = { "topology", NULL }, *const vcpu_known[] = { NULL };
+        const char *kept[] = { other_elements(s, s->root, root_known),
+                               other_elements(s, pf_xml_child(s->root, "os"), os_known),
+                               other_elements(s, pf_xml_child(s->root, "features"), features_known),
+                               pf_arena_printf(s->t, "%s%s", other_attrs(s, pf_xml_child(s->root, "cpu"), vcpu_known),
+                                               other_elements(s, pf_xml_child(s->root, "cpu"), cpu_known)) };
+        static const char *const where[] = { "", "in <os> ", "in <features> ", "in <cpu> " };
+        const char *line = "";
+        for (size_t i = 0; i < 4; i++)
+                if (*kept[i])
+                        line = pf_arena_printf(s->t, "%s%s%s%s", line, *line ? "; " : "", where[i], kept[i]);
+        if (*line)
+                pf_yaml_comment(s->y, "kept as they are: %s", line);
+        static const char *const vcpu_set[] = { "placement", NULL };
+        say_dropped_attrs(s, pf_xml_child(s->root, "vcpu"), vcpu_set);
+        xmlNodePtr cur = pf_xml_child(s->root, "currentMemory");
+        if (cur && strcmp(text(s, cur), text(s, pf_xml_child(s->root, "memory"))))
+                pf_yaml_comment(s->y, "<currentMemory> %s %s: podform's next change to this VM's definition makes it "
+                                "the memory", text(s, cur), prop(s, cur, "unit"));
         for (xmlNodePtr c = s->record ? s->record->children : NULL; c; c = c->next)
                 if (pf_xml_is(c, "interface") && *prop(s, c, "ip"))
                         pf_yaml_comment(s->y, "interface %s holds %s from its constraints: applied as shown, podform forgets "
@@ -445,6 +498,12 @@ static void show_spec(vm_show *s, const pf_obj *live) {
         pf_yaml_end(s->y);
         show_networks(s, nics, n);
         pf_yaml_end(s->y);
+}
+
+/* Whether podform show writes this domain as a document (else a comment says why not). */
+static bool shown_domain(xmlNodePtr root, const char *name) {
+        return root && !pf_check_name(name, strlen(name)) &&
+               (pf_xml_prop_eq(root, "type", "kvm") || pf_xml_prop_eq(root, "type", "qemu"));
 }
 
 void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live,
@@ -483,7 +542,10 @@ bool pf_domain_shows_volume(const pf_objset *have, const char *pool, const char 
                     !strstr(o->xml, volume))
                         continue;
                 _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(o->xml);
-                xmlNodePtr devices = pf_xml_child(doc ? xmlDocGetRootElement(doc) : NULL, "devices");
+                xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+                if (!shown_domain(root, o->name))
+                        continue;       /* left out: the volume is no disk of a shown VM */
+                xmlNodePtr devices = pf_xml_child(root, "devices");
                 for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
                         xmlNodePtr src = pf_xml_child(d, "source");
                         if (pf_xml_is(d, "disk") && pf_xml_prop_eq(d, "type", "volume") && pf_xml_prop_eq(d, "device", "disk") &&

@@ -155,6 +155,31 @@ const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine)
         return machine;
 }
 
+/* What guests the host runs, from the capabilities: "x86_64 (qemu, kvm), i686 (qemu)". */
+char *pf_lv_guests(pf_lv_host *h) {
+        char *caps = virConnectGetCapabilities(h->conn);
+        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
+        free(caps);
+        pf_arena a = { 0 };
+        const char *out = "";
+        for (xmlNodePtr g = doc ? xmlDocGetRootElement(doc)->children : NULL; g; g = g->next)
+                for (xmlNodePtr arch = pf_xml_is(g, "guest") ? g->children : NULL; arch; arch = arch->next) {
+                        if (!pf_xml_is(arch, "arch"))
+                                continue;
+                        const char *types = "";
+                        for (xmlNodePtr d = arch->children; d; d = d->next)
+                                if (pf_xml_is(d, "domain"))
+                                        types = pf_arena_printf(&a, "%s%s%s", types, *types ? ", " : "",
+                                                                pf_xml_prop(&a, d, "type"));
+                        const char *entry = pf_arena_printf(&a, "%s (%s)", pf_xml_prop(&a, arch, "name"), types);
+                        if (!strstr(out, entry))
+                                out = pf_arena_printf(&a, "%s%s%s", out, *out ? ", " : "", entry);
+                }
+        char *r = pf_xstrdup(*out ? out : "none listed");
+        pf_arena_free(&a);
+        return r;
+}
+
 /* ---- node devices ---- */
 
 /* Whether node device `doc` is the NIC `ifname` on a PCI parent, and which. */

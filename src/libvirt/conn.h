@@ -48,6 +48,8 @@ char *pf_lv_error(const char *what, const char *name);
 /* The host's size, for the capacity check. */
 int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err);
 unsigned long pf_lv_version(pf_lv_host *h);
+/* pf_lv_guests: the guests the host runs, by arch and domain type, as text (malloc'd). */
+char *pf_lv_guests(pf_lv_host *h);
 /* pf_lv_canon_machine: what libvirt stores for a machine alias ("pc" -> "pc-i440fx-7.2"), from
  * the capabilities, read once (`ud` is the pf_lv_host). */
 const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine);

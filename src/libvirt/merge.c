@@ -70,6 +70,41 @@ static void copy_prop(xmlNodePtr to, xmlNodePtr from, const char *name) {
         xmlFree(v);
 }
 
+/* What of a live NIC or disk podform renders: the rest of it (a <bandwidth>, a <vlan>, a
+ * <readonly/>, a disk's cache mode, a NIC's rx_queue_size) is someone's choice, kept when
+ * podform's version replaces the device. */
+static bool managed_part(xmlNodePtr dev, xmlNodePtr part) {
+        static const char *const nic[] = { "mac", "source", "model", "driver", "boot", "target", "alias",
+                                           "portForward", "backend", NULL };
+        static const char *const disk[] = { "driver", "source", "target", "boot", "alias", NULL };
+        for (const char *const *n = pf_xml_is(dev, "interface") ? nic : disk; *n; n++)
+                if (pf_xml_is(part, *n))
+                        return true;
+        return part->type != XML_ELEMENT_NODE;
+}
+
+/* Into `mine` (podform's device, about to replace `live`): live's parts podform does not render,
+ * the slot libvirt gave it (so the guest sees no move), and the attributes of its <driver>
+ * podform does not set. */
+static void keep_unmanaged(xmlNodePtr mine, xmlNodePtr live) {
+        for (xmlNodePtr c = live->children; c; c = c->next)
+                if ((!managed_part(live, c) || pf_xml_is(c, "address")) && !pf_xml_child(mine, (const char *) c->name))
+                        xmlAddChild(mine, xmlCopyNode(c, 1));
+        xmlNodePtr ldrv = pf_xml_child(live, "driver");
+        for (xmlAttrPtr a = ldrv ? ldrv->properties : NULL; a; a = a->next) {
+                static const char *const set[] = { "name", "type", "queues" };
+                bool podforms = false;
+                for (size_t i = 0; i < 3 && !podforms; i++)
+                        podforms = !xmlStrcmp(a->name, BAD_CAST set[i]);
+                if (podforms)
+                        continue;
+                xmlChar *v = xmlGetProp(ldrv, a->name);
+                xmlNodePtr mdrv = pf_xml_child(mine, "driver");
+                xmlSetProp(mdrv ? mdrv : xmlNewChild(mine, NULL, BAD_CAST "driver", NULL), a->name, v);
+                xmlFree(v);
+        }
+}
+
 /* Whether the live device `c` is podform's: declared now (same identity in `wdev`) or recorded
  * in the live podform metadata (declared once, dropped since). */
 static bool ours(xmlNodePtr c, xmlNodePtr wdev, xmlNodePtr recorded) {
@@ -175,11 +210,9 @@ char *pf_lv_merge_domain(const char *want_xml, const char *have_xml) {
                         bool replaced = (pf_xml_is(c, "serial") || pf_xml_is(c, "console")) && pf_xml_child(wdev, (const char *) c->name);
                         if (!replaced && !ours(c, wdev, keep_recorded))
                                 continue;
-                        /* keep the slot libvirt gave the device, so the guest sees no move */
                         xmlNodePtr mine_dev = pf_xml_is(c, "interface") || pf_xml_is(c, "disk") ? same_device(wdev, c) : NULL;
-                        xmlNodePtr addr = pf_xml_child(c, "address");
-                        if (mine_dev && addr && !pf_xml_child(mine_dev, "address"))
-                                xmlAddChild(mine_dev, xmlCopyNode(addr, 1));
+                        if (mine_dev)
+                                keep_unmanaged(mine_dev, c);
                         xmlUnlinkNode(c);
                         xmlFreeNode(c);
                 }

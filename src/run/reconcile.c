@@ -234,8 +234,9 @@ static int show_host(pf_lv_host *h, const char *host_name, pf_yaml_out *y, char 
                 return -1;
         unsigned long v = pf_lv_version(h);
         pf_yaml_document(y, NULL);
-        pf_yaml_comment(y, "podform show of host %s: %u CPUs, %llu MiB of memory, libvirt %lu.%lu.%lu", host_name, cpus,
-                        (unsigned long long) (kib / 1024), v / 1000000, v / 1000 % 1000, v % 1000);
+        _cleanup_free_ char *guests = pf_lv_guests(h);
+        pf_yaml_comment(y, "podform show of host %s: %u CPUs, %llu MiB of memory, libvirt %lu.%lu.%lu\nguests: %s",
+                        host_name, cpus, (unsigned long long) (kib / 1024), v / 1000000, v / 1000 % 1000, v % 1000, guests);
         pf_yaml_scalar(y, "apiVersion", PF_YAML_STR, "podform/v1");
         pf_yaml_scalar(y, "kind", PF_YAML_STR, "Host");
         pf_yaml_map(y, "metadata");

@@ -135,21 +135,34 @@ typedef struct show_owners {
         size_t n_taps;
 } show_owners;
 
+/* The running VM whose own macvtap `o` is, or NULL; one with podform's alias is podform's,
+ * whatever uses it. */
+static const vm_tap *vm_tap_of(const show_owners *w, const pf_obj *o) {
+        vm_tap key = { o->name, NULL };
+        return o->kind == PF_R_MACVTAP && !o->owned ? bsearch(&key, w->taps, w->n_taps, sizeof(key), cmp_vm_tap) : NULL;
+}
+
+static bool anothers(const show_owners *w, const pf_obj *o) {
+        return network_owning(o, w->nets, w->n_nets) || vm_tap_of(w, o);
+}
+
+static show_owners owners_of(pf_kind_ctx *k, pf_stage *s) {
+        show_owners w = { 0 };
+        w.nets = pf_network_facts(&s->have, &w.n_nets);
+        w.taps = vm_taps(k, &s->have.arena, &w.n_taps);
+        return w;
+}
+
 /* Whether `o` is another object's; then it is said in one comment instead. */
 static bool shown_by_owner(const show_owners *w, const pf_obj *o, pf_yaml_out *out) {
         const char *net = network_owning(o, w->nets, w->n_nets);
-        vm_tap key = { o->name, NULL };
-        /* one with podform's alias is podform's, whatever uses it */
-        const vm_tap *tap = o->kind == PF_R_MACVTAP && !o->owned
-                                    ? bsearch(&key, w->taps, w->n_taps, sizeof(key), cmp_vm_tap) : NULL;
-        if (!net && !tap)
-                return false;
+        const vm_tap *tap = vm_tap_of(w, o);
         if (net)
                 pf_yaml_aside(out, "bridge %s is libvirt network %s's own: shown as its bridge.name", o->name, net);
-        else
+        else if (tap)
                 pf_yaml_aside(out, "macvtap %s is VM %s's own: libvirt made it for the VM's direct interface", o->name,
                               tap->vm);
-        return true;
+        return net || tap;
 }
 
 /* One object's show, in memory, to judge it before it is written. */
@@ -167,38 +180,90 @@ static char *show_text(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_ob
         return text;
 }
 
-/* The first error loading and validating `text` alone would give (malloc'd), or NULL. */
-static char *load_error(const char *text) {
-        pf_config c;
-        pf_config_init(&c);
-        pf_config_load_buffer(&c, "shown", text, strlen(text));
-        pf_run_check(&c);
-        pf_diag_sort(&c.diags);
-        char *why = NULL;
-        for (size_t i = 0; i < c.diags.n && !why; i++)
-                if (c.diags.v[i].severity == PF_ERROR)
-                        why = pf_xstrdup(c.diags.v[i].msg);
-        pf_config_free(&c);
-        return why;
+/* One document show would write: its object, its text, and why it would not load (or NULL). */
+typedef struct shown_doc {
+        const pf_kind_ops *ops;
+        const pf_obj *o;
+        char *text;
+        uint32_t first_line;            /* in the documents loaded together */
+        char *why;
+} shown_doc;
+
+/* A loader message without the positions in show's own buffer ("at shown:22:23"), which the
+ * reader never sees. */
+static char *without_positions(const char *msg) {
+        char *r = pf_xstrdup(msg), *at;
+        while ((at = strstr(r, " at shown:")) != NULL) {
+                const char *end = at + strlen(" at shown:");
+                end += strspn(end, "0123456789:");
+                memmove(at, end, strlen(end) + 1);
+        }
+        return r;
 }
 
-/* Every document show writes loads and validates: one that would not (a value the format
- * lacks, where leaving the key out would change the object when applied) is written wholly as
- * comments, after a line saying why, so that the rest still loads and this object is left as
- * it is. */
-static void show_one(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *o,
-                     pf_yaml_out *out) {
-        _cleanup_free_ char *text = show_text(ops, k, have, o), *why = load_error(text);
-        if (!why) {
-                ops->show(ops, k, have, o, out);
-                return;
+/* Loads the documents not yet refused, together, as the output would be loaded: one that an
+ * error points into (a value the format lacks, or a clash with another document, such as two
+ * VMs with one MAC) is refused with that error. Returns how many were newly refused. */
+static size_t refuse_unloadable(shown_doc *v, size_t n) {
+        size_t len = 0, refused = 0;
+        for (size_t i = 0; i < n; i++)
+                len += v[i].why ? 0 : strlen(v[i].text) + 5;
+        char *all = pf_xmalloc(len + 1), *p = all;
+        *p = '\0';
+        uint32_t line = 1;
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].why)
+                        continue;
+                v[i].first_line = line;
+                p = stpcpy(stpcpy(p, v[i].text), "---\n");
+                for (const char *c = v[i].text; *c; c++)
+                        line += *c == '\n';
+                line++;
         }
-        size_t len = strlen(text);
-        if (len && text[len - 1] == '\n')
-                text[len - 1] = '\0';
+        pf_config c;
+        pf_config_init(&c);
+        pf_config_load_buffer(&c, "shown", all, (size_t) (p - all));
+        pf_run_check(&c);
+        for (size_t d = 0; d < c.diags.n; d++) {
+                const pf_diag *e = &c.diags.v[d];
+                size_t at = n;
+                for (size_t i = 0; i < n; i++)
+                        if (!v[i].why && v[i].first_line && v[i].first_line <= e->loc.line)
+                                at = i;
+                if (e->severity == PF_ERROR && at < n && !v[at].why) {
+                        v[at].why = without_positions(e->msg);
+                        refused++;
+                }
+        }
+        pf_config_free(&c);
+        free(all);
+        return refused;
+}
+
+/* A refused document: wholly as comments, after a line saying why, so that the rest still loads
+ * and this object is left as it is. */
+static void show_refused(const shown_doc *d, pf_yaml_out *out) {
+        size_t len = strlen(d->text);
+        if (len && d->text[len - 1] == '\n')
+                d->text[len - 1] = '\0';
         pf_yaml_aside(out, "%s %s is shown as comments, as it is on the host: podform's format cannot say it (%s)%s\n%s",
-                        pf_kind_title(ops), o->name, why,
-                        o->owned ? "; it is podform's, so applying this with --prune would delete it" : "", text);
+                      pf_kind_title(d->ops), d->o->name, d->why,
+                      d->o->owned ? "; it is podform's, so applying this with --prune would delete it" : "", d->text);
+}
+
+/* Writes the documents: every one loads, alone and with the others. Refusing one removes a
+ * document, so the rounds end. */
+static void write_shown(const pf_kind_ctx *k, const pf_objset *have, shown_doc *docs, size_t n, pf_yaml_out *out) {
+        while (refuse_unloadable(docs, n))
+                ;
+        for (size_t i = 0; i < n; i++) {
+                if (docs[i].why)
+                        show_refused(&docs[i], out);
+                else
+                        docs[i].ops->show(docs[i].ops, k, have, docs[i].o, out);
+                free(docs[i].text);
+                free(docs[i].why);
+        }
 }
 
 int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err) {
@@ -206,12 +271,10 @@ int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err
         pf_objset_init(&s.want);
         pf_objset_init(&s.have);
         int ret = observe(k, &s, err);
-        show_owners owners = { 0 };
-        if (ret == 0) {
-                owners.nets = pf_network_facts(&s.have, &owners.n_nets);
-                owners.taps = vm_taps(k, &s.have.arena, &owners.n_taps);
-        }
+        show_owners owners = ret == 0 ? owners_of(k, &s) : (show_owners) { 0 };
         const pf_obj **objs = pf_xcalloc(s.have.objs.n + 1, sizeof(*objs));
+        shown_doc *docs = NULL;
+        size_t n_docs = 0;
         PF_EACH_KIND(ops) {
                 size_t n = 0;
                 for (size_t i = 0; ret == 0 && i < s.have.objs.n; i++) {
@@ -220,9 +283,12 @@ int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err
                                 objs[n++] = o;
                 }
                 qsort(objs, n, sizeof(*objs), cmp_obj_name);
+                docs = pf_xreallocarray(docs, n_docs + n + 1, sizeof(*docs));
                 for (size_t i = 0; i < n; i++)
-                        show_one(ops, k, &s.have, objs[i], out);
+                        docs[n_docs++] = (shown_doc) { ops, objs[i], show_text(ops, k, &s.have, objs[i]), 0, NULL };
         }
+        write_shown(k, &s.have, docs, n_docs, out);
+        free(docs);
         free(objs);
         free(owners.nets);
         free(owners.taps);
@@ -259,14 +325,14 @@ static const char *action_mark(const pf_action *a) {
 }
 
 /* Every action's objects from their sides, then the live objects no action concerns. */
-static void draw_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_net_fact *nets, size_t n_nets, pf_graph *g) {
+static void draw_plan(const pf_kind_ctx *k, const pf_stage *s, const show_owners *w, pf_graph *g) {
         bool *acted = pf_xcalloc(s->have.objs.n + 1, sizeof(*acted));
         for (size_t i = 0; i < s->plan.actions.n; i++) {
                 const pf_action *a = &s->plan.actions.v[i];
                 pf_graph_state state = state_of_op[a->op];
                 if (a->have) {
                         acted[a->have - s->have.objs.v] = true;
-                        if (!network_owning(a->have, nets, n_nets))
+                        if (!anothers(w, a->have))
                                 draw(k, a->have, PF_GSIDE_HAVE, state, action_mark(a), g);
                 }
                 if (a->want)
@@ -274,7 +340,7 @@ static void draw_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_net_fact
         }
         for (size_t i = 0; i < s->have.objs.n; i++) {
                 const pf_obj *o = &s->have.objs.v[i];
-                if (!acted[i] && !network_owning(o, nets, n_nets))
+                if (!acted[i] && !anothers(w, o))
                         draw(k, o, PF_GSIDE_BOTH, PF_GS_SAME, o->stale ? "restart pending" : NULL, g);
         }
         free(acted);
@@ -305,11 +371,11 @@ int pf_stages_graph(pf_kind_ctx *k, const pf_plan_opts *po, pf_graph *g, pf_diag
         pf_stage s = { 0 };
         int ret = pf_stages_plan(k, po, &s, d, err);
         if (ret == 0) {
-                size_t n_nets = 0;
-                pf_net_fact *nets = pf_network_facts(&s.have, &n_nets);
-                draw_plan(k, &s, nets, n_nets, g);
+                show_owners w = owners_of(k, &s);
+                draw_plan(k, &s, &w, g);
                 draw_subnets(k->model, g);
-                free(nets);
+                free(w.nets);
+                free(w.taps);
         }
         pf_stage_free(&s);
         return ret;

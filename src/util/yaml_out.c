@@ -1,6 +1,7 @@
 #include "config.h"
 #include "util/yaml_out.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -170,7 +171,19 @@ static bool looks_typed(const char *s) {
                         return true;
         char *end;
         (void) strtod(s, &end);
-        return *end == '\0' || strchr(s, ':') != NULL;
+        if (*end == '\0' || strchr(s, ':') != NULL)
+                return true;
+        /* YAML 1.1's other scalars: 0b101, 0o17, 1_000, .inf, a date */
+        const char *p = s + (*s == '-' || *s == '+');
+        if (*p == '.' && (!strcasecmp(p, ".inf") || !strcasecmp(p, ".nan")))
+                return true;
+        if (p[0] == '0' && strchr("bBoO", p[1]) && p[2])
+                return true;
+        const char *dot = strchr(p, '.');
+        if (isdigit((unsigned char) *p) && strchr(p, '_') && strspn(p, "0123456789_.") == strlen(p) &&
+            (!dot || !strchr(dot + 1, '.')))
+                return true;
+        return isdigit((unsigned char) s[0]) && strspn(s, "0123456789") == 4 && s[4] == '-' && isdigit((unsigned char) s[5]);
 }
 
 static bool plain_safe(const char *s) {

@@ -32,6 +32,7 @@ for mode in private vepa bridge; do ip link add link eth2 name "mvt-$mode" type 
 ip link add link eth3 name mvt-passthru type macvtap mode passthru
 ip link add link eth2 name mvl0 type macvlan mode bridge
 ip addr add 10.30.0.2/24 dev mvl0
+ip link add vx42 type vxlan id 42 dev eth1 remote 10.9.0.2 dstport 4789 nolearning
 
 net() { printf '%s\n' "$2" >"$work/$1.xml" && virsh net-define "$work/$1.xml" >/dev/null && virsh net-start "$1" >/dev/null; }
 net natnet "<network><name>natnet</name><forward mode='nat'><nat><port start='1024' end='65000'/></nat></forward>
@@ -99,6 +100,7 @@ has "a Bridge with its port and address" '^  ports: \[eth1\]$'
 has "the bridge's address" '^  addresses: \[192\.168\.77\.10/24\]$'
 for mode in private vepa bridge passthru; do has "macvtap mvt-$mode" "^  name: mvt-$mode$"; done
 has "the macvlan" '^  name: mvl0$'
+has "the vxlan" '^  name: vx42$'
 has "web1's own macvtap, as a comment" "^# macvtap macvtap[0-9]+ is VM web1's own"
 lacks "and not as a Macvtap of its own" '^  name: macvtap[0-9]+$'
 cp "$work/host.yaml" "$work/out"
@@ -113,6 +115,7 @@ has "its direct NIC" '^            mode: vepa$'
 has "its disk, sized from the volume" '^          size: 64Mi$'
 has "db1's sata disk" '^          bus: sata$'
 has "a volume no VM uses, as a comment" '^# volume pool1/spare\.qcow2 \(16777216 bytes, qcow2\) is no disk of a VM shown here'
+check "show prints the same bytes twice" bash -c "'$podform' show --connect qemu:///system --host kvm01 | cmp - '$work/host.yaml'"
 check "what show printed validates" "$podform" validate -f "$work/host.yaml"
 check "and the JSON Schema accepts it" python3 "$src/tests/check-schema.py" "$src/schemas/podform-v1.schema.json" "$work/host.yaml"
 expect "the plan of it is empty" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
@@ -127,6 +130,7 @@ check "graph of the imported host: dot -Tsvg accepts it" bash -c "
 cp "$work/host.dot" "$work/out"
 has "web1 in it" '"vm:web1"'
 has "its bridge NIC's edge to br0" '-> "(bridge|link):br0"'
+lacks "web1's own macvtap is no node of its own" '^[[:space:]]*"[a-z]+:macvtap[0-9]+"'
 check "graph of show's output as a plan: accepted too" bash -c "
 	'$podform' graph -f '$work/host.yaml' --connect qemu:///system --host kvm01 | dot -Tsvg >/dev/null"
 
@@ -137,7 +141,7 @@ import json, sys, jsonschema
 schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
 jsonschema.Draft7Validator(schema).validate(doc)
 kinds = sorted({r["kind"] for r in doc["resources"]})
-assert kinds == ["Bridge", "Host", "Macvlan", "Macvtap", "Network", "StoragePool", "VirtualMachine"], kinds
+assert kinds == ["Bridge", "Host", "Macvlan", "Macvtap", "Network", "StoragePool", "VirtualMachine", "Vxlan"], kinds
 assert any("spare.qcow2" in c["text"] for c in doc["comments"]), "the unused volume is a comment"
 ' "$src/schemas/show.schema.json" "$work/host.json"
 expect "show --owned: nothing here is podform's" 0 '^kind: Host$' show --owned

@@ -1559,11 +1559,13 @@ static void test_show_vms_round_trip(void **state) {
         virStorageVolFree(vol);
         virStoragePoolFree(pool);
         virDomainPtr dom = virDomainDefineXML(pf_lv_conn(h),
-                "<domain type='kvm'><name>hand</name><memory unit='KiB'>524288</memory><vcpu>1</vcpu>"
-                "<os><type arch='x86_64'>hvm</type><boot dev='hd'/><boot dev='network'/></os><devices>"
+                "<domain type='kvm'><name>hand</name><memory unit='KiB'>524288</memory>"
+                "<currentMemory unit='KiB'>262144</currentMemory><vcpu cpuset='0'>1</vcpu>"
+                "<os><type arch='x86_64'>hvm</type><boot dev='hd'/><boot dev='network'/></os>"
+                "<features><acpi/><pae/></features><cpu mode='host-passthrough'/><devices>"
                 "<disk type='file' device='disk'><source file='/srv/images/hand.img'/><target dev='vda' bus='virtio'/></disk>"
-                "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='images' volume='hand-root'/>"
-                "<target dev='vdb' bus='virtio'/></disk>"
+                "<disk type='volume' device='disk'><driver name='qemu' type='qcow2' cache='none'/><source pool='images' volume='hand-root'/>"
+                "<target dev='vdb' bus='virtio'/><serial>R1</serial></disk>"
                 "<interface type='network'><mac address='52:54:00:aa:00:01'/><source network='lan'/><model type='rtl8139'/>"
                 "<bandwidth><inbound average='1000'/></bandwidth></interface>"
                 "<interface type='user'><mac address='52:54:00:aa:00:02'/><model type='virtio'/></interface>"
@@ -1574,14 +1576,19 @@ static void test_show_vms_round_trip(void **state) {
         static const char *const expected[] = {
                 "kind: VirtualMachine\nmetadata:\n  name: hand\nspec:\n  running: false\n  autostart: false\n  domain:\n"
                 "    type: kvm\n    arch: x86_64\n",
-                "    cpu:\n      cores: 1\n    memory: 512Mi\n    boot: [hd, network]\n"
-                "    # kept as they are: <clock>, <on_poweroff>, <on_reboot>, <on_crash>\n    devices:\n"
+                "    cpu:\n      cores: 1\n    memory: 512Mi\n    boot: [hd, network]\n",
+                "    devices:\n"
                 "      # <disk type='file' device='disk'> vda (/srv/images/hand.img) is kept as it is: podform's disks are "
                 "volumes named hand-DISK in a pool\n      disks:\n        - name: root\n          size: 512Mi\n"
-                "          pool: images\n          format: qcow2\n          bus: virtio\n      interfaces:\n",
+                "          pool: images\n          format: qcow2\n          bus: virtio\n",
                 "      interfaces:\n        - name: net0\n          bridge: {}\n          model: rtl8139\n"
                 "          macAddress: \"52:54:00:aa:00:01\"\n",
-                "          # <bandwidth> is kept as it is: podform's format has no key for it\n",
+                "          # kept as it is: <bandwidth>\n",
+                "    # kept as they are: <clock>, <on_poweroff>, <on_reboot>, <on_crash>; in <features> <pae>; in <cpu> "
+                "mode='host-passthrough'\n    # <vcpu cpuset='0'>: podform's format has no key for it, and podform's next "
+                "change to this VM's definition drops it\n    # <currentMemory> 262144 KiB: podform's next change to this "
+                "VM's definition makes it the memory\n",
+                "          # kept as they are: <serial>, <driver cache='none'>\n",
                 "        - name: net1\n          slirp: {}\n          model: virtio\n          macAddress: \"52:54:00:aa:00:02\"\n",
                 "      # kept as they are: <graphics>, <video>\n",
                 "  networks:\n    - name: net0\n      network: lan\n    - name: net1\n      pod: {}\n",
@@ -1711,6 +1718,32 @@ static void test_show_says_a_constraint_address(void **state) {
         pf_lv_close(h);
 }
 
+/* Two VMs libvirt accepts with one MAC: each document loads alone, not both together, so the
+ * second is written as comments saying why, and what show prints loads and changes nothing. */
+static void test_show_refuses_a_clash(void **state) {
+        (void) state;
+        enter_private_netns();
+        pf_lv_host *h = open_host("kvm01.xml");
+        for (int i = 1; i <= 2; i++) {
+                char *xml;
+                assert_true(asprintf(&xml, "<domain type='qemu'><name>twin%d</name><memory unit='KiB'>131072</memory>"
+                                           "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os><devices>"
+                                           "<interface type='user'><mac address='52:54:00:77:00:01'/><model type='virtio'/>"
+                                           "</interface><serial type='pty'/></devices></domain>", i) > 0);
+                virDomainPtr dom = virDomainDefineXML(pf_lv_conn(h), xml);
+                assert_non_null(dom);
+                virDomainFree(dom);
+                free(xml);
+        }
+        char *shown = show_host(h);
+        expect_contains(shown, "  name: twin1\n");
+        expect_contains(shown, "# VirtualMachine twin2 is shown as comments, as it is on the host: podform's format cannot "
+                               "say it (macAddress 52:54:00:77:00:01 is already used; MAC addresses must be unique)\n");
+        expect_show_applies_clean(h, shown);
+        free(shown);
+        pf_lv_close(h);
+}
+
 /* The engine knows the kinds by pf_rkind alone (it includes nothing of kinds/): its view must
  * be the table's. Each entry sits at its own pf_rkind, and creation order follows the order
  * classes; a link kind is a link to the engine. */
@@ -1741,6 +1774,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_show_networks_round_trip, leave_private_netns),
                 cmocka_unit_test_teardown(test_show_vms_round_trip, leave_private_netns),
                 cmocka_unit_test_teardown(test_show_says_a_constraint_address, leave_private_netns),
+                cmocka_unit_test_teardown(test_show_refuses_a_clash, leave_private_netns),
                 cmocka_unit_test_teardown(test_show_says_what_it_cannot_write, leave_private_netns),
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),

@@ -258,7 +258,7 @@ static void test_yaml_out(void **state) {
         static const char *const strings[] = { "br0", "yes", "No", "null", "~", "", "1500", "1e5", "0x10",
                                                "52:54:00:10:00:02", "a b", "-x", "say \"hi\"\n", "fd00::1/64",
                                                "10.0.0.1/24", "pxelinux.0", ".hidden", "caf\xc3\xa9", "c1\xc2\x85",
-                                               "ls\xe2\x80\xa8", "tab\t" };
+                                               "ls\xe2\x80\xa8", "tab\t", "0b1", "2024-01-01", "1_000", ".inf" };
         size_t n_strings = sizeof(strings) / sizeof(strings[0]);
         for (size_t i = 0; i < n_strings; i++)
                 pf_yaml_scalar(&y, "s", PF_YAML_STR, strings[i]);
@@ -293,7 +293,7 @@ static void test_yaml_out(void **state) {
                 "  s: \"1500\"\n  s: \"1e5\"\n  s: \"0x10\"\n  s: \"52:54:00:10:00:02\"\n  s: \"a b\"\n"
                 "  s: \"-x\"\n  s: \"say \\\"hi\\\"\\u000a\"\n  s: \"fd00::1/64\"\n  s: 10.0.0.1/24\n"
                 "  s: pxelinux.0\n  s: \".hidden\"\n  s: \"caf\xc3\xa9\"\n  s: \"c1\\u0085\"\n  s: \"ls\\u2028\"\n"
-                "  s: \"tab\\u0009\"\n  n: 1500\n  b: false\n  ports: [eno1, \"on\"]\n  bridge: {}\n  hosts:\n"
+                "  s: \"tab\\u0009\"\n  s: \"0b1\"\n  s: \"2024-01-01\"\n  s: \"1_000\"\n  s: \".inf\"\n  n: 1500\n  b: false\n  ports: [eno1, \"on\"]\n  bridge: {}\n  hosts:\n"
                 "      # above the dash\n    - ip: 10.0.0.9\n      boot:\n        file: x\n    - {}\n"
                 "  # two\n  # lines\\u000d\n---\nkind: Bridge\n---\n# between\nempty: []\n");
         /* and libyaml reads every string back as it was given */
