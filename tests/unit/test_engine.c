@@ -1197,15 +1197,52 @@ static const char decimal_disk[] =
         "      interfaces: [{name: a, bridge: {}}]\n"
         "  networks: [{name: a, network: maas}]\n";
 
-/* Decimal sizes: the volume is created in whole KiB, as qemu-img does, and reads back equal. */
+static const char storage_shorthand[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: dec}\nspec:\n  running: false\n"
+        "  storage: \"root:1(vms)\"\n"
+        "  domain:\n    type: qemu\n    memory: 1G\n"
+        "    devices:\n      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: maas}]\n";
+
+/* A volume as podform made it before it wrote exact sizes, and as libvirt makes a qcow2 one
+ * (qemu-img create PATH SIZEK): 1 GB rounded up to whole KiB. */
+static const char decimal_disk_in_kib[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: dec}\nspec:\n  running: false\n"
+        "  domain:\n    type: qemu\n    memory: 1G\n"
+        "    devices:\n      disks: [{name: root, size: 976563Ki}]\n"
+        "      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: maas}]\n";
+
+/* Decimal sizes are exact: 1G and the shorthand's bare 1 are 1,000,000,000 bytes. */
 static void test_decimal_sizes(void **state) {
         (void) state;
         pf_lv_host *h = open_host("kvm01.xml");
         apply_ok(h, decimal_disk, false);
         unsigned long long cap = 0;
         assert_true(volume_exists(h, "vms", "dec-root", &cap));
+        assert_int_equal(cap, 1000000000ULL);
+        expect_clean_with(h, decimal_disk);
+        expect_clean_with(h, storage_shorthand);
+        pf_lv_close(h);
+
+        h = open_host("kvm01.xml");
+        apply_ok(h, storage_shorthand, false);
+        assert_true(volume_exists(h, "vms", "dec-root", &cap));
+        assert_int_equal(cap, 1000000000ULL);
+        expect_clean_with(h, storage_shorthand);
+        pf_lv_close(h);
+}
+
+/* A volume at the whole KiB above the size asked is that size: no change, and no shrink. */
+static void test_volume_in_whole_kib_is_the_size_asked(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, decimal_disk_in_kib, false);
+        unsigned long long cap = 0;
+        assert_true(volume_exists(h, "vms", "dec-root", &cap));
         assert_int_equal(cap, 1000000512ULL);
         expect_clean_with(h, decimal_disk);
+        expect_clean_with(h, storage_shorthand);
         pf_lv_close(h);
 }
 
@@ -1772,6 +1809,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_live_record_resumes, leave_private_netns),
                 cmocka_unit_test(test_pool_path),
                 cmocka_unit_test(test_decimal_sizes),
+                cmocka_unit_test(test_volume_in_whole_kib_is_the_size_asked),
                 cmocka_unit_test(test_every_fault_converges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
