@@ -67,7 +67,7 @@ a = p["actions"][0]
 if what == "op": a["op"] = "replace"
 elif what == "kind": a["kind"] = "domain"
 elif what == "landing": a["changes"][0]["landing"] = "reboot"
-elif what == "extra": a["note"] = "x"
+elif what == "extra": a["remark"] = "x"
 elif what == "missing": del a["depends_on"]
 elif what == "size": a["size"] = 1
 elif what == "version": p["format_version"] = 2

@@ -14,6 +14,8 @@
 
 /* A machine alias and what libvirt stores instead ("pc" -> "pc-i440fx-7.2"), per arch. */
 typedef struct machine_alias { char *arch, *alias, *canonical; } machine_alias;
+/* Whether the host offers kvm for an arch, asked once per arch. */
+typedef struct arch_kvm { char *arch; bool kvm; } arch_kvm;
 
 struct pf_lv_host {
         virConnectPtr conn;
@@ -24,6 +26,8 @@ struct pf_lv_host {
         machine_alias *machines;
         size_t n_machines;
         bool machines_read;
+        arch_kvm *kvm;
+        size_t n_kvm;
         pf_lv_doc *docs;
         size_t n_docs, cap_docs;
         bool docs_sorted;
@@ -83,6 +87,9 @@ void pf_lv_close(pf_lv_host *h) {
                 free(h->machines[i].canonical);
         }
         free(h->machines);
+        for (size_t i = 0; i < h->n_kvm; i++)
+                free(h->kvm[i].arch);
+        free(h->kvm);
         pf_owner_free(h->owner);
         virConnectClose(h->conn);
         free(h->uri);
@@ -153,6 +160,59 @@ const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine)
                 if (!strcmp(h->machines[i].arch, arch) && !strcmp(h->machines[i].alias, machine))
                         return h->machines[i].canonical;
         return machine;
+}
+
+/* ---- the domain type the host offers ---- */
+
+bool pf_lv_caps_offer(xmlDocPtr caps, const char *arch, const char *type) {
+        xmlNodePtr root = caps ? xmlDocGetRootElement(caps) : NULL;
+        for (xmlNodePtr g = root ? root->children : NULL; g; g = g->next)
+                for (xmlNodePtr a = pf_xml_is(g, "guest") ? g->children : NULL; a; a = a->next) {
+                        if (!pf_xml_is(a, "arch") || !pf_xml_prop_eq(a, "name", arch))
+                                continue;
+                        for (xmlNodePtr d = a->children; d; d = d->next)
+                                if (pf_xml_is(d, "domain") && pf_xml_prop_eq(d, "type", type))
+                                        return true;
+                }
+        return false;
+}
+
+bool pf_lv_domcaps_offer(xmlDocPtr domcaps, const char *type) {
+        xmlNodePtr root = domcaps ? xmlDocGetRootElement(domcaps) : NULL;
+        xmlNodePtr d = root && pf_xml_is(root, "domainCapabilities") ? pf_xml_child(root, "domain") : NULL;
+        _cleanup_xml_char_ xmlChar *v = d ? xmlNodeGetContent(d) : NULL;
+        return v && !xmlStrcmp(v, BAD_CAST type);
+}
+
+/* As MAAS asks: the domain capabilities for kvm (libvirt refuses them where KVM is unusable),
+ * and where the driver has none, the capabilities. */
+static bool host_offers_kvm(pf_lv_host *h, const char *arch, const char *machine) {
+        char *x = virConnectGetDomainCapabilities(h->conn, NULL, arch, machine, "kvm", 0);
+        if (x) {
+                _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(x);
+                free(x);
+                return pf_lv_domcaps_offer(doc, "kvm");
+        }
+        const virError *e = virGetLastError();
+        bool unsupported = e && e->code == VIR_ERR_NO_SUPPORT;
+        virResetLastError();
+        if (!unsupported)
+                return false;
+        char *caps = virConnectGetCapabilities(h->conn);
+        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
+        free(caps);
+        virResetLastError();
+        return pf_lv_caps_offer(doc, arch, "kvm");
+}
+
+bool pf_lv_offers_kvm(pf_lv_host *h, const char *arch, const char *machine) {
+        for (size_t i = 0; i < h->n_kvm; i++)
+                if (!strcmp(h->kvm[i].arch, arch))
+                        return h->kvm[i].kvm;
+        bool kvm = host_offers_kvm(h, arch, machine);
+        h->kvm = pf_xreallocarray(h->kvm, h->n_kvm + 1, sizeof(*h->kvm));
+        h->kvm[h->n_kvm++] = (arch_kvm) { pf_xstrdup(arch), kvm };
+        return kvm;
 }
 
 /* ---- node devices ---- */
