@@ -131,7 +131,7 @@ kind: Network
 metadata: {name: lab}
 spec:
   forward: none
-  bridge: {name: virbr-lab}
+  bridge: {name: virbr-lab, stp: true}
   domain: lab.example
   ips:
     - address: 10.77.0.1

@@ -468,7 +468,7 @@ static void test_dhcp_edit_is_live(void **state) {
 
 static const char maas_routed[] =
         "apiVersion: podform/v1\nkind: Network\nmetadata: {name: maas}\nspec:\n"
-        "  forward: route\n  bridge: {name: virbr1, stp: false, delay: 0}\n  domain: testnet\n"
+        "  forward: route\n  bridge: {name: virbr1, stp: false, forwardDelay: 0}\n  domain: testnet\n"
         "  ips: [{address: 172.16.99.1, prefix: 24}]\n";
 
 /* A structural change redefines and restarts the network, marked ! because guests lose their
@@ -655,7 +655,7 @@ static void test_pod_network_is_a_plan_error(void **state) {
 
 static const char pod_vm_maas[] =
         "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: maas}\nspec:\n"
-        "  forward: nat\n  bridge: {name: virbr1, stp: false, delay: 0}\n"
+        "  forward: nat\n  bridge: {name: virbr1, stp: false, forwardDelay: 0}\n"
         "  ips: [{address: 172.16.99.1, prefix: 24}]\n---\n"
         "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
         "  running: false\n  domain: {type: qemu, memory: 128Mi}\n";
@@ -1365,6 +1365,39 @@ static void test_capabilities_documents(void **state) {
         xmlFreeDoc(d);
 }
 
+static char *stp_net(const char *bridge) {
+        return pf_xasprintf("#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: stpnet}\nspec:\n"
+                            "  forward: nat\n  bridge: {name: virbr50%s}\n  ips: [{address: 192.168.50.1, prefix: 24}]\n",
+                            bridge);
+}
+
+/* bridge.stp is off unless written, as on a Bridge; a network made when the default was on
+ * (libvirt's) keeps it, so that the changed default recreates nothing. The forward delay reads
+ * alike in both spellings. */
+static void test_network_stp_default(void **state) {
+        (void) state;
+        _cleanup_free_ char *unset = stp_net(""), *on = stp_net(", stp: true"), *off = stp_net(", stp: false");
+        _cleanup_free_ char *old_delay = stp_net(", stp: true, delay: 3"), *new_delay = stp_net(", stp: true, forwardDelay: 3");
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, unset, false);
+        _cleanup_free_ char *x = net_xml(h, "stpnet");
+        expect_contains(x, "<bridge name='virbr50' stp='off' delay='0'/>");
+        pf_lv_close(h);
+
+        h = open_host("kvm01.xml");
+        apply_ok(h, on, false);         /* as podform made it under the old default */
+        expect_clean_with(h, unset);
+        run_result r = run(h, false, off, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "! network stpnet (recreate)\n    bridge.stp: on -> off  [recreate]\n");
+        run_result_free(&r);
+        apply_ok(h, old_delay, false);
+        _cleanup_free_ char *y = net_xml(h, "stpnet");
+        expect_contains(y, "<bridge name='virbr50' stp='on' delay='3'/>");
+        expect_clean_with(h, new_delay);
+        pf_lv_close(h);
+}
+
 static const char adopt_handmade_net[] =
         "apiVersion: podform/v1\nkind: Network\nmetadata: {name: handmade}\nspec:\n"
         "  forward: route\n  bridge: {name: virbr9}\n"
@@ -1623,7 +1656,7 @@ static void test_show_networks_round_trip(void **state) {
         pf_lv_host *h = open_host("kvm01.xml");
         static const char networks[] =
                 "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: natnet}\nspec:\n"
-                "  forward: nat\n  nat: {ports: {start: 1024, end: 65000}}\n  bridge: {name: virbr10, stp: true, delay: 2}\n"
+                "  forward: nat\n  nat: {ports: {start: 1024, end: 65000}}\n  bridge: {name: virbr10, stp: true, forwardDelay: 2}\n"
                 "  mtu: 9000\n  domain: example.test\n  ips:\n"
                 "    - address: 192.168.50.1\n      prefix: 24\n      dhcp:\n"
                 "        ranges: [{start: 192.168.50.100, end: 192.168.50.200}, {start: 192.168.50.210, end: 192.168.50.220}]\n"
@@ -1653,19 +1686,19 @@ static void test_show_networks_round_trip(void **state) {
         char *shown = show_host(h);
         static const char *const expected[] = {
                 "kind: Network\nmetadata:\n  name: natnet\nspec:\n  forward: nat\n  nat:\n    ports:\n      start: 1024\n"
-                "      end: 65000\n  bridge:\n    name: virbr10\n    stp: true\n    delay: 2\n  mtu: 9000\n"
+                "      end: 65000\n  bridge:\n    name: virbr10\n    stp: true\n    forwardDelay: 2\n  mtu: 9000\n"
                 "  domain: example.test\n  ips:\n    - address: 192.168.50.1\n      prefix: 24\n      dhcp:\n"
                 "        ranges:\n          - start: 192.168.50.100\n            end: 192.168.50.200\n",
                 "        hosts:\n          - mac: \"52:54:00:00:00:01\"\n            ip: 192.168.50.10\n            name: web1\n",
                 "        bootp:\n          file: pxelinux.0\n          server: 192.168.50.1\n",
                 "    - address: \"fd00:50::1\"\n      prefix: 64\n",
-                "  name: routed\nspec:\n  forward: route\n  bridge:\n    name: virbr12\n    stp: true\n    delay: 0\n"
+                "  name: routed\nspec:\n  forward: route\n  bridge:\n    name: virbr12\n    stp: false\n    forwardDelay: 0\n"
                 "  ips:\n    - address: 192.168.12.1\n      prefix: 24\n      dhcp:\n        hosts:\n"
                 "          - ip: 192.168.12.9\n            name: pxe\n  autostart: false\n  active: true\n",
                 "  name: isolated\nspec:\n  forward: none\n",
                 "# not podform's: applied, podform adopts it, manages what this declares and never deletes it\n"
                 "apiVersion: podform/v1\nkind: Network\nmetadata:\n  name: handmade\nspec:\n  forward: nat\n"
-                "  bridge:\n    name: virbr20\n    stp: false\n    delay: 0\n  ips:\n    - address: 192.168.20.1\n"
+                "  bridge:\n    name: virbr20\n    stp: false\n    forwardDelay: 0\n  ips:\n    - address: 192.168.20.1\n"
                 "      prefix: 24\n",
                 "  autostart: false\n  active: true\n  # <dns> is kept as it is: podform's format has no key for it\n"
                 "  # <portgroup name='eng' default='yes'> is kept as it is: podform's format has no key for it\n",
@@ -1931,6 +1964,7 @@ int main(void) {
                 cmocka_unit_test(test_type_from_the_host_without_kvm),
                 cmocka_unit_test(test_type_from_the_domain_capabilities),
                 cmocka_unit_test(test_capabilities_documents),
+                cmocka_unit_test(test_network_stp_default),
                 cmocka_unit_test(test_volume_in_whole_kib_is_the_size_asked),
                 cmocka_unit_test(test_every_fault_converges),
         };

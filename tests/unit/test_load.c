@@ -251,7 +251,8 @@ static void test_defaults(void **state) {
         assert_true(vm->interfaces.v[0].implicit);
         const pf_network *n = &m->networks.v[0];
         assert_int_equal(n->forward, PF_FORWARD_NAT);
-        assert_true(n->bridge_stp && n->autostart && n->active);
+        assert_true(!n->bridge_stp && n->autostart && n->active);   /* stp: false, as on a Bridge */
+        assert_int_equal(n->bridge_delay, 0);
         assert_true(m->pools.v[0].autostart);
         assert_int_equal(m->pools.v[0].type, PF_POOL_DIR);
         assert_int_equal(m->macvtaps.v[0].kind, PF_KIND_MACVTAP);
