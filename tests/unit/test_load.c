@@ -243,7 +243,7 @@ static void test_defaults(void **state) {
         const pf_vm *vm = &m->vms.v[0];
         assert_true(vm->running);
         assert_false(vm->autostart);
-        assert_int_equal(vm->type, PF_DOMAIN_KVM);
+        assert_false(pf_loc_set(vm->type_loc));         /* unset: what the host offers (kinds/domain.c) */
         assert_string_equal(vm->arch, "x86_64");
         assert_int_equal(vm->cores, 1);
         assert_int_equal(vm->memory, 2ULL << 30);
