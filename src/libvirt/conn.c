@@ -26,6 +26,8 @@ struct pf_lv_host {
         machine_alias *machines;
         size_t n_machines;
         bool machines_read;
+        xmlDocPtr caps;                 /* the capabilities, read once; NULL until then or unreadable */
+        bool caps_read;
         arch_kvm *kvm;
         size_t n_kvm;
         pf_lv_doc *docs;
@@ -90,6 +92,7 @@ void pf_lv_close(pf_lv_host *h) {
         for (size_t i = 0; i < h->n_kvm; i++)
                 free(h->kvm[i].arch);
         free(h->kvm);
+        xmlFreeDoc(h->caps);
         pf_owner_free(h->owner);
         virConnectClose(h->conn);
         free(h->uri);
@@ -139,11 +142,21 @@ static void add_machines(pf_lv_host *h, xmlNodePtr arch_node) {
         xmlFree(arch);
 }
 
+/* The host's capabilities document, read once (NULL when libvirt gives none). */
+static xmlDocPtr capabilities(pf_lv_host *h) {
+        if (!h->caps_read) {
+                h->caps_read = true;
+                char *caps = virConnectGetCapabilities(h->conn);
+                h->caps = caps ? pf_xml_parse(caps) : NULL;
+                free(caps);
+                virResetLastError();
+        }
+        return h->caps;
+}
+
 static void read_machines(pf_lv_host *h) {
         h->machines_read = true;
-        char *caps = virConnectGetCapabilities(h->conn);
-        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
-        free(caps);
+        xmlDocPtr doc = capabilities(h);
         if (!doc)
                 return;
         for (xmlNodePtr g = xmlDocGetRootElement(doc)->children; g; g = g->next)
@@ -196,13 +209,7 @@ static bool host_offers_kvm(pf_lv_host *h, const char *arch, const char *machine
         const virError *e = virGetLastError();
         bool unsupported = e && e->code == VIR_ERR_NO_SUPPORT;
         virResetLastError();
-        if (!unsupported)
-                return false;
-        char *caps = virConnectGetCapabilities(h->conn);
-        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
-        free(caps);
-        virResetLastError();
-        return pf_lv_caps_offer(doc, arch, "kvm");
+        return unsupported && pf_lv_caps_offer(capabilities(h), arch, "kvm");
 }
 
 bool pf_lv_offers_kvm(pf_lv_host *h, const char *arch, const char *machine) {
