@@ -95,7 +95,7 @@ def network_doc(i, dhcp_hosts):
         "  name: " + net_name(i),
         "spec:",
         "  forward: nat",
-        "  bridge: {name: pfb%d, stp: false, delay: 0}" % i,
+        "  bridge: {name: pfb%d, stp: false, forwardDelay: 0}" % i,
         "  ips:",
         "    - address: %s.1" % s,
         "      prefix: 24",

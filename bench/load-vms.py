@@ -84,7 +84,7 @@ metadata:
   name: maas
 spec:
   forward: nat
-  bridge: {{name: virbr1, stp: false, delay: 0}}
+  bridge: {{name: virbr1, stp: false, forwardDelay: 0}}
   ips:
     - address: 172.16.0.1
       prefix: 16

@@ -67,7 +67,7 @@ a = p["actions"][0]
 if what == "op": a["op"] = "replace"
 elif what == "kind": a["kind"] = "domain"
 elif what == "landing": a["changes"][0]["landing"] = "reboot"
-elif what == "extra": a["note"] = "x"
+elif what == "extra": a["remark"] = "x"
 elif what == "missing": del a["depends_on"]
 elif what == "size": a["size"] = 1
 elif what == "version": p["format_version"] = 2
@@ -123,7 +123,7 @@ kind: Network
 metadata: {name: maas}
 spec:
   forward: nat
-  bridge: {name: virbr1, stp: false, delay: 0}
+  bridge: {name: virbr1, stp: false, forwardDelay: 0}
   ips: [{address: 172.16.99.1, prefix: 24}]
 ---
 apiVersion: podform/v1
@@ -131,7 +131,7 @@ kind: Network
 metadata: {name: lab}
 spec:
   forward: none
-  bridge: {name: virbr-lab}
+  bridge: {name: virbr-lab, stp: true}
   domain: lab.example
   ips:
     - address: 10.77.0.1
@@ -307,6 +307,23 @@ plan links 2 "$src/tests/data/hosts/kvm01.xml" &&
                 and change("macvtap", "pfschema-mvt0", "mode")["new"] == "bridge"
                 and change("macvtap", "pfschema-mvt0", "parent")["new"] == "lo"
                 and by[("network", "on-bridge")]["depends_on"] == [0]'
+
+# 6b. A VM without domain.type: the test driver offers no kvm, so qemu, and the action says why.
+cat >"$tmp/untyped.yaml" <<'EOF'
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: untyped}
+spec:
+  running: false
+  domain:
+    memory: 512Mi
+    devices:
+      autoattachPodInterface: false
+EOF
+files=(-f "$tmp/untyped.yaml")
+plan untyped 2 "$src/tests/data/hosts/kvm01.xml" &&
+        check untyped '[a["kind"] for a in acts] == ["vm"]
+                and by[("vm", "untyped")]["note"] == "type qemu: this host offers no kvm for x86_64"'
 
 # 7. The schema rejects what podform does not print.
 if [ -s "$tmp/example.json" ]; then

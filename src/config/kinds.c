@@ -109,10 +109,27 @@ TABLE(net_ip_table, "ips entry", pf_net_ip, offsetof(pf_net_ip, loc), NULL,
       REQ(pf_net_ip, "prefix", p_uint, prefix, &r_prefix),
       SUB(pf_net_ip, "dhcp", dhcp_table, offsetof(pf_net_ip, dhcp_loc)));
 SEQ(seq_net_ips, pf_net_ip, p_map, &net_ip_table, NOLOC);
+/* A Network's bridge says stp and forwardDelay (seconds), as a Bridge does; "delay", libvirt's
+ * attribute and the old spelling, is still read, with a warning that says what to write. */
+static bool p_net_forward_delay(walk *w, const pf_node *n, void *base, const field *f) {
+        pf_network *net = base;
+        pf_loc key = pf_loc_set(w->key_loc) ? w->key_loc : loc_of(w, n);
+        if (pf_loc_set(net->bridge_delay_loc)) {
+                pf_error(D(w), key, "bridge.delay and bridge.forwardDelay are the same setting, given twice; keep forwardDelay");
+                return false;
+        }
+        if (!p_uint(w, n, base, f))
+                return false;
+        if (!strcmp(f->key, "delay"))
+                pf_diag_add(D(w), PF_WARNING, key, "bridge.delay is the old spelling of forwardDelay; write "
+                            "forwardDelay: %u (seconds), as a Bridge does", net->bridge_delay);
+        return true;
+}
 TABLE(net_bridge_table, "bridge", pf_network, NOLOC, NULL,
       FLD(pf_network, "name", p_ifname, bridge_name, NULL),
       FLD(pf_network, "stp", p_bool, bridge_stp, NULL),
-      FLD(pf_network, "delay", p_uint, bridge_delay, &r_net_delay));
+      FLD(pf_network, "forwardDelay", p_net_forward_delay, bridge_delay, &r_net_delay),
+      FLD(pf_network, "delay", p_net_forward_delay, bridge_delay, &r_net_delay));
 TABLE(nat_ports_table, "nat ports", pf_network, NOLOC, NULL,
       REQ(pf_network, "start", p_uint, nat_port_start, &r_port),
       REQ(pf_network, "end", p_uint, nat_port_end, &r_port));
@@ -147,10 +164,12 @@ void pf_host_defaults(pf_host *h) {
         h->permit_bridge_on_pod_network = true;
 }
 static void host_init(void *r, pf_arena *a) { (void) a; pf_host_defaults(r); }
+/* bridge.stp: false, as on a Bridge (and the kernel's); a network that exists keeps its own
+ * unless stp is written (kinds/network.c). */
 static void network_init(void *r, pf_arena *a) {
         (void) a;
         pf_network *n = r;
-        n->bridge_stp = n->autostart = n->active = true;
+        n->autostart = n->active = true;
 }
 static void pool_init(void *r, pf_arena *a) { (void) a; ((pf_pool *) r)->autostart = true; }
 static void macvtap_init(void *r, pf_arena *a) { (void) a; ((pf_macvlan *) r)->kind = PF_KIND_MACVTAP; }

@@ -15,6 +15,7 @@ SEQ(seq_names, pf_name, p_name, NULL, offsetof(pf_name, loc));
 SEQ(seq_boot, pf_boot, p_enum, &pf_boot_dev_enum, offsetof(pf_boot, loc));
 
 static bool p_storage(walk *w, const pf_node *n, void *base, const field *f);
+static bool p_memory(walk *w, const pf_node *n, void *base, const field *f);
 static bool p_disks(walk *w, const pf_node *n, void *base, const field *f);
 
 TABLE(kv_disk_table, "disk", pf_disk, NOLOC, NULL,
@@ -157,7 +158,7 @@ TABLE(domain_table, "domain", pf_vm, NOLOC, NULL,
       FLD(pf_vm, "arch", p_name, arch, NULL),
       FLD(pf_vm, "machine", p_name, machine, NULL),
       SUB(pf_vm, "cpu", cpu_table, NOLOC),
-      FLD(pf_vm, "memory", p_quantity, memory, "Mi"),
+      FLD(pf_vm, "memory", p_memory, memory, "Mi"),
       FLD(pf_vm, "boot", p_seq, boot, &seq_boot),
       SUB(pf_vm, "devices", devices_table, NOLOC));
 
@@ -173,6 +174,30 @@ static const field vm_fields[] = {
         FLD(pf_vm, "volumes", p_seq, volumes, &seq_volumes),
 };
 const table pf_cfg_vm_table = { "VirtualMachine spec", vm_fields, sizeof(vm_fields) / sizeof(field), NOLOC, vm_finish };
+
+/* Memory in decimal units is a quantity, but rarely what was meant: 4GB is 3.73 GiB. */
+static bool p_memory(walk *w, const pf_node *n, void *base, const field *f) {
+        if (!p_quantity(w, n, base, f))
+                return false;
+        static const struct { const char *decimal, *binary; } units[] = {
+                { "k", "Ki" }, { "KB", "Ki" }, { "M", "Mi" }, { "MB", "Mi" },
+                { "G", "Gi" }, { "GB", "Gi" }, { "T", "Ti" }, { "TB", "Ti" },
+        };
+        const char *s = n->value;
+        size_t digits = strspn(s, "0123456789.");
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                if (strcmp(s + digits, units[i].decimal))
+                        continue;
+                uint64_t bytes = ((pf_vm *) base)->memory;
+                char q[PF_QUOTE_MAX];
+                pf_diag_add(D(w), PF_WARNING, loc_of(w, n),
+                            "memory %s is in decimal units: %llu bytes, %.2f GiB; for %.*s %sB write %.*s%s",
+                            pf_quote(q, sizeof(q), s, n->len), (unsigned long long) bytes, (double) bytes / (1ULL << 30),
+                            (int) digits, s, units[i].binary, (int) digits, s, units[i].binary);
+                break;
+        }
+        return true;
+}
 
 /* storage: and domain.devices.disks say the same thing; whichever comes second is the error. */
 static bool storage_exclusive(walk *w, const pf_node *n, const char *second, const char *first, pf_loc first_loc) {

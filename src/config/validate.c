@@ -310,7 +310,7 @@ static void check_network(pf_diags *diags, const pf_network *n) {
                         pf_error(diags, n->interfaces_loc, "forward: bridge takes either bridge.name or \"interfaces\", not both");
                 if (pf_loc_set(n->bridge_stp_loc) || pf_loc_set(n->bridge_delay_loc))
                         pf_error(diags, pf_loc_set(n->bridge_stp_loc) ? n->bridge_stp_loc : n->bridge_delay_loc,
-                                 "bridge.stp and bridge.delay apply to bridges libvirt creates, not to the existing bridge of forward: bridge");
+                                 "bridge.stp and bridge.forwardDelay apply to bridges libvirt creates, not to the existing bridge of forward: bridge");
         }
         if (pf_forward_own_bridge(n->forward) && n->interfaces.n && n->forward != PF_FORWARD_NAT && n->forward != PF_FORWARD_ROUTE)
                 pf_error(diags, n->interfaces_loc, "forward: %s takes no \"interfaces\"", fwd);

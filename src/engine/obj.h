@@ -76,6 +76,7 @@ typedef struct pf_obj {
         bool stale;                     /* live: runs an older definition than its persistent one
                                          * (a change that lands at restart was applied) */
         uint64_t size;                  /* volumes: capacity in bytes (prune listings) */
+        const char *note;               /* desired: said on its plan line (a default the host chose) */
         pf_loc loc;                     /* desired: where it was declared */
 } pf_obj;
 

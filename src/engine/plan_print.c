@@ -50,6 +50,8 @@ void pf_action_print_head(const pf_action *a, FILE *f, bool color) {
                         a->disruptive && a->landing == PF_LAND_LIVE ? ", stops it" : "",
                         a->adopted ? "; not created by podform: only declared fields are managed" : "");
         }
+        if (a->want && a->want->note)
+                fprintf(f, " (%s)", a->want->note);
 }
 
 void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose) {
@@ -129,6 +131,10 @@ void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char 
                         a->adopted ? "true" : "false");
                 if (a->op == PF_OP_DELETE && a->kind == PF_R_VOLUME)
                         fprintf(f, ",\"size\":%" PRIu64, a->have->size);
+                if (a->want && a->want->note) {
+                        fputs(",\"note\":", f);
+                        json_str(f, a->want->note);
+                }
                 fputs(",\"depends_on\":[", f);
                 for (size_t d = 0; d < a->deps.n; d++)
                         fprintf(f, "%s%zu", d ? "," : "", a->deps.v[d]);

@@ -167,6 +167,8 @@ pf_nic_fact *pf_domain_nic_facts(pf_kind_ctx *k, pf_objset *have, size_t *n) {
 typedef struct build_ctx {
         pf_kind_ctx *k;
         pf_objset *have;
+        pf_arena *arena;
+        const char *note;               /* for the plan line of the VM just rendered */
 } build_ctx;
 
 /* The MAC an owned domain's podform metadata records for the interface. */
@@ -201,23 +203,43 @@ static bool dev_taken(void *ud, const char *vm, const char *dev) {
         return ld && pf_lv_disk_dev_taken(ld->doc, vm, dev);
 }
 
+/* The type of a VM that sets none. A live one keeps its own: a default never redefines what
+ * exists. A new one gets kvm where the host offers it, else qemu, as MAAS chooses, and its plan
+ * line says which and why. */
+static pf_domain_type domain_type(void *ud, const pf_vm *vm) {
+        build_ctx *b = ud;
+        const pf_lv_doc *ld = pf_lv_doc_find(b->k->lv, PF_R_DOMAIN, vm->meta.name);
+        xmlNodePtr root = ld && ld->doc ? xmlDocGetRootElement(ld->doc) : NULL;
+        if (pf_xml_prop_eq(root, "type", "kvm"))
+                return PF_DOMAIN_KVM;
+        if (pf_xml_prop_eq(root, "type", "qemu"))
+                return PF_DOMAIN_QEMU;
+        bool kvm = pf_lv_offers_kvm(b->k->lv, vm->arch, vm->machine);
+        b->note = pf_arena_printf(b->arena, kvm ? "type kvm: this host offers kvm for %s"
+                                                : "type qemu: this host offers no kvm for %s", vm->arch);
+        return kvm ? PF_DOMAIN_KVM : PF_DOMAIN_QEMU;
+}
+
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
         (void) self;
         const pf_model *m = k->model;
-        build_ctx bctx = { k, have };
+        build_ctx bctx = { k, have, &want->arena, NULL };
         pf_render_env renv = { .host_name = k->host_name, .host = k->host, .model = m, .live_mac = live_mac,
-                               .live_network = live_network, .host_pci = host_pci, .dev_taken = dev_taken, .ud = &bctx,
+                               .live_network = live_network, .host_pci = host_pci, .dev_taken = dev_taken,
+                               .domain_type = domain_type, .ud = &bctx,
                                .links = k->links, .attach = k->attach, .libvirt_version = pf_lv_version(k->lv) };
         pf_renderer *rd = pf_renderer_new(&renv);
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
         for (size_t i = 0; i < m->vms.n; i++) {
                 const pf_vm *vm = &m->vms.v[i];
+                bctx.note = NULL;
                 xmlDocPtr doc = pf_render_domain(rd, vm, d);
                 if (!doc)
                         continue;
                 size_t idx = pf_add_desired(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
+                want->objs.v[idx].note = bctx.note;
                 pf_lv_domain_fields(doc, NULL, pf_lv_canon_machine, k->lv, &wb);
                 /* a domain podform did not create gets no podform record (pf_lv_merge_domain) to hold a
                  * constraint address: only the plan's attachments show it */

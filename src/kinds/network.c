@@ -118,13 +118,26 @@ static void check_dhcp(const pf_network *n, xmlDocPtr doc, pf_diags *d) {
         }
 }
 
+/* bridge.stp unset: off for a new network, as on a Bridge; a network that exists keeps its own
+ * (on, libvirt's, was the default before), since a changed default must not recreate it. */
+static pf_network with_live_stp(const pf_network *n, const pf_objset *have) {
+        pf_network v = *n;
+        const pf_obj *live = pf_loc_set(n->bridge_stp_loc) ? NULL : pf_objset_find(have, PF_R_NETWORK, n->meta.name);
+        const pf_field *stp = live ? pf_obj_field(live, "bridge.stp") : NULL;
+        if (stp)
+                v.bridge_stp = !strcmp(stp->value, "on");
+        return v;
+}
+
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
-        (void) self, (void) have;
+        (void) self;
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
         for (size_t i = 0; i < k->model->networks.n; i++) {
-                const pf_network *n = &k->model->networks.v[i];
-                _cleanup_xml_doc_ xmlDocPtr doc = pf_render_network_bootp(n, pf_attach_bootp(k->attach, n));
+                const pf_network *declared = &k->model->networks.v[i];
+                pf_network net = with_live_stp(declared, have);
+                const pf_network *n = &net;
+                _cleanup_xml_doc_ xmlDocPtr doc = pf_render_network_bootp(n, pf_attach_bootp(k->attach, declared));
                 check_dhcp(n, doc, d);
                 size_t idx = pf_add_desired(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
                 want->objs.v[idx].active = n->active;
@@ -416,7 +429,7 @@ static void show_forward(pf_arena *t, xmlNodePtr root, pf_yaml_out *y) {
                 /* libvirt's defaults when the attributes are absent (fields.c reads them alike) */
                 const char *stp = pf_xml_prop(t, br, "stp"), *delay = pf_xml_prop(t, br, "delay");
                 pf_yaml_scalar(y, "stp", PF_YAML_BOOL, !*stp || !strcmp(stp, "on") ? "true" : "false");
-                pf_yaml_scalar(y, "delay", PF_YAML_NUM, *delay ? delay : "0");
+                pf_yaml_scalar(y, "forwardDelay", PF_YAML_NUM, *delay ? delay : "0");
         }
         pf_yaml_end(y);
 }

@@ -42,11 +42,21 @@ void pf_volumes_observe(pf_kind_ctx *k, virStoragePoolPtr p, const char *pool_na
         free(vols);
 }
 
-static void desire_disk(pf_objset *want, const pf_render_env *renv, const pf_vm *vm, const pf_disk *disk, pf_fields *wb) {
+/* The capacity to compare a live volume with: the size asked, or the whole KiB above it that
+ * the live volume has (libvirt creates qcow2 through "qemu-img create PATH SIZEK", and podform
+ * rendered every volume so before), which is not a change and no shrink. */
+static uint64_t desired_capacity(const pf_objset *have, const char *name, uint64_t size) {
+        const pf_obj *live = pf_objset_find(have, PF_R_VOLUME, name);
+        uint64_t kib = (size + 1023) / 1024 * 1024;
+        return live && live->size > size && live->size == kib ? kib : size;
+}
+
+static void desire_disk(pf_objset *want, const pf_objset *have, const pf_render_env *renv, const pf_vm *vm,
+                        const pf_disk *disk, pf_fields *wb) {
         const char *pool = pf_disk_pool(renv, disk);
         char *vol = pf_volume_name(&want->arena, vm->meta.name, disk->name);
-        _cleanup_xml_doc_ xmlDocPtr doc = pf_render_volume(vol, disk->size, disk->format);
         const char *name = pf_arena_printf(&want->arena, "%s/%s", pool, vol);
+        _cleanup_xml_doc_ xmlDocPtr doc = pf_render_volume(vol, desired_capacity(have, name, disk->size), disk->format);
         size_t idx = pf_add_desired(want, PF_R_VOLUME, name, doc, pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc);
         pf_lv_volume_fields(doc, pool, wb);
         pf_fields_finish(wb, &want->objs.v[idx]);
@@ -54,7 +64,7 @@ static void desire_disk(pf_objset *want, const pf_render_env *renv, const pf_vm 
 }
 
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
-        (void) self, (void) have, (void) d;
+        (void) self, (void) d;
         pf_render_env renv = { .host = k->host };
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
@@ -63,7 +73,7 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
                 for (size_t j = 0; j < vm->disks.n; j++) {
                         const pf_disk *disk = &vm->disks.v[j];
                         if (disk->size || pf_loc_set(disk->size_loc))    /* else a KubeVirt volume: the renderer reports it */
-                                desire_disk(want, &renv, vm, disk, &wb);
+                                desire_disk(want, have, &renv, vm, disk, &wb);
                 }
         }
         pf_fields_free(&wb);

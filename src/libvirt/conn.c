@@ -14,6 +14,8 @@
 
 /* A machine alias and what libvirt stores instead ("pc" -> "pc-i440fx-7.2"), per arch. */
 typedef struct machine_alias { char *arch, *alias, *canonical; } machine_alias;
+/* Whether the host offers kvm for an arch, asked once per arch. */
+typedef struct arch_kvm { char *arch; bool kvm; } arch_kvm;
 
 struct pf_lv_host {
         virConnectPtr conn;
@@ -24,6 +26,10 @@ struct pf_lv_host {
         machine_alias *machines;
         size_t n_machines;
         bool machines_read;
+        xmlDocPtr caps;                 /* the capabilities, read once; NULL until then or unreadable */
+        bool caps_read;
+        arch_kvm *kvm;
+        size_t n_kvm;
         pf_lv_doc *docs;
         size_t n_docs, cap_docs;
         bool docs_sorted;
@@ -83,6 +89,10 @@ void pf_lv_close(pf_lv_host *h) {
                 free(h->machines[i].canonical);
         }
         free(h->machines);
+        for (size_t i = 0; i < h->n_kvm; i++)
+                free(h->kvm[i].arch);
+        free(h->kvm);
+        xmlFreeDoc(h->caps);
         pf_owner_free(h->owner);
         virConnectClose(h->conn);
         free(h->uri);
@@ -132,11 +142,21 @@ static void add_machines(pf_lv_host *h, xmlNodePtr arch_node) {
         xmlFree(arch);
 }
 
+/* The host's capabilities document, read once (NULL when libvirt gives none). */
+static xmlDocPtr capabilities(pf_lv_host *h) {
+        if (!h->caps_read) {
+                h->caps_read = true;
+                char *caps = virConnectGetCapabilities(h->conn);
+                h->caps = caps ? pf_xml_parse(caps) : NULL;
+                free(caps);
+                virResetLastError();
+        }
+        return h->caps;
+}
+
 static void read_machines(pf_lv_host *h) {
         h->machines_read = true;
-        char *caps = virConnectGetCapabilities(h->conn);
-        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
-        free(caps);
+        xmlDocPtr doc = capabilities(h);
         if (!doc)
                 return;
         for (xmlNodePtr g = xmlDocGetRootElement(doc)->children; g; g = g->next)
@@ -155,11 +175,56 @@ const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine)
         return machine;
 }
 
+/* ---- the domain type the host offers ---- */
+
+bool pf_lv_caps_offer(xmlDocPtr caps, const char *arch, const char *type) {
+        xmlNodePtr root = caps ? xmlDocGetRootElement(caps) : NULL;
+        for (xmlNodePtr g = root ? root->children : NULL; g; g = g->next)
+                for (xmlNodePtr a = pf_xml_is(g, "guest") ? g->children : NULL; a; a = a->next) {
+                        if (!pf_xml_is(a, "arch") || !pf_xml_prop_eq(a, "name", arch))
+                                continue;
+                        for (xmlNodePtr d = a->children; d; d = d->next)
+                                if (pf_xml_is(d, "domain") && pf_xml_prop_eq(d, "type", type))
+                                        return true;
+                }
+        return false;
+}
+
+bool pf_lv_domcaps_offer(xmlDocPtr domcaps, const char *type) {
+        xmlNodePtr root = domcaps ? xmlDocGetRootElement(domcaps) : NULL;
+        xmlNodePtr d = root && pf_xml_is(root, "domainCapabilities") ? pf_xml_child(root, "domain") : NULL;
+        _cleanup_xml_char_ xmlChar *v = d ? xmlNodeGetContent(d) : NULL;
+        return v && !xmlStrcmp(v, BAD_CAST type);
+}
+
+/* As MAAS asks: the domain capabilities for kvm (libvirt refuses them where KVM is unusable),
+ * and where the driver has none, the capabilities. */
+static bool host_offers_kvm(pf_lv_host *h, const char *arch, const char *machine) {
+        char *x = virConnectGetDomainCapabilities(h->conn, NULL, arch, machine, "kvm", 0);
+        if (x) {
+                _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(x);
+                free(x);
+                return pf_lv_domcaps_offer(doc, "kvm");
+        }
+        const virError *e = virGetLastError();
+        bool unsupported = e && e->code == VIR_ERR_NO_SUPPORT;
+        virResetLastError();
+        return unsupported && pf_lv_caps_offer(capabilities(h), arch, "kvm");
+}
+
+bool pf_lv_offers_kvm(pf_lv_host *h, const char *arch, const char *machine) {
+        for (size_t i = 0; i < h->n_kvm; i++)
+                if (!strcmp(h->kvm[i].arch, arch))
+                        return h->kvm[i].kvm;
+        bool kvm = host_offers_kvm(h, arch, machine);
+        h->kvm = pf_xreallocarray(h->kvm, h->n_kvm + 1, sizeof(*h->kvm));
+        h->kvm[h->n_kvm++] = (arch_kvm) { pf_xstrdup(arch), kvm };
+        return kvm;
+}
+
 /* What guests the host runs, from the capabilities: "x86_64 (qemu, kvm), i686 (qemu)". */
 char *pf_lv_guests(pf_lv_host *h) {
-        char *caps = virConnectGetCapabilities(h->conn);
-        _cleanup_xml_doc_ xmlDocPtr doc = caps ? pf_xml_parse(caps) : NULL;
-        free(caps);
+        xmlDocPtr doc = capabilities(h);
         pf_arena a = { 0 };
         const char *out = "";
         for (xmlNodePtr g = doc ? xmlDocGetRootElement(doc)->children : NULL; g; g = g->next)

@@ -53,6 +53,13 @@ char *pf_lv_guests(pf_lv_host *h);
 /* pf_lv_canon_machine: what libvirt stores for a machine alias ("pc" -> "pc-i440fx-7.2"), from
  * the capabilities, read once (`ud` is the pf_lv_host). */
 const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine);
+/* pf_lv_offers_kvm: whether the host runs `arch` guests on kvm: libvirt's domain capabilities
+ * for kvm (for `machine`, which may be NULL), else, where the driver has none (the test
+ * driver), its capabilities; asked once per arch. pf_lv_domcaps_offer and pf_lv_caps_offer
+ * read those documents (a NULL one offers nothing). */
+bool pf_lv_offers_kvm(pf_lv_host *h, const char *arch, const char *machine);
+bool pf_lv_domcaps_offer(xmlDocPtr domcaps, const char *type);
+bool pf_lv_caps_offer(xmlDocPtr caps, const char *arch, const char *type);
 /* pf_lv_host_pci: the PCI device behind a host network interface, from the node devices. */
 bool pf_lv_host_pci(pf_lv_host *h, const char *ifname, pf_pci *ret);
 

@@ -63,8 +63,9 @@ xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format f
         xmlDocPtr doc = new_doc("volume", &root);
         text_child(root, "name", name);
         char buf[24];
-        /* whole KiB, as qemu-img creates it: else the live size reads larger than declared */
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) ((capacity + 1023) / 1024 * 1024));
+        /* the bytes asked: raw is a file libvirt truncates to them; for qcow2 libvirt asks qemu-img
+         * for whole KiB, which the volume kind takes as the size asked */
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) capacity);
         xmlNodePtr cap = text_child(root, "capacity", buf);
         prop(cap, "unit", "bytes");
         /* thin: without it libvirt preallocates raw volumes in full */

@@ -33,6 +33,8 @@ typedef struct pf_render_env {
         /* Whether the live domain `vm` has a disk that is none of podform's (a CD-ROM, a file)
          * on target `dev`: podform's disks skip that name, since the merge keeps that disk. */
         bool (*dev_taken)(void *ud, const char *vm, const char *dev);
+        /* The type of a VM that sets none (what the host offers); NULL: kvm. */
+        pf_domain_type (*domain_type)(void *ud, const pf_vm *vm);
         void *ud;                       /* passed to the callbacks; they may be NULL */
         /* The host's links: a VM on a link that is none could never start (kind), and the kernel
          * puts no macvtap on a bridge port (port_of). A NULL callback: not checked. */

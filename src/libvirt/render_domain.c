@@ -590,7 +590,9 @@ xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d) {
         const pf_mac *macs = vm_macs(r, vm, &owned);
         xmlNodePtr root;
         xmlDocPtr doc = new_doc("domain", &root);
-        prop(root, "type", pf_enum_name(&pf_domain_type_enum, vm->type));
+        pf_domain_type dtype = pf_loc_set(vm->type_loc) || !r->env->domain_type ? vm->type
+                                                                              : r->env->domain_type(r->env->ud, vm);
+        prop(root, "type", pf_enum_name(&pf_domain_type_enum, dtype));
         xmlNodePtr name_node = text_child(root, "name", vm->meta.name);
 
         /* memory is in bytes; KiB rounded up so that a VM never gets less than asked */

@@ -327,7 +327,7 @@ kind: Network
 metadata: {name: pxenet}
 spec:
   forward: nat
-  bridge: {name: virbr5, stp: false, delay: 0}
+  bridge: {name: virbr5, stp: false, forwardDelay: 0}
   ips:
     - address: 10.50.0.1
       prefix: 24
@@ -360,7 +360,7 @@ kind: Network
 metadata: {name: maas}
 spec:
   forward: nat
-  bridge: {name: virbr1, stp: false, delay: 0}
+  bridge: {name: virbr1, stp: false, forwardDelay: 0}
   ips: [{address: 172.16.99.1, prefix: 24}]
 ---
 apiVersion: podform/v1

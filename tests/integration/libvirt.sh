@@ -149,5 +149,26 @@ expect "running: false applies" 0 '^Verify: observed the host again' pf apply --
 check "pxe1 is shut off and still defined" bash -c '[ "$(virsh domstate pxe1)" = "shut off" ]'
 expect "and the plan is empty" 0 '^No changes' pf plan --detailed-exitcode
 
+# A VM without domain.type is what libvirt's domain capabilities offer: kvm where they do for
+# --virttype kvm, else qemu (here, on a host whose /dev/kvm this namespace may or may not use).
+if virsh domcapabilities --arch x86_64 --virttype kvm >/dev/null 2>&1; then
+	want='type kvm: this host offers kvm for x86_64'
+else
+	want='type qemu: this host offers no kvm for x86_64'
+fi
+cat >"$work/untyped.yaml" <<'EOF'
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: untyped}
+spec:
+  running: false
+  domain:
+    memory: 256Mi
+    devices:
+      autoattachPodInterface: false
+EOF
+expect "a VM without type: $want" 2 "^\\+ vm untyped \\($want\\)\$" \
+	"$podform" plan --detailed-exitcode -f "$work/untyped.yaml" --connect qemu:///system
+
 echo "# $failures failed"
 [ "$failures" -eq 0 ]

@@ -75,6 +75,22 @@ WRAP(int, -1, virDomainSetMetadata, (virDomainPtr d, int t, const char *m, const
      (d, t, m, k, u, f))
 WRAP(int, -1, virDomainBlockResize, (virDomainPtr d, const char *disk, unsigned long long size, unsigned f), (d, disk, size, f))
 
+/* The test driver has no domain capabilities: a test hands out the host's answer. */
+static const char *fake_domcaps;        /* NULL: the driver's own answer; "": refused (no kvm) */
+static unsigned long domcaps_calls;
+char *__real_virConnectGetDomainCapabilities(virConnectPtr c, const char *emu, const char *arch, const char *machine,
+                                             const char *virttype, unsigned f);
+char *__wrap_virConnectGetDomainCapabilities(virConnectPtr c, const char *emu, const char *arch, const char *machine,
+                                             const char *virttype, unsigned f);
+char *__wrap_virConnectGetDomainCapabilities(virConnectPtr c, const char *emu, const char *arch, const char *machine,
+                                             const char *virttype, unsigned f) {
+        domcaps_calls++;
+        if (!fake_domcaps)
+                return __real_virConnectGetDomainCapabilities(c, emu, arch, machine, virttype, f);
+        virResetLastError();
+        return *fake_domcaps ? strdup(fake_domcaps) : NULL;
+}
+
 /* ---- harness ---- */
 
 static pf_nl_host *private_links;       /* set: the links of a namespace of the test's own */
@@ -452,7 +468,7 @@ static void test_dhcp_edit_is_live(void **state) {
 
 static const char maas_routed[] =
         "apiVersion: podform/v1\nkind: Network\nmetadata: {name: maas}\nspec:\n"
-        "  forward: route\n  bridge: {name: virbr1, stp: false, delay: 0}\n  domain: testnet\n"
+        "  forward: route\n  bridge: {name: virbr1, stp: false, forwardDelay: 0}\n  domain: testnet\n"
         "  ips: [{address: 172.16.99.1, prefix: 24}]\n";
 
 /* A structural change redefines and restarts the network, marked ! because guests lose their
@@ -639,7 +655,7 @@ static void test_pod_network_is_a_plan_error(void **state) {
 
 static const char pod_vm_maas[] =
         "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: maas}\nspec:\n"
-        "  forward: nat\n  bridge: {name: virbr1, stp: false, delay: 0}\n"
+        "  forward: nat\n  bridge: {name: virbr1, stp: false, forwardDelay: 0}\n"
         "  ips: [{address: 172.16.99.1, prefix: 24}]\n---\n"
         "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
         "  running: false\n  domain: {type: qemu, memory: 128Mi}\n";
@@ -1197,15 +1213,188 @@ static const char decimal_disk[] =
         "      interfaces: [{name: a, bridge: {}}]\n"
         "  networks: [{name: a, network: maas}]\n";
 
-/* Decimal sizes: the volume is created in whole KiB, as qemu-img does, and reads back equal. */
+static const char storage_shorthand[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: dec}\nspec:\n  running: false\n"
+        "  storage: \"root:1(vms)\"\n"
+        "  domain:\n    type: qemu\n    memory: 1G\n"
+        "    devices:\n      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: maas}]\n";
+
+/* A volume as podform made it before it wrote exact sizes, and as libvirt makes a qcow2 one
+ * (qemu-img create PATH SIZEK): 1 GB rounded up to whole KiB. */
+static const char decimal_disk_in_kib[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: dec}\nspec:\n  running: false\n"
+        "  domain:\n    type: qemu\n    memory: 1G\n"
+        "    devices:\n      disks: [{name: root, size: 976563Ki}]\n"
+        "      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: maas}]\n";
+
+/* Decimal sizes are exact: 1G and the shorthand's bare 1 are 1,000,000,000 bytes. */
 static void test_decimal_sizes(void **state) {
         (void) state;
         pf_lv_host *h = open_host("kvm01.xml");
         apply_ok(h, decimal_disk, false);
         unsigned long long cap = 0;
         assert_true(volume_exists(h, "vms", "dec-root", &cap));
+        assert_int_equal(cap, 1000000000ULL);
+        expect_clean_with(h, decimal_disk);
+        expect_clean_with(h, storage_shorthand);
+        pf_lv_close(h);
+
+        h = open_host("kvm01.xml");
+        apply_ok(h, storage_shorthand, false);
+        assert_true(volume_exists(h, "vms", "dec-root", &cap));
+        assert_int_equal(cap, 1000000000ULL);
+        expect_clean_with(h, storage_shorthand);
+        pf_lv_close(h);
+}
+
+/* A volume at the whole KiB above the size asked is that size: no change, and no shrink. */
+static void test_volume_in_whole_kib_is_the_size_asked(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, decimal_disk_in_kib, false);
+        unsigned long long cap = 0;
+        assert_true(volume_exists(h, "vms", "dec-root", &cap));
         assert_int_equal(cap, 1000000512ULL);
         expect_clean_with(h, decimal_disk);
+        expect_clean_with(h, storage_shorthand);
+        pf_lv_close(h);
+}
+
+static const char untyped_vm[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: %s}\nspec:\n  running: false\n"
+        "  domain:\n%s    memory: 1Gi\n"
+        "    devices:\n      interfaces: [{name: a, bridge: {}}]\n"
+        "  networks: [{name: a, network: maas}]\n";
+
+static char *untyped(const char *name, const char *type_line) {
+        return pf_xasprintf(untyped_vm, name, type_line);
+}
+
+static char *data_file(const char *name) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/tests/data/%s", SRCDIR, name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+                fail_msg("cannot open %s", path);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        for (int c; (c = fgetc(f)) != EOF;)
+                fputc(c, m);
+        fclose(m);
+        fclose(f);
+        return text;
+}
+
+/* A VM without type runs on what the host offers: the test driver's capabilities list no kvm
+ * (only i686 "test" guests) and it has no domain capabilities, so qemu, and the plan says so. */
+static void test_type_from_the_host_without_kvm(void **state) {
+        (void) state;
+        fake_domcaps = NULL;
+        pf_lv_host *h = open_host("kvm01.xml");
+        _cleanup_free_ char *vm = untyped("notype", "");
+        run_result r = run(h, false, vm, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "\n+ vm notype (type qemu: this host offers no kvm for x86_64)\n");
+        run_result_free(&r);
+        apply_ok(h, vm, false);
+        _cleanup_free_ char *x = dom_xml(h, "notype");
+        expect_contains(x, "<domain type='qemu'>");
+        expect_clean_with(h, vm);
+        pf_lv_close(h);
+}
+
+/* Where the domain capabilities offer kvm, kvm, asked once per arch however many VMs; where
+ * libvirt refuses them for kvm, qemu. An explicit type is kept as written, and says nothing. */
+static void test_type_from_the_domain_capabilities(void **state) {
+        (void) state;
+        _cleanup_free_ char *domcaps = data_file("hosts/domcaps-kvm.xml");
+        _cleanup_free_ char *a = untyped("vm-a", ""), *b = untyped("vm-b", ""), *q = untyped("vm-q", "    type: qemu\n");
+        _cleanup_free_ char *three = pf_xasprintf("%s---\n%s---\n%s", a, b, q);
+        fake_domcaps = domcaps;
+        domcaps_calls = 0;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run(h, true, three, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        expect_contains(r.out, "\n+ vm vm-a (type kvm: this host offers kvm for x86_64)\n");
+        expect_contains(r.out, "\n+ vm vm-b (type kvm: this host offers kvm for x86_64)\n");
+        expect_contains(r.out, "\n+ vm vm-q\n");
+        run_result_free(&r);
+        assert_int_equal(domcaps_calls, 1);
+        _cleanup_free_ char *xa = dom_xml(h, "vm-a"), *xq = dom_xml(h, "vm-q");
+        expect_contains(xa, "<domain type='kvm'>");
+        expect_contains(xq, "<domain type='qemu'>");
+
+        pf_lv_close(h);
+
+        /* a host where libvirt refuses kvm: qemu; and a VM that exists keeps its type, since a
+         * default redefines nothing (here one made kvm before, as the old default did) */
+        fake_domcaps = "";
+        domcaps_calls = 0;
+        h = open_host("kvm01.xml");
+        _cleanup_free_ char *k = untyped("vm-a", "    type: kvm\n");
+        apply_ok(h, k, false);
+        expect_clean_with(h, a);
+        _cleanup_free_ char *c = untyped("vm-c", "");
+        r = run(h, false, c, false);
+        expect_contains(r.out, "+ vm vm-c (type qemu: this host offers no kvm for x86_64)\n");
+        run_result_free(&r);
+        assert_int_equal(domcaps_calls, 1);
+        pf_lv_close(h);
+        fake_domcaps = NULL;
+}
+
+/* The documents the answer comes from, as libvirt writes them. */
+static void test_capabilities_documents(void **state) {
+        (void) state;
+        _cleanup_free_ char *caps = data_file("hosts/caps-kvm.xml"), *domcaps = data_file("hosts/domcaps-kvm.xml");
+        xmlDocPtr c = xmlReadMemory(caps, (int) strlen(caps), NULL, NULL, XML_PARSE_NONET);
+        xmlDocPtr d = xmlReadMemory(domcaps, (int) strlen(domcaps), NULL, NULL, XML_PARSE_NONET);
+        assert_true(pf_lv_caps_offer(c, "x86_64", "kvm"));
+        assert_true(pf_lv_caps_offer(c, "i686", "qemu"));
+        assert_false(pf_lv_caps_offer(c, "i686", "kvm"));
+        assert_false(pf_lv_caps_offer(c, "aarch64", "kvm"));
+        assert_false(pf_lv_caps_offer(NULL, "x86_64", "kvm"));
+        assert_true(pf_lv_domcaps_offer(d, "kvm"));
+        assert_false(pf_lv_domcaps_offer(d, "qemu"));
+        assert_false(pf_lv_domcaps_offer(c, "kvm"));
+        assert_false(pf_lv_domcaps_offer(NULL, "kvm"));
+        xmlFreeDoc(c);
+        xmlFreeDoc(d);
+}
+
+static char *stp_net(const char *bridge) {
+        return pf_xasprintf("#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: stpnet}\nspec:\n"
+                            "  forward: nat\n  bridge: {name: virbr50%s}\n  ips: [{address: 192.168.50.1, prefix: 24}]\n",
+                            bridge);
+}
+
+/* bridge.stp is off unless written, as on a Bridge; a network made when the default was on
+ * (libvirt's) keeps it, so that the changed default recreates nothing. The forward delay reads
+ * alike in both spellings. */
+static void test_network_stp_default(void **state) {
+        (void) state;
+        _cleanup_free_ char *unset = stp_net(""), *on = stp_net(", stp: true"), *off = stp_net(", stp: false");
+        _cleanup_free_ char *old_delay = stp_net(", stp: true, delay: 3"), *new_delay = stp_net(", stp: true, forwardDelay: 3");
+        pf_lv_host *h = open_host("kvm01.xml");
+        apply_ok(h, unset, false);
+        _cleanup_free_ char *x = net_xml(h, "stpnet");
+        expect_contains(x, "<bridge name='virbr50' stp='off' delay='0'/>");
+        pf_lv_close(h);
+
+        h = open_host("kvm01.xml");
+        apply_ok(h, on, false);         /* as podform made it under the old default */
+        expect_clean_with(h, unset);
+        run_result r = run(h, false, off, false);
+        assert_int_equal(r.code, PF_EXIT_CHANGES);
+        expect_contains(r.out, "! network stpnet (recreate)\n    bridge.stp: on -> off  [recreate]\n");
+        run_result_free(&r);
+        apply_ok(h, old_delay, false);
+        _cleanup_free_ char *y = net_xml(h, "stpnet");
+        expect_contains(y, "<bridge name='virbr50' stp='on' delay='3'/>");
+        expect_clean_with(h, new_delay);
         pf_lv_close(h);
 }
 
@@ -1467,7 +1656,7 @@ static void test_show_networks_round_trip(void **state) {
         pf_lv_host *h = open_host("kvm01.xml");
         static const char networks[] =
                 "#only\napiVersion: podform/v1\nkind: Network\nmetadata: {name: natnet}\nspec:\n"
-                "  forward: nat\n  nat: {ports: {start: 1024, end: 65000}}\n  bridge: {name: virbr10, stp: true, delay: 2}\n"
+                "  forward: nat\n  nat: {ports: {start: 1024, end: 65000}}\n  bridge: {name: virbr10, stp: true, forwardDelay: 2}\n"
                 "  mtu: 9000\n  domain: example.test\n  ips:\n"
                 "    - address: 192.168.50.1\n      prefix: 24\n      dhcp:\n"
                 "        ranges: [{start: 192.168.50.100, end: 192.168.50.200}, {start: 192.168.50.210, end: 192.168.50.220}]\n"
@@ -1497,19 +1686,19 @@ static void test_show_networks_round_trip(void **state) {
         char *shown = show_host(h);
         static const char *const expected[] = {
                 "kind: Network\nmetadata:\n  name: natnet\nspec:\n  forward: nat\n  nat:\n    ports:\n      start: 1024\n"
-                "      end: 65000\n  bridge:\n    name: virbr10\n    stp: true\n    delay: 2\n  mtu: 9000\n"
+                "      end: 65000\n  bridge:\n    name: virbr10\n    stp: true\n    forwardDelay: 2\n  mtu: 9000\n"
                 "  domain: example.test\n  ips:\n    - address: 192.168.50.1\n      prefix: 24\n      dhcp:\n"
                 "        ranges:\n          - start: 192.168.50.100\n            end: 192.168.50.200\n",
                 "        hosts:\n          - mac: \"52:54:00:00:00:01\"\n            ip: 192.168.50.10\n            name: web1\n",
                 "        bootp:\n          file: pxelinux.0\n          server: 192.168.50.1\n",
                 "    - address: \"fd00:50::1\"\n      prefix: 64\n",
-                "  name: routed\nspec:\n  forward: route\n  bridge:\n    name: virbr12\n    stp: true\n    delay: 0\n"
+                "  name: routed\nspec:\n  forward: route\n  bridge:\n    name: virbr12\n    stp: false\n    forwardDelay: 0\n"
                 "  ips:\n    - address: 192.168.12.1\n      prefix: 24\n      dhcp:\n        hosts:\n"
                 "          - ip: 192.168.12.9\n            name: pxe\n  autostart: false\n  active: true\n",
                 "  name: isolated\nspec:\n  forward: none\n",
                 "# not podform's: applied, podform adopts it, manages what this declares and never deletes it\n"
                 "apiVersion: podform/v1\nkind: Network\nmetadata:\n  name: handmade\nspec:\n  forward: nat\n"
-                "  bridge:\n    name: virbr20\n    stp: false\n    delay: 0\n  ips:\n    - address: 192.168.20.1\n"
+                "  bridge:\n    name: virbr20\n    stp: false\n    forwardDelay: 0\n  ips:\n    - address: 192.168.20.1\n"
                 "      prefix: 24\n",
                 "  autostart: false\n  active: true\n  # <dns> is kept as it is: podform's format has no key for it\n"
                 "  # <portgroup name='eng' default='yes'> is kept as it is: podform's format has no key for it\n",
@@ -1592,7 +1781,7 @@ static void test_show_vms_round_trip(void **state) {
                 "        - name: net1\n          slirp: {}\n          model: virtio\n          macAddress: \"52:54:00:aa:00:02\"\n",
                 "      # kept as they are: <graphics>, <video>\n",
                 "  networks:\n    - name: net0\n      network: lan\n    - name: net1\n      pod: {}\n",
-                "  name: web1\nspec:\n  running: false\n  autostart: false\n  domain:\n    type: kvm\n    arch: x86_64\n",
+                "  name: web1\nspec:\n  running: false\n  autostart: false\n  domain:\n    type: qemu\n    arch: x86_64\n",
                 "    cpu:\n      sockets: 1\n      cores: 2\n      threads: 1\n    memory: 1536Mi\n"
                 "    # kept as they are: <clock>, <on_poweroff>, <on_reboot>, <on_crash>\n    devices:\n",
                 "      disks:\n        - name: root\n          size: 2Gi\n          pool: images\n          format: qcow2\n"
@@ -1799,6 +1988,11 @@ int main(void) {
                 cmocka_unit_test_teardown(test_live_record_resumes, leave_private_netns),
                 cmocka_unit_test(test_pool_path),
                 cmocka_unit_test(test_decimal_sizes),
+                cmocka_unit_test(test_type_from_the_host_without_kvm),
+                cmocka_unit_test(test_type_from_the_domain_capabilities),
+                cmocka_unit_test(test_capabilities_documents),
+                cmocka_unit_test(test_network_stp_default),
+                cmocka_unit_test(test_volume_in_whole_kib_is_the_size_asked),
                 cmocka_unit_test(test_every_fault_converges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -243,7 +243,7 @@ static void test_defaults(void **state) {
         const pf_vm *vm = &m->vms.v[0];
         assert_true(vm->running);
         assert_false(vm->autostart);
-        assert_int_equal(vm->type, PF_DOMAIN_KVM);
+        assert_false(pf_loc_set(vm->type_loc));         /* unset: what the host offers (kinds/domain.c) */
         assert_string_equal(vm->arch, "x86_64");
         assert_int_equal(vm->cores, 1);
         assert_int_equal(vm->memory, 2ULL << 30);
@@ -251,7 +251,8 @@ static void test_defaults(void **state) {
         assert_true(vm->interfaces.v[0].implicit);
         const pf_network *n = &m->networks.v[0];
         assert_int_equal(n->forward, PF_FORWARD_NAT);
-        assert_true(n->bridge_stp && n->autostart && n->active);
+        assert_true(!n->bridge_stp && n->autostart && n->active);   /* stp: false, as on a Bridge */
+        assert_int_equal(n->bridge_delay, 0);
         assert_true(m->pools.v[0].autostart);
         assert_int_equal(m->pools.v[0].type, PF_POOL_DIR);
         assert_int_equal(m->macvtaps.v[0].kind, PF_KIND_MACVTAP);
