@@ -303,7 +303,7 @@ qemu_pid=$(cat /run/libvirt/qemu/cvm.pid)
 sed -i 's/ip: 10\.40\.0\.50/ip: 10.40.0.60/' "$k/vm.yaml"
 expect "ip: the new address is a change of cvm" 2 '^  vm cvm interface pxe: bridge br-prov, ip 10\.40\.0\.60  \[constraints(, rule constraints)?\]$' \
 	pf plan "$k" --detailed-exitcode
-has "ip: the plan shows the address change" 'ip\[pxe\]: 10\.40\.0\.50 -> 10\.40\.0\.60'
+has "ip: the plan shows the address change" 'ip\[pxe\] 10\.40\.0\.50 -> 10\.40\.0\.60'
 has "ip: one change" '^Plan: 0 to create, 1 to change, 0 to delete'
 expect "ip: apply the new address" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$k" --yes
 check "ip: the metadata records 10.40.0.60 now (persistent definition)" bash -c '
