@@ -407,8 +407,11 @@ void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char 
 
 /* ---- attachments (resolve/attach.h) ---- */
 
-void pf_attach_print_text(const pf_attach_result *r, FILE *f) {
-        if (!r || !r->n)
+void pf_attach_print_text(const pf_attach_result *r, FILE *f, bool verbose) {
+        size_t n_shown = 0;
+        for (size_t k = 0; r && k < r->n; k++)
+                n_shown += verbose || !r->v[k].placed;
+        if (!n_shown)
                 return;
         pf_arena a = { 0 };
         fputs("Attachments (spec 3.1, 3.2):\n", f);
@@ -416,6 +419,8 @@ void pf_attach_print_text(const pf_attach_result *r, FILE *f) {
         for (size_t k = 0; k < r->n; k++) {
                 const pf_attachment *x = &r->v[k];
                 char ip[64];
+                if (!verbose && x->placed)
+                        continue;
                 fprintf(f, "  vm %s interface %s: %s", x->vm->meta.name, x->iface->name ? x->iface->name : "?",
                         pf_attachment_target(&a, x));
                 if (x->has_ip)
@@ -439,6 +444,8 @@ void pf_attach_print_text(const pf_attach_result *r, FILE *f) {
                 for (size_t j = 0; j < x->n_passed_over; j++)
                         fprintf(f, "      passed over: %s\n", x->passed_over[j]);
         }
+        if (n_shown < r->n)
+                fprintf(f, "  (%zu more already in place; -v lists them)\n", r->n - n_shown);
         pf_arena_free(&a);
 }
 
