@@ -302,16 +302,25 @@ static void print_notices(const pf_plan *p, FILE *f) {
                         "restarts (--allow-restart restarts it now)\n", pf_rkind_name(p->stale.v[i]->kind), p->stale.v[i]->name);
 }
 
+/* The columns the head takes, without color: the same wherever the plan goes (f may be a pipe,
+ * where ftell cannot tell). */
+static size_t head_width(const pf_action *a) {
+        char buf[512];
+        FILE *m = fmemopen(buf, sizeof(buf), "w");
+        if (!m)
+                return 0;
+        pf_action_print_head(a, m, false);
+        long n = ftell(m);
+        fclose(m);
+        return n < 0 ? 0 : (size_t) n;
+}
+
 void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose) {
         for (size_t i = 0; i < p->actions.n; i++) {
                 const pf_action *a = &p->actions.v[i];
-                long start = ftell(f);
                 pf_action_print_head(a, f, color);
-                long end = ftell(f);
-                if (color && end >= 0)  /* the escapes take no column */
-                        end -= (long) (strlen(sign_color(a)) + strlen("\033[0m"));
                 if (!verbose && a->op == PF_OP_CHANGE)
-                        print_summary(f, a, start >= 0 && end >= start ? (size_t) (end - start) : 0);
+                        print_summary(f, a, head_width(a));
                 fputc('\n', f);
                 if (verbose && a->op != PF_OP_DELETE)
                         print_details(f, a);
