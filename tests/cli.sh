@@ -39,6 +39,15 @@ example=(-f "$src/examples/maas-network.yaml" -f "$src/examples/libvirt-host")
 check "plan json, changes pending" 2 '"summary":\{"create":8,"change":0,"delete":0,"disruptive":0\}' -- \
         "$podform" plan "${example[@]}" --connect "$testhost" --output json --detailed-exitcode
 check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podform" plan "${example[@]}" --connect "$testhost"
+# a host where the example finds drift: one line per change, the same in a pipe as in a file
+drift="test://$src/tests/data/hosts/kvm02-drift.xml"
+check "plan text: one line per change" 2 \
+        '^! vm pxe1 \(restart\)  -disk vms/pxe1-old, memory 256 MiB -> 512 MiB, \+iface pxe \[live\]$' -- \
+        "$podform" plan "${example[@]}" --connect "$drift" --detailed-exitcode
+"$podform" plan "${example[@]}" --connect "$drift" >"$tmp/plan.file" 2>&1
+"$podform" plan "${example[@]}" --connect "$drift" 2>&1 | cat >"$tmp/plan.pipe"
+check "plan text: the same through a pipe" 0 '' -- cmp "$tmp/plan.file" "$tmp/plan.pipe"
+check "plan text: notices under their heading" 0 '^Notices:$' -- cat "$tmp/plan.file"
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
 check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(spec 3\\.1\\)" -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"

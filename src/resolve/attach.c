@@ -204,6 +204,17 @@ static void attach_iface(attach_ctx *c, pod_decision *pod, const pf_vm *vm, cons
                 boot_options(c, vm, i, n, c->n_att > before ? &c->att[c->n_att - 1] : NULL);
 }
 
+/* x is placed when the live domain's interface (its running definition) already has the
+ * target, and the address, the rules give it: the plan need not say where it goes. */
+static void mark_placed(attach_ctx *c, pf_attachment *x) {
+        static const char *const types[] = { "network", "bridge", "direct", "user" };
+        const pf_nic_fact *n = x->vm->meta.name && x->iface->name ? attach_live_nic(c, x->vm->meta.name, x->iface->name)
+                                                                   : NULL;
+        x->placed = n && n->type && !strcmp(n->type, types[x->target]) &&
+                    (x->target == PF_TARGET_USER || (n->source && x->source && !strcmp(n->source, x->source))) &&
+                    (!x->has_ip || (n->has_ip && !pf_ip_cmp(&n->ip, &x->ip)));
+}
+
 static void resolve(const pf_model *m, const pf_host *host, const pf_attach_facts *f, bool no_host,
                     pf_attach_result *r, pf_diags *d) {
         static const pf_attach_facts none = { 0 };
@@ -217,6 +228,8 @@ static void resolve(const pf_model *m, const pf_host *host, const pf_attach_fact
                 EACH(i, vm->interfaces) attach_iface(&c, &pod, vm, i);
         }
         free(pod.ranked.v);
+        for (size_t k = 0; k < c.n_att; k++)
+                mark_placed(&c, &c.att[k]);
         free_indexes(&c);
         r->n_errors = d ? d->n_errors - errors_before : 0;
         r->v = c.att;

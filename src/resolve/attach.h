@@ -75,6 +75,7 @@ typedef struct pf_attachment {
         pf_attach_rule rule;
         bool by_d;                      /* rule (d) chose among several candidates of its rank */
         bool kept;                      /* stays where the live domain has it (see attach.c) */
+        bool placed;                    /* the live VM's interface is already there: nothing moves */
         const pf_subnet *subnet;        /* the Subnet that qualified it (rules c, d, constraints) */
         uint64_t free;                  /* that Subnet's free addresses */
         const char *reason;             /* why this target, one line */

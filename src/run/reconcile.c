@@ -116,7 +116,7 @@ static void print_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opt
         if (o->json)
                 pf_plan_print_json(&s->plan, o->out, o->host_name, pf_lv_uri(k->lv), &s->attach);
         else if (!o->quiet || !pf_plan_empty(&s->plan)) {
-                pf_attach_print_text(&s->attach, o->out);
+                pf_attach_print_text(&s->attach, o->out, o->verbose);
                 pf_plan_print_text(&s->plan, o->out, o->color, o->verbose);
         }
 }

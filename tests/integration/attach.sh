@@ -164,6 +164,9 @@ check "c1: c1vm's tap is a port of br-pxe, next to eno1" bash -c '
 check "c1: network default is untouched, c1vm is not on it" bash -c '
 	virsh net-dumpxml default | grep -q "<dhcp>" && ! virsh domiflist c1vm | grep -q default'
 expect "c1: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$c1" --yes
+lacks "c1: ... and names no attachment: c1vm's interface is where the rules put it" '^Attachments'
+expect "c1: plan -v still says where it is and why" 0 '^  vm c1vm interface default: bridge br-pxe  \[pod network, rule c1\]$' \
+	pf plan "$c1" -v --detailed-exitcode
 # TCG VMs spinning in their PXE ROMs make everything after slower: c1vm has made its point.
 virsh destroy c1vm >/dev/null
 
@@ -303,7 +306,7 @@ qemu_pid=$(cat /run/libvirt/qemu/cvm.pid)
 sed -i 's/ip: 10\.40\.0\.50/ip: 10.40.0.60/' "$k/vm.yaml"
 expect "ip: the new address is a change of cvm" 2 '^  vm cvm interface pxe: bridge br-prov, ip 10\.40\.0\.60  \[constraints(, rule constraints)?\]$' \
 	pf plan "$k" --detailed-exitcode
-has "ip: the plan shows the address change" 'ip\[pxe\]: 10\.40\.0\.50 -> 10\.40\.0\.60'
+has "ip: the plan shows the address change" 'ip\[pxe\] 10\.40\.0\.50 -> 10\.40\.0\.60'
 has "ip: one change" '^Plan: 0 to create, 1 to change, 0 to delete'
 expect "ip: apply the new address" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$k" --yes
 check "ip: the metadata records 10.40.0.60 now (persistent definition)" bash -c '

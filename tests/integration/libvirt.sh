@@ -50,20 +50,22 @@ cat >"$work/cdrom.xml" <<'XML'
 XML
 virsh attach-device db2 "$work/cdrom.xml" --config >/dev/null
 sed -i 's/memory: 1Gi/memory: 768Mi/' "$cfg/host/vms.yaml"
-expect "memory change is planned with !" 2 '^    memory: 1048576 KiB -> 786432 KiB  \[restart\]$' pf plan --detailed-exitcode
+expect "memory change is planned with !, in binary units" 2 '^! vm db2 \(restart\)  (.*, )?memory 1 GiB -> 768 MiB(,|$)' \
+	pf plan --detailed-exitcode
+expect "plan -v says how the memory change lands" 2 '^    memory: 1 GiB -> 768 MiB  \[restart\]$' pf plan -v --detailed-exitcode
 expect "memory change applies" 0 '^Verify: observed the host again' pf apply --yes
 check "new memory in the definition, VM still running" bash -c '
 	virsh dumpxml --inactive db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
 check "the hand-added CD-ROM is still there" bash -c 'grep -q "device=.cdrom." <<<"$(virsh dumpxml --inactive db2)"'
 expect "the plan says db2 waits for a restart" 0 'vm db2 runs an older definition than the one written' pf plan --detailed-exitcode
-expect "--allow-restart restarts it" 0 '^! vm db2 \(restarted now\)$' pf apply --yes --allow-restart --shutdown-timeout 2
+expect "--allow-restart restarts it" 0 '^  done    ! vm db2 \(restarted now\)$' pf apply --yes --allow-restart --shutdown-timeout 2
 check "db2 runs with the new memory" bash -c '
 	virsh dumpxml db2 | grep -q "<memory unit=.KiB.>786432</memory>" && [ "$(virsh domstate db2)" = running ]'
 expect "then nothing is pending" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
 
 # Growing a disk resizes its volume in place; shrinking is refused.
 sed -i 's/size: 8Gi/size: 10Gi/' "$cfg/host/vms.yaml"
-expect "a bigger disk is a live resize" 2 '^    capacity: 8589934592 -> 10737418240  \[live\]$' pf plan --detailed-exitcode
+expect "a bigger disk is a live resize" 2 '^~ volume vms/pxe1-root \(live\)  capacity 8 GiB -> 10 GiB$' pf plan --detailed-exitcode
 expect "the resize applies" 0 '^Verify: observed the host again' pf apply --yes
 check "the volume has grown" bash -c '
 	[ "$(virsh vol-info --bytes --pool vms pxe1-root | awk "/Capacity/ {print \$2}")" = 10737418240 ]'
@@ -74,7 +76,7 @@ sed -i 's/size: 4Gi/size: 10Gi/' "$cfg/host/vms.yaml"
 # DHCP host edits land in place: same UUID, dnsmasq updated.
 uuid=$(virsh net-uuid lab)
 sed -i 's/ip: 10.77.0.10/ip: 10.77.0.12/' "$cfg/host/networks.yaml"
-expect "DHCP host edit is live" 2 '^~ network lab \(live\)$' pf plan --detailed-exitcode
+expect "DHCP host edit is live" 2 '^~ network lab \(live\)  ip\[10\.77\.0\.1\]\.dhcp\.host\[52:54:00:77:00:10\]$' pf plan --detailed-exitcode
 expect "DHCP host edit applies" 0 '^Verify: observed the host again' pf apply --yes
 check "lease changed, network not recreated" bash -c "
 	virsh net-dumpxml lab | grep -q \"ip='10.77.0.12'\" && [ \"\$(virsh net-uuid lab)\" = $uuid ] &&
@@ -98,7 +100,9 @@ s = s.replace("        - {name: pxe, bridge: {}}\n  networks:\n    - {name: pxe,
               "    - {name: pxe, network: maas}\n    - {name: lab, network: lab}")
 open(p, "w").write(s)
 PY
-expect "new NIC on a running VM is a hot-plug" 2 '^    iface\[lab\]\.type: \(none\) -> network  \[live\]$' pf plan --detailed-exitcode
+expect "new NIC on a running VM is a hot-plug, one item" 2 '^~ vm pxe1 \(live\)  \+iface lab$' pf plan --detailed-exitcode
+expect "plan -v: the new NIC on one line" 2 '^    \+ iface lab \(network lab, virtio, 52:54:00:[0-9a-f:]{8}\)  \[live\]$' \
+	pf plan -v --detailed-exitcode
 expect "hot-plug applies" 0 '^Verify: observed the host again' pf apply --yes
 check "pxe1 has two NICs live and in its definition" bash -c '
 	[ "$(virsh domiflist pxe1 | grep -c network)" = 2 ] &&
@@ -112,7 +116,7 @@ s = open(p).read()
 s = s.replace("    - {name: pxe, network: maas}\n    - {name: lab, network: lab}", "    - {name: pxe, network: maas}\n    - {name: lab, network: maas}", 1)
 open(p, "w").write(s)
 PY
-expect "a NIC moved to another network lands live" 2 '^    iface\[lab\]\.source: lab -> maas  \[live\]$' pf plan --detailed-exitcode
+expect "a NIC moved to another network lands live" 2 '^~ vm pxe1 \(live\)  iface\[lab\]\.source lab -> maas$' pf plan --detailed-exitcode
 expect "the move applies" 0 '^Verify: observed the host again' pf apply --yes
 check "pxe1's second NIC is on maas, live and in its definition, without a restart" bash -c '
 	[ "$(virsh domiflist pxe1 | grep -c " maas ")" = 2 ] &&
@@ -131,7 +135,7 @@ s = open(p).read()
 open(p, "w").write(s[:s.index("---\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata:\n  name: db2")])
 PY
 expect "without --prune the dropped VM is only listed" 0 'vm db2 is podform.s but no longer declared; --prune deletes it' pf plan
-expect "prune plan lists the VM and its volumes with sizes" 2 '^- volume vms/db2-data \(capacity 32\.0 GiB\)$' pf plan --prune --detailed-exitcode
+expect "prune plan lists the VM and its volumes with sizes" 2 '^- volume vms/db2-data \(capacity 32 GiB\)$' pf plan --prune --detailed-exitcode
 expect "prune without --yes and no terminal refuses" 1 'no terminal can confirm it' pf apply --prune </dev/null
 # On a terminal apply asks; anything but "yes" changes nothing.
 expect "on a terminal, answering no deletes nothing" 1 'deletion not confirmed; nothing was changed' \
@@ -144,7 +148,7 @@ check "db2 and its volumes are gone, the hand-made VM stays" bash -c '
 
 # running: false: ACPI shutdown; a guest with no OS ignores it, so destroy after the timeout.
 sed -i '0,/running: true/s//running: false/' "$cfg/host/vms.yaml"
-expect "running: false is planned" 2 '^    running: yes -> no  \[live\]$' pf plan --detailed-exitcode
+expect "running: false is planned" 2 '^! vm pxe1 \(live, stops it\)  running yes -> no$' pf plan --detailed-exitcode
 expect "running: false applies" 0 '^Verify: observed the host again' pf apply --yes --shutdown-timeout 2
 check "pxe1 is shut off and still defined" bash -c '[ "$(virsh domstate pxe1)" = "shut off" ]'
 expect "and the plan is empty" 0 '^No changes' pf plan --detailed-exitcode

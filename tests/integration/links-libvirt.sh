@@ -205,7 +205,7 @@ mvt_index=$(ifindex mvt-vm1)
 check "after the no-op apply, eno1 and the taps are still on br-pxe" bash -c '[ "$(masters br-pxe)" = "$(sort <<<"eno1
 $taps")" ]'
 sed -i 's/  ports: \[eno1\]/  ports: []/' "$cfg/links.yaml"
-expect "dropping eno1 from the ports is a live change" 2 '^~ bridge br-pxe \(live\)$' pf plan --detailed-exitcode
+expect "dropping eno1 from the ports is a live change" 2 '^~ bridge br-pxe \(live\)  ports eno1 -> \(none\)$' pf plan --detailed-exitcode
 lacks "the plan does not touch the taps" 'vnet'
 expect "the port change applies" 0 '^Verify: observed the host again; no changes remain\.$' pf apply --yes
 check "eno1 is released, up" link eno1 '"master" not in l and "UP" in l["flags"]'
@@ -215,20 +215,20 @@ expect "then the plan is empty" 0 '^No changes: the host matches the configurati
 
 # 7. How disruptive a macvtap change is depends on whether a running VM uses it.
 sed -i 's/  mode: bridge/  mode: vepa/' "$cfg/links.yaml"
-expect "a macvtap mode change is live" 2 '^~ macvtap mvt-vm1 \(live\)$' pf plan --detailed-exitcode
+expect "a macvtap mode change is live" 2 '^~ macvtap mvt-vm1 \(live\)  mode bridge -> vepa$' pf plan --detailed-exitcode
 expect "the mode change applies" 0 '^Verify: observed the host again; no changes remain\.$' pf apply --yes
 check "mvt-vm1 is in vepa mode, same link (ifindex $mvt_index)" link mvt-vm1 '
 	data["mode"] == "vepa" and l["ifindex"] == '"$mvt_index"' and l.get("link") == "eno2"'
 check "vm1 still runs" bash -c '[ "$(virsh domstate vm1)" = running ]'
 sed -i 's/  parent: eno2/  parent: eno3/' "$cfg/links.yaml"
-expect "a new parent recreates the macvtap the running vm1 uses: marked !" 2 '^! macvtap mvt-vm1 \(recreate\)$' \
+expect "a new parent recreates the macvtap the running vm1 uses: marked !" 2 '^! macvtap mvt-vm1 \(recreate\)  parent eno2 -> eno3$' \
 	pf plan --detailed-exitcode
 sed -i 's/  parent: eno3/  parent: eno2/' "$cfg/links.yaml"
 sed -i 's/  running: true/  running: false/' "$cfg/vm.yaml"
 expect "vm1 stops" 0 '^Verify: observed the host again; no changes remain\.$' pf apply --yes --shutdown-timeout 2
 check "vm1 is shut off" bash -c '[ "$(virsh domstate vm1)" = "shut off" ]'
 sed -i 's/  parent: eno2/  parent: eno3/' "$cfg/links.yaml"
-expect "with vm1 off, the new parent is a recreate without !" 2 '^~ macvtap mvt-vm1 \(recreate\)$' pf plan --detailed-exitcode
+expect "with vm1 off, the new parent is a recreate without !" 2 '^~ macvtap mvt-vm1 \(recreate\)  parent eno2 -> eno3$' pf plan --detailed-exitcode
 lacks "no ! in that plan" '^!'
 expect "the recreate applies" 0 '^Verify: observed the host again; no changes remain\.$' pf apply --yes
 check "mvt-vm1 is a macvtap on eno3 now, vepa, its MAC, owned by podform" link mvt-vm1 '

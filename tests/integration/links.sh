@@ -264,7 +264,7 @@ s2_drift() {
 	ip link set eno1 nomaster
 	ip link set br-stp type bridge stp_state 0 forward_delay 700
 	ip link set br-stp up
-	run "drift: plan --detailed-exitcode exits 2" 2 pf plan --detailed-exitcode
+	run "drift: plan --detailed-exitcode exits 2" 2 pf plan -v --detailed-exitcode
 	saw "drift: the plan lists every change" \
 		"~ bridge br-pxe (live)" \
 		"    addresses: 10.20.0.5/24, 10.99.0.1/24, fd00:20::5/64 -> 10.20.0.5/24, fd00:20::5/64  [live]" \
@@ -291,6 +291,8 @@ s2_drift() {
 	# STP turned on by hand on a bridge declared without it (the kernel raises the delay to 2 s)
 	ip link set br-pxe type bridge stp_state 1
 	run "hand-set STP: plan exits 2" 2 pf plan --detailed-exitcode
+	saw "hand-set STP: one line says what changes" "~ bridge br-pxe (live)  forwardDelay 2 -> 0, stp true -> false"
+	run "hand-set STP: plan -v exits 2" 2 pf plan -v --detailed-exitcode
 	saw "hand-set STP: planned" "~ bridge br-pxe (live)" "    stp: true -> false  [live]"
 	run "hand-set STP: apply turns it off" 0 pf apply --yes
 	has "hand-set STP: br-pxe has no STP and delay 0 again" br-pxe stp=0 delay=0
@@ -340,7 +342,7 @@ YAML
 
 	# mode vepa -> bridge and a new MAC: both in place
 	sed -i 's/mode: vepa/mode: bridge/; s/52:54:00:12:34:56/52:54:00:12:34:57/' "$cfg/links.yaml"
-	run "mode and MAC change: plan exits 2" 2 pf plan --detailed-exitcode
+	run "mode and MAC change: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "mode and MAC change land live" "~ macvtap mvt1 (live)" \
 		"    macAddress: 52:54:00:12:34:56 -> 52:54:00:12:34:57  [live]" "    mode: vepa -> bridge  [live]"
 	run "mode and MAC change: apply" 0 pf apply --yes
@@ -349,7 +351,7 @@ YAML
 
 	# bridge -> passthru: the kernel cannot, so recreate
 	sed -i '/name: mvt2/,/^---/s/mode: bridge/mode: passthru/' "$cfg/links.yaml"
-	run "passthru: plan exits 2" 2 pf plan --detailed-exitcode
+	run "passthru: plan exits 2" 2 pf plan -v --detailed-exitcode
 	# nothing uses mvt2: a recreate, but not marked !
 	sawre "passthru: planned as a recreate" '^~ macvtap mvt2 \(recreate\)$'
 	saw "passthru: the mode change says recreate" "    mode: bridge -> passthru  [recreate]"
@@ -362,7 +364,7 @@ YAML
 	mvt1=$(fact mvt1 ifindex)
 	sed -i 's/parent: eno2$/parent: eno3/' "$cfg/links.yaml"
 	sed -i '/name: mvl-def/,$s/parent: eno3/parent: eno2/' "$cfg/links.yaml"
-	run "new parent: plan exits 2" 2 pf plan --detailed-exitcode
+	run "new parent: plan exits 2" 2 pf plan -v --detailed-exitcode
 	sawre "new parent: planned as a recreate" '^~ macvtap mvt1 \(recreate\)$'
 	saw "new parent: the change says recreate" "    parent: eno2 -> eno3  [recreate]"
 	run "new parent: apply" 0 pf apply --yes
@@ -373,7 +375,7 @@ YAML
 
 	# a bridge MTU declared later: live
 	sed -i 's/forwardDelay: 4/forwardDelay: 4\n  mtu: 1400/' "$cfg/links.yaml"
-	run "bridge MTU: plan exits 2" 2 pf plan --detailed-exitcode
+	run "bridge MTU: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "bridge MTU: planned live" "~ bridge br-stp (live)" "    mtu: 1500 -> 1400  [live]"
 	run "bridge MTU: apply" 0 pf apply --yes
 	has "br-stp has MTU 1400, same ifindex" br-stp mtu=1400 ifindex="$brs"
@@ -386,7 +388,7 @@ metadata: {name: kvm01}
 spec:
   defaultMacvlanMode: private
 YAML
-	run "defaultMacvlanMode: plan exits 2" 2 pf plan --detailed-exitcode
+	run "defaultMacvlanMode: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "defaultMacvlanMode: planned live" "~ macvlan mvl-def (live)" "    mode: bridge -> private  [live]"
 	run "defaultMacvlanMode: apply" 0 pf apply --yes
 	has "mvl-def is private, same ifindex" mvl-def mode=private ifindex="$mvl"
@@ -417,7 +419,7 @@ YAML
 
 	# state: down on a link with IPv6 addresses (the kernel drops them when the link goes down)
 	echo "  state: down" >>"$cfg/v6.yaml"
-	run "state down: plan exits 2" 2 pf plan --detailed-exitcode
+	run "state down: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "state down: planned live" "~ bridge br-v6 (live)" "    state: up -> down  [live]"
 	run "state down: one apply converges" 0 pf apply --yes
 	has "br-v6 is down and keeps both its addresses" br-v6 up=0 addrs=10.6.0.1/24,fd00:6::1/64
@@ -426,7 +428,7 @@ YAML
 
 	# STP turned off in the configuration (the delay falls back to 0)
 	sed -i 's/stp: true/stp: false/; /forwardDelay: 4/d' "$cfg/links.yaml"
-	run "STP off: plan exits 2" 2 pf plan --detailed-exitcode
+	run "STP off: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "STP off: planned live" "~ bridge br-stp (live)" "    forwardDelay: 4 -> 0  [live]" "    stp: true -> false  [live]"
 	run "STP off: apply" 0 pf apply --yes
 	has "br-stp has no STP and delay 0" br-stp stp=0 delay=0 ifindex="$brs"
@@ -448,7 +450,7 @@ YAML
 	saw "a port enslaved by hand is not in the plan" "No changes: the host matches the configuration."
 
 	sed -i 's/ports: \[eno1\]/ports: [eno1, eno3]/' "$cfg/links.yaml"
-	run "add eno3: plan exits 2" 2 pf plan --detailed-exitcode
+	run "add eno3: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "add eno3: planned" "~ bridge br-pxe (live)" "    ports: eno1 -> eno1, eno3  [live]"
 	never "add eno3: the hand-enslaved vx is not in the plan" 'vx'
 	run "add eno3: apply" 0 pf apply --yes
@@ -457,7 +459,7 @@ YAML
 	has "vx still is" vx master=br-pxe
 
 	sed -i 's/ports: \[eno1, eno3\]/ports: [eno3]/' "$cfg/links.yaml"
-	run "drop eno1: plan exits 2" 2 pf plan --detailed-exitcode
+	run "drop eno1: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "drop eno1: planned" "    ports: eno1, eno3 -> eno3  [live]"
 	never "drop eno1: vx is not in the plan" 'vx'
 	run "drop eno1: apply" 0 pf apply --yes
@@ -478,7 +480,7 @@ YAML
 	run "vx declared: nothing to do" 0 pf plan --detailed-exitcode
 	saw "vx declared: no changes" "No changes: the host matches the configuration."
 	sed -i 's/ports: \[eno3, vx\]/ports: []/' "$cfg/links.yaml"
-	run "no ports: plan exits 2" 2 pf plan --detailed-exitcode
+	run "no ports: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "no ports: only eno3 is released" "    ports: eno3 -> (none)  [live]"
 	run "no ports: apply" 0 pf apply --yes
 	has "eno3 is released" eno3 master=
@@ -509,7 +511,7 @@ YAML
 	else
 		ok "a port released by hand: plan is clean under valgrind # SKIP no valgrind"
 	fi
-	run "a port released by hand: plan exits 2" 2 pf plan --detailed-exitcode
+	run "a port released by hand: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "a port released by hand: planned" "    ports: eno3 -> eno1, eno3  [live]"
 	run "a port released by hand: apply" 0 pf apply --yes
 	has "eno1 is enslaved again" eno1 master=br-pxe
@@ -523,7 +525,7 @@ metadata: {name: br-a}
 spec:
   ports: [eno3]
 YAML
-	run "a port moves to another bridge: plan exits 2" 2 pf plan --detailed-exitcode
+	run "a port moves to another bridge: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "a port moves: planned" "+ bridge br-a" "~ bridge br-pxe (live)" "    ports: eno1, eno3 -> eno1  [live]"
 	run "a port moves: one apply converges" 0 pf apply --yes
 	has "eno3 is a port of br-a" eno3 master=br-a
@@ -533,7 +535,7 @@ YAML
 	# a port whose name has a comma (the kernel allows it; lists are joined with ", ")
 	ip link add "eth,1" type veth peer name ethp1
 	sed -i 's/ports: \[eno1\]/ports: [eno1, "eth,1"]/' "$cfg/links.yaml"
-	run "a name with a comma: plan exits 2" 2 pf plan --detailed-exitcode
+	run "a name with a comma: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "a name with a comma: planned" "~ bridge br-pxe (live)" "    ports: eno1 -> eno1, eth,1  [live]"
 	run "a name with a comma: apply" 0 pf apply --yes
 	saw "a name with a comma: verified" "Verify: observed the host again; no changes remain."
@@ -542,7 +544,7 @@ YAML
 	run "a name with a comma: the next apply" 0 pf apply --yes
 	saw "a name with a comma: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
 	sed -i 's/ports: \[eno1, "eth,1"\]/ports: [eno1]/' "$cfg/links.yaml"
-	run "a name with a comma, dropped: plan exits 2" 2 pf plan --detailed-exitcode
+	run "a name with a comma, dropped: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "a name with a comma, dropped: planned" "    ports: eno1, eth,1 -> eno1  [live]"
 	run "a name with a comma, dropped: apply" 0 pf apply --yes
 	has "eth,1 is released" "eth,1" exists=yes master=
@@ -563,7 +565,7 @@ spec:
   stp: true
   forwardDelay: 5
 YAML
-	run "adopt: plan exits 2" 2 pf plan --detailed-exitcode
+	run "adopt: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "adopt: only the declared fields, and the plan says why" \
 		"~ bridge br-hand (live; not created by podform: only declared fields are managed)" \
 		"    forwardDelay: 15 -> 5  [live]" "    stp: false -> true  [live]" "Plan: 0 to create, 1 to change, 0 to delete."
@@ -629,7 +631,8 @@ YAML
 	# drop the Macvlan
 	sed -i '/^---$/,$d' "$cfg/links.yaml"
 	run "undeclared: plan without --prune exits 0" 0 pf plan --detailed-exitcode
-	saw "undeclared: the plan says it is kept" "  macvlan mvl1 is podform's but no longer declared; --prune deletes it" \
+	saw "undeclared: the plan says it is kept, as a notice" "Notices:" \
+		"  macvlan mvl1 is podform's but no longer declared; --prune deletes it" \
 		"No changes: the host matches the configuration."
 	run "undeclared: apply without --prune" 0 pf apply --yes
 	has "mvl1 is still there" mvl1 kind=macvlan alias=podform:Macvlan/mvl1
@@ -1197,7 +1200,7 @@ YAML
 	# removing an IPv4 primary takes its subnet's secondaries along (promote_secondaries is off
 	# by default): the one kept must be there after one apply
 	sed -i 's|addresses: \[10.0.0.5/24, 10.0.0.6/24\]|addresses: [10.0.0.6/24]|' "$cfg/links.yaml"
-	run "drop the primary: plan exits 2" 2 pf plan --detailed-exitcode
+	run "drop the primary: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "drop the primary: planned" "~ bridge br-x (live)" "    addresses: 10.0.0.5/24, 10.0.0.6/24 -> 10.0.0.6/24  [live]"
 	run "drop the primary: one apply converges" 0 pf apply --yes
 	saw "drop the primary: verified" "Verify: observed the host again; no changes remain."

@@ -89,14 +89,14 @@ saw "second apply changes nothing" "Applied nothing: 0 mutating libvirt calls, 0
 first=$(fact vx42 ifindex)
 
 write 42 4789 true 1400 10.30.0.2/24
-run "in place: plan" 0 pf plan
+run "in place: plan" 0 pf plan -v
 saw "in place: learning, mtu, addresses are live" "~ vxlan vx42 (live)" "    learning: false -> true  [live]" \
 	"    mtu: 1450 -> 1400  [live]" "    addresses: 10.30.0.1/24 -> 10.30.0.2/24  [live]"
 run "in place: apply" 0 pf apply --yes
 has "in place: changed, same link" vx42 ifindex="$first" learning=true mtu=1400 addrs=10.30.0.2/24 master=br-pxe
 
 write 43 4789 true 1400 10.30.0.2/24
-run "new id: plan" 0 pf plan
+run "new id: plan" 0 pf plan -v
 saw "new id: a recreation" "~ vxlan vx42 (recreate)" "    id: 42 -> 43  [recreate]"
 run "new id: apply" 0 pf apply --yes
 has "new id: a new link, back on the bridge" vx42 id=43 master=br-pxe alias=podform:Vxlan/vx42

@@ -676,6 +676,37 @@ static void test_kept(void **state) {
         ROWS(KEPT);
 }
 
+/* The Attachments block names only the interfaces whose place is new or changes, the rest
+ * with -v; a shared list of alternatives is then given by the first interface shown. */
+static void test_placed_quiet(void **state) {
+        (void) state;
+        fx *f = fx_run(&KEPT[0]);
+        assert_int_equal(f->r.n, 3);
+        assert_true(f->r.v[0].placed);         /* web1 stays on br-b, where it is */
+        assert_true(f->r.v[1].placed);         /* web2 is on br-a, where rule (d) puts it */
+        assert_false(f->r.v[2].placed);        /* web3's default is new */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        assert_non_null(out);
+        pf_attach_print_text(&f->r, out, false);
+        fclose(out);
+        assert_null(strstr(buf, "vm web1 "));
+        assert_null(strstr(buf, "vm web2 "));
+        /* web3 shares the pod decision's list, and is the first shown: it lists it */
+        assert_null(strstr(buf, "passed over: as for"));
+        assert_non_null(strstr(buf, "  vm web3 interface default: bridge br-a"));
+        assert_non_null(strstr(buf, "  (2 more already in place; -v lists them)\n"));
+        free(buf);
+        out = open_memstream(&buf, &len);
+        pf_attach_print_text(&f->r, out, true);
+        fclose(out);
+        assert_non_null(strstr(buf, "  vm web1 interface default: bridge br-b"));
+        assert_null(strstr(buf, "more already in place"));
+        free(buf);
+        fx_free(f);
+}
+
 /* ---- attachPolicy: legacy (MAAS 2.4) ---- */
 
 #define LEGACY HDR("Host", "kvm01") "spec: {attachPolicy: legacy}\n" DOC
@@ -1241,7 +1272,7 @@ static void test_names_and_output(void **state) {
         size_t len = 0;
         FILE *out = open_memstream(&buf, &len);
         assert_non_null(out);
-        pf_attach_print_text(&f->r, out);
+        pf_attach_print_text(&f->r, out, false);
         fclose(out);
         assert_non_null(strstr(buf, "Attachments (spec 3.1, 3.2):\n  vm web1 interface default: direct eno\"2 mode=passthru"
                                     "  [pod network, rule c2 by d]\n"));
@@ -1267,7 +1298,7 @@ static void test_names_and_output(void **state) {
         free(buf);
         out = open_memstream(&buf, &len);
         pf_attach_print_json(NULL, out);
-        pf_attach_print_text(NULL, out);
+        pf_attach_print_text(NULL, out, false);
         fclose(out);
         assert_string_equal(buf, "[]");
         free(buf);
@@ -1293,7 +1324,7 @@ static void test_names_and_output(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rule_a), cmocka_unit_test(test_rule_b), cmocka_unit_test(test_rule_c),
-                cmocka_unit_test(test_rule_d), cmocka_unit_test(test_kept), cmocka_unit_test(test_legacy),
+                cmocka_unit_test(test_rule_d), cmocka_unit_test(test_kept), cmocka_unit_test(test_placed_quiet), cmocka_unit_test(test_legacy),
                 cmocka_unit_test(test_nothing_qualifies), cmocka_unit_test(test_pod_error_once),
                 cmocka_unit_test(test_constraints), cmocka_unit_test(test_constraint_ip),
                 cmocka_unit_test(test_boot_options), cmocka_unit_test(test_subnet_free),

@@ -1,6 +1,7 @@
 /* test_plan_data: the planner as data. Every tests/data/plan/NAME.want (sorted) and its
- * NAME.have describe a desired and a live object set; the plan built from them, as text
- * (verbose, no color) followed by the diagnostics, must equal NAME.plan byte for byte, and as
+ * NAME.have describe a desired and a live object set; the plan built from them, as text (no
+ * color unless asked) followed by the diagnostics, must equal NAME.plan byte for byte (as
+ * `plan` prints it: one line per object) and NAME.plan-v (as `plan -v`: every field), and as
  * JSON (one line per action and per change, see json_pretty) NAME.json. Every plan is also
  * checked against the planner's invariants, and every JSON file against the schema.
  * PODFORM_REGENERATE=1 rewrites the expected files (review the diff). Adding a case is adding
@@ -9,7 +10,7 @@
  * The format, one object per block; '#' starts a comment line, blank lines are ignored:
  *
  *   # what this case shows            (the first line of every .want file)
- *   option prune                      (.want only: also allow-restart, color, terse, no-host)
+ *   option prune                      (.want only: also allow-restart, color, no-host)
  *   network pods                      (a kind as pf_rkind_name spells it, then the name)
  *           active                    (indented: attributes of the object above)
  *           owned
@@ -52,7 +53,7 @@ static const pf_source SRC = { .path = "hosts/lab.yaml", .text = NULL, .len = 0 
 typedef struct pcase {
         pf_objset want, have;
         pf_plan_opts opts;
-        bool color, terse, no_host;     /* no-host: JSON for a plan of no named host */
+        bool color, no_host;            /* no-host: JSON for a plan of no named host */
 } pcase;
 
 /* ---- reading the data files ---- */
@@ -236,12 +237,10 @@ static bool parse_head(parser *p, const char *s) {
                         p->c->opts.allow_restart = true;
                 else if (!strcmp(name, "color"))
                         p->c->color = true;
-                else if (!strcmp(name, "terse"))
-                        p->c->terse = true;
                 else if (!strcmp(name, "no-host"))
                         p->c->no_host = true;
                 else
-                        return perr(p, "unknown option \"%s\" (prune, allow-restart, color, terse, no-host)", name);
+                        return perr(p, "unknown option \"%s\" (prune, allow-restart, color, no-host)", name);
                 return true;
         }
         pf_rkind kind = pf_rkind_lookup(w);
@@ -538,12 +537,12 @@ static char *json_pretty(const char *s) {
 
 /* ---- the cases ---- */
 
-/* The text plan, then the diagnostics. */
-static char *plan_text(const pf_plan *p, pf_diags *d, const pcase *c, size_t *len) {
+/* The text plan (as `plan`, or as `plan -v`), then the diagnostics. */
+static char *plan_text(const pf_plan *p, pf_diags *d, const pcase *c, bool verbose, size_t *len) {
         char *buf = NULL;
         FILE *f = open_memstream(&buf, len);
         assert_non_null(f);
-        pf_plan_print_text(p, f, c->color, !c->terse);
+        pf_plan_print_text(p, f, c->color, verbose);
         pf_diag_sort(d);
         pf_diag_print(d, f, false);
         assert_int_equal(fclose(f), 0);
@@ -586,8 +585,12 @@ static void test_case(void **state) {
         pf_plan_build(&p, &c.want, &c.have, &c.opts, &d);
         check_invariants(&p);
         size_t len;
-        char *text = plan_text(&p, &d, &c, &len);
+        char *text = plan_text(&p, &d, &c, false, &len);
         snprintf(path, sizeof(path), "%s.plan", base);
+        pf_golden_check(path, text, len);
+        free(text);
+        text = plan_text(&p, &d, &c, true, &len);
+        snprintf(path, sizeof(path), "%s.plan-v", base);
         pf_golden_check(path, text, len);
         char *json = plan_json(&p, c.no_host);
         snprintf(path, sizeof(path), "%s.json", base);
