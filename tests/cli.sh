@@ -83,6 +83,14 @@ check "a missing value: one line naming the option" 1 "^podform: option '-o' nee
 check "an unknown option is named" 1 "^podform: unknown option '--bogus'$" -- "$podform" plan --bogus
 check "the same file twice is read once" 0 'configuration is valid: 7 resources in 5 files' -- \
         "$podform" validate "${example[@]}" -f "$src/examples/maas-network.yaml"
+# piped, the refusal still comes after the plan it refers to
+drift=(-f "$src/examples/maas-network.yaml" -f "$src/examples/libvirt-host" --connect "test://$src/tests/data/hosts/kvm02-drift.xml")
+order=$("$podform" apply --prune "${drift[@]}" </dev/null 2>&1 | cat | grep -nE '^Plan:|no terminal can confirm' | cut -d: -f1 | tr '\n' ' ')
+if [[ $order =~ ^([0-9]+)\ ([0-9]+)\ $ ]] && [ "${BASH_REMATCH[1]}" -lt "${BASH_REMATCH[2]}" ]; then
+        echo "ok: piped, the refusal comes after the plan"; pass=$((pass + 1))
+else
+        echo "FAIL: piped, the plan and the refusal come in the wrong order (lines $order)"; fail=$((fail + 1))
+fi
 if "$podform" --help | grep -q '^  watch '; then
         echo "FAIL: --help lists watch, which is not implemented"; fail=$((fail + 1))
 else
