@@ -41,7 +41,11 @@ check "plan json, changes pending" 2 '"summary":\{"create":8,"change":0,"delete"
 check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podform" plan "${example[@]}" --connect "$testhost"
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
-check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(spec 3\\.1\\)" -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
+# Messages cite podform.yaml(5) by its section titles (resolve/attach.h): they must exist there.
+for title in '.SH RESOLUTION' '.SS The pod network' '.SS Interface constraints'; do
+        check "podform.yaml(5) has $title" 0 "" -- grep -qxF "$title" "$src/man/podform.yaml.5"
+done
+check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(see podform\\.yaml\\(5\\), RESOLUTION, The pod network\\): " -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
 # A constraint key whose Subnet is scoped to another host: validate (the whole repository) finds
 # it, the plan of this host does not, and says so instead of leaving the VM out of the plan.
 cat >"$tmp/scoped.yaml" <<'YAML'

@@ -80,7 +80,7 @@ static void check_binding(pf_diags *diags, const pf_model *m, const pf_vm *vm, c
         }
         if (i->ports.n && i->binding != PF_BINDING_MASQUERADE && i->binding != PF_BINDING_SLIRP)
                 pf_error(diags, i->ports_loc, "\"ports\" are only forwarded by the masquerade and slirp bindings, not by %s", bind);
-        /* DHCP boot options need a DHCP server podform controls (spec 3.4): a host link, a
+        /* DHCP boot options need a DHCP server podform controls (podform.yaml(5)): a host link, a
          * Macvtap or a MAAS subnet never is one. Networks and the pod network are judged when
          * planning, once it is known what they resolve to. */
         if (n->backend == PF_BACKEND_HOST || n->backend == PF_BACKEND_MACVTAP || n->backend == PF_BACKEND_CONSTRAINTS) {

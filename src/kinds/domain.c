@@ -126,7 +126,7 @@ static void finish(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, con
         pf_fields_free(&fb);
 }
 
-/* ---- what the rules of spec 3.1 and 3.2 need to know of the host ---- */
+/* ---- what the rules of podform.yaml(5), RESOLUTION need to know of the host ---- */
 
 typedef struct nic_list {
         pf_arena *arena;
@@ -373,7 +373,7 @@ static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, cha
         return r;
 }
 /* Whether a change touches what the podform metadata records and nothing reads from the
- * device (a constraint address, spec 3.2). */
+ * device (a constraint address, podform.yaml(5), Interface constraints). */
 static bool records_changed(const pf_action *a) {
         for (size_t i = 0; i < a->changes.n; i++)
                 if (!strncmp(a->changes.v[i].key, "ip[", 3))

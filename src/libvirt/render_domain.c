@@ -337,7 +337,7 @@ static xmlNodePtr source_attr(xmlNodePtr iface, const char *name, const char *va
         return src;
 }
 
-/* An interface the rules placed (spec 3.1, 3.2; resolve/attach.h). The resolver reported the
+/* An interface the attachment rules placed (resolve/attach.h). The resolver reported the
  * ones it could not place. */
 static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
         const pf_render_env *env = c->r->env;
@@ -347,11 +347,11 @@ static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, c
                         c->n_errors++;          /* the rules said why */
                 else if (env->attach)
                         fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
-                             "interface '%s': internal error: the rules of spec 3.1/3.2 placed it nowhere and said "
+                             "interface '%s': internal error: the attachment rules placed it nowhere and said "
                              "nothing; please report it", i->name ? i->name : "?");
                 else
                         fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
-                             "interface '%s' is placed by the rules of spec 3.1/3.2, which were not run", i->name ? i->name : "?");
+                             "interface '%s' is placed by the attachment rules (see " PF_MAN_RESOLUTION "), which were not run", i->name ? i->name : "?");
                 return NULL;
         }
         xmlNodePtr e;
@@ -524,7 +524,7 @@ static void render_interfaces(rctx *c, xmlNodePtr devices, const pf_mac *macs) {
         for (size_t x = 0; x < vm->interfaces.n; x++) {
                 const pf_iface *i = &vm->interfaces.v[x];
                 const char *name = i->name ? i->name : "?";
-                /* DHCP boot options (spec 3.4) are served by the Network (pf_render_network_bootp). */
+                /* DHCP boot options (podform.yaml(5)) are served by the Network (pf_render_network_bootp). */
                 const pf_vm_net *n = net_of(vm, i->name);
                 if (!n) {
                         fail(c, pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc,
