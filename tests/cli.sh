@@ -40,6 +40,27 @@ check "plan json, changes pending" 2 '"summary":\{"create":8,"change":0,"delete"
         "$podform" plan "${example[@]}" --connect "$testhost" --output json --detailed-exitcode
 check "plan text" 0 '^Plan: 8 to create, 0 to change, 0 to delete\.$' -- "$podform" plan "${example[@]}" --connect "$testhost"
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
+# --host must name one of the Host documents, when there are any; without one it is free (fleet
+# repositories scope resources with metadata.host alone).
+cat >"$tmp/hosts.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Host
+metadata: {name: kvm-pod01}
+spec: {}
+---
+apiVersion: podform/v1
+kind: Host
+metadata: {name: kvm-pod03}
+spec: {}
+YAML
+check "plan --host naming no Host document" 1 "^podform: --host 'kvm-pod02': no Host document has that name; the configuration's Hosts are kvm-pod01 \\($tmp/hosts\\.yaml:3\\), kvm-pod03 \\($tmp/hosts\\.yaml:8\\); name one of them, or declare a Host 'kvm-pod02'; did you mean \"kvm-pod01\"\\?$" -- \
+        "$podform" plan -f "$tmp/hosts.yaml" --host kvm-pod02 --connect "$testhost"
+check "apply --host naming no Host document changes nothing" 1 "^podform: --host 'web'" -- \
+        "$podform" apply -f "$tmp/hosts.yaml" --host web --connect "$testhost" --yes
+check "plan --host naming a Host document" 0 "^podform plan: host kvm-pod03, " -- \
+        "$podform" plan -f "$tmp/hosts.yaml" --host kvm-pod03 --connect "$testhost"
+check "plan --host without Host documents" 0 "^podform plan: host kvm-pod02, " -- \
+        "$podform" plan -f "$src/examples/maas-network.yaml" --host kvm-pod02 --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
 # Messages cite podform.yaml(5) by its section titles (resolve/attach.h): they must exist there.
 for title in '.SH RESOLUTION' '.SS The pod network' '.SS Interface constraints'; do

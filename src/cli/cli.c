@@ -151,6 +151,13 @@ static int run_reconcile(const command *cmd, options *o) {
                 pf_config_free(&c);
                 return r;
         }
+        char *bad_host = pf_check_host(&c, o->host);
+        if (bad_host) {
+                fprintf(stderr, "podform: %s\n", bad_host);
+                free(bad_host);
+                pf_config_free(&c);
+                return PF_EXIT_ERROR;
+        }
         const char *host_name = pf_scope_host(&c, o->host);
         const char *uri = pf_scope_uri(&c, host_name, o->connect);
         bool apply = !strcmp(cmd->name, "apply");
