@@ -301,8 +301,10 @@ static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *netwo
         const pf_render_env *env = c->r->env;
         const char *kind = env->links.kind ? env->links.kind(env->links.ud, ifname) : "bridge";
         if (!kind) {
+                const char *near = env->links.near ? env->links.near(env->links.ud, ifname) : NULL;
                 fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a "
-                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name", network ? network : "?", ifname);
+                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name%s%s%s", network ? network : "?",
+                     ifname, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
                 return false;
         }
         if (bridge && strcmp(kind, "bridge") != 0) {

@@ -175,7 +175,7 @@ static fx *fx_run(const row *t) {
                 }
         }
         f->facts = (pf_attach_facts) { .networks = f->nets, .n_networks = nn, .nics = f->nics, .n_nics = nk,
-                                       .links = { cb_link_kind, cb_port_of, (void *) t },
+                                       .links = { .kind = cb_link_kind, .port_of = cb_port_of, .ud = (void *) t },
                                        .prune = t->prune };
         pf_attach_resolve(&f->c.model, &f->host, &f->facts, &f->r, &f->d);
         return f;

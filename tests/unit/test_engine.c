@@ -702,6 +702,47 @@ static void test_dangling_references(void **state) {
         pf_lv_close(h);
 }
 
+/* A misspelt reference gets a "did you mean" from the names declared (maas, vms, br-lab) and,
+ * below, from those live on the host. */
+static const char near_misses[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: typo}\nspec:\n"
+        "  domain:\n    type: qemu\n    memory: 512Mi\n"
+        "    devices:\n      disks: [{name: root, size: 1Gi, pool: vmss}]\n"
+        "      interfaces: [{name: a, bridge: {}}, {name: b, bridge: {}}]\n"
+        "  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}]\n"
+        "---\napiVersion: podform/v1\nkind: Bridge\nmetadata: {name: br-lab}\nspec: {}\n";
+
+static void test_near_miss_references(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run(h, false, near_misses, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        expect_contains(r.err, "extra.yaml:9:45: error: storage pool 'vmss' is neither declared nor defined in libvirt on "
+                               "this host; declare a StoragePool of that name, or name an existing one; did you mean "
+                               "\"vms\"?\n");
+        expect_contains(r.err, "extra.yaml:11:33: error: network 'maaas' is neither declared nor defined in libvirt on this "
+                               "host; declare a Network of that name, or name an existing one; did you mean \"maas\"?\n");
+        expect_contains(r.err, "extra.yaml:11:69: error: network 'b' attaches to host link 'br-lb', which is neither on this "
+                               "host nor declared as a Bridge, Macvtap, Macvlan or Vxlan; create the link, declare it, or "
+                               "fix the name; did you mean \"br-lab\"?\n");
+        run_result_free(&r);
+        /* live only: the example applied, then a configuration that declares none of it */
+        r = run(h, true, NULL, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        r = run(h, false, "#only\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: typo}\nspec:\n"
+                          "  domain: {type: qemu, memory: 512Mi, devices: {disks: [{name: root, size: 1Gi, pool: vmz}],\n"
+                          "    interfaces: [{name: a, bridge: {}}]}}\n  networks: [{name: a, network: labb}]\n", false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        expect_contains(r.err, "extra.yaml:6:87: error: storage pool 'vmz' is neither declared nor defined in libvirt on "
+                               "this host; declare a StoragePool of that name, or name an existing one; did you mean "
+                               "\"vms\"?\n");
+        expect_contains(r.err, "extra.yaml:8:33: error: network 'labb' is neither declared nor defined in libvirt on this "
+                               "host; declare a Network of that name, or name an existing one; did you mean \"lab\"?\n");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
 static const char adopt_handmade[] =
         "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: handmade-vm}\nspec:\n"
         "  domain:\n    type: qemu\n    memory: 1Gi\n"
@@ -1758,6 +1799,7 @@ int main(void) {
                 cmocka_unit_test(test_pod_network_is_a_plan_error),
                 cmocka_unit_test(test_pod_network_on_declared_maas),
                 cmocka_unit_test(test_dangling_references),
+                cmocka_unit_test(test_near_miss_references),
                 cmocka_unit_test(test_masquerade_needs_newer_libvirt),
                 cmocka_unit_test(test_adopted_vm_is_never_pruned),
                 cmocka_unit_test(test_removed_disk_volume_stays_owned),
