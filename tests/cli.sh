@@ -118,6 +118,82 @@ check "validate examples" 0 '^podform: configuration is valid: [0-9]+ resources 
 check "validate -q is silent" 0 '^$' -- "$podform" validate -q -f "$src/examples"
 check "validate -v lists" 0 'VirtualMachine +web1' -- "$podform" validate -v -f "$src/examples/maas-pod"
 check "validate two paths" 0 'resources in 2 files' -- "$podform" validate -f "$src/examples/maas-network.yaml" -f "$src/examples/maas-pod/host.yaml"
+# validate has no host: a reference nothing declares may be live, so it is a warning (with a
+# "did you mean" from the declared names), and validate succeeds; a host interface is warned
+# about only when close to a declared link (a NIC is declared nowhere). The plan, which sees the
+# host, makes the missing ones errors instead, and does not repeat the warnings.
+cat >"$tmp/refs.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Network
+metadata: {name: maas}
+spec: {forward: nat}
+---
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-lab}
+spec: {}
+---
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: typo}
+spec:
+  running: false
+  domain:
+    memory: 512Mi
+    devices:
+      disks: [{name: root, size: 1Gi, pool: vmpoool}]
+      interfaces: [{name: a, bridge: {}}, {name: b, bridge: {}}, {name: c, bridge: {}}]
+  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}, {name: c, host: {interface: eno1}}]
+YAML
+refs_out=$("$podform" validate -f "$tmp/refs.yaml" 2>&1); refs_rc=$?
+refs_want="$tmp/refs.yaml:19:45: warning: storage pool \"vmpoool\" is not declared here; it must exist on the host as a libvirt storage pool
+      disks: [{name: root, size: 1Gi, pool: vmpoool}]
+                                            ^
+$tmp/refs.yaml:21:33: warning: network \"maaas\" is not declared here; it must exist on the host as a libvirt network; did you mean \"maas\"?
+  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}, {name: c, host: {interface: eno1}}]
+                                ^
+$tmp/refs.yaml:21:69: warning: host interface \"br-lb\" is not declared here; it must exist on the host as a link; did you mean \"br-lab\"?
+  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}, {name: c, host: {interface: eno1}}]
+                                                                    ^
+podform: configuration is valid: 3 resources in 1 file"
+if [ "$refs_rc" -eq 0 ] && [ "$refs_out" = "$refs_want" ]; then
+        echo "ok: validate warns about undeclared references"; pass=$((pass + 1))
+else
+        echo "FAIL: validate warns about undeclared references: exit $refs_rc"; diff <(echo "$refs_want") <(echo "$refs_out"); fail=$((fail + 1))
+fi
+check "plan: the undeclared network is an error, with a did you mean" 1 \
+        "^$tmp/refs\\.yaml:21:33: error: network 'maaas' is neither declared nor defined in libvirt on this host; declare a Network of that name, or name an existing one; did you mean \"maas\"\\?$" -- \
+        "$podform" plan -f "$tmp/refs.yaml" --connect "$testhost"
+check "plan: no validate warnings" 0 "" -- bash -c "! '$podform' plan -f '$tmp/refs.yaml' --connect '$testhost' 2>&1 | grep -q 'is not declared here'"
+cat >"$tmp/links.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-lab}
+spec: {ports: [eno1]}
+---
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mv0}
+spec: {parent: br-lb, mode: bridge}
+---
+apiVersion: podform/v1
+kind: Network
+metadata: {name: ext}
+spec: {forward: bridge, bridge: {name: br-lba}}
+YAML
+refs_out=$("$podform" validate -f "$tmp/links.yaml" 2>&1); refs_rc=$?
+refs_want="$tmp/links.yaml:9:16: warning: parent \"br-lb\" is not declared here; it must exist on the host as a link; did you mean \"br-lab\"?
+spec: {parent: br-lb, mode: bridge}
+               ^
+$tmp/links.yaml:14:40: warning: bridge \"br-lba\" is not declared here; it must exist on the host as a link; did you mean \"br-lab\"?
+spec: {forward: bridge, bridge: {name: br-lba}}
+                                       ^
+podform: configuration is valid: 3 resources in 1 file"
+if [ "$refs_rc" -eq 0 ] && [ "$refs_out" = "$refs_want" ]; then
+        echo "ok: validate warns about near misses of declared links, not about NICs"; pass=$((pass + 1))
+else
+        echo "FAIL: validate warns about near misses of declared links: exit $refs_rc"; diff <(echo "$refs_want") <(echo "$refs_out"); fail=$((fail + 1))
+fi
 check "missing path" 1 "^/nonexistent/podform: error: cannot read the configuration: No such file or directory" -- "$podform" validate -f /nonexistent/podform
 if [ ! -e /etc/podform ]; then
         check "default path" 1 "^/etc/podform: error: cannot read the configuration" -- "$podform" validate

@@ -59,8 +59,9 @@ static bool use_color(enum color_mode m, FILE *f) {
         return isatty(fileno(f)) && !(term && strcmp(term, "dumb") == 0);
 }
 
-/* load + validate: the first stages of every command that reads the configuration. */
-static int load_config(options *o, pf_config *c) {
+/* load + validate: the first stages of every command that reads the configuration. `no_host`
+ * (validate): also warn about what only a host could resolve. */
+static int load_config(options *o, pf_config *c, bool no_host) {
         pf_config_init(c);
         static const char *def[] = { DEFAULT_CONFIG };
         const char **files = o->n_files ? o->files : def;
@@ -68,6 +69,8 @@ static int load_config(options *o, pf_config *c) {
         for (size_t i = 0; i < n; i++)
                 pf_config_load_path(c, files[i]);
         pf_run_check(c);
+        if (no_host)
+                pf_warn_undeclared(&c->diags, &c->model);
         pf_diag_sort(&c->diags);
         pf_diag_print(&c->diags, stderr, use_color(o->color, stderr));
         if (c->diags.n_errors) {
@@ -99,7 +102,7 @@ static void list_resources(const pf_model *m) {
 static int run_validate(const command *cmd, options *o) {
         (void) cmd;
         pf_config c;
-        int r = load_config(o, &c);
+        int r = load_config(o, &c, true);
         if (r == PF_EXIT_OK && !o->quiet) {
                 printf("podform: configuration is valid: %zu resource%s in %zu file%s\n", c.n_resources,
                        c.n_resources == 1 ? "" : "s", c.n_files, c.n_files == 1 ? "" : "s");
@@ -146,7 +149,7 @@ static pf_run_opts run_opts(const options *o, const char *host_name) {
 
 static int run_reconcile(const command *cmd, options *o) {
         pf_config c;
-        int r = load_config(o, &c);
+        int r = load_config(o, &c, false);
         if (r != PF_EXIT_OK) {
                 pf_config_free(&c);
                 return r;
