@@ -3,7 +3,7 @@
 
     bench/attach-scale.py [PODFORM] [--vms 5000] [--subnets 8] [--runs 3] [--keep DIR]
 
-Every pod-network interface (spec 3.1) and every constraints interface (spec 3.2) of every VM is
+Every pod-network interface and every constraints interface (podform.yaml(5)) of every VM is
 resolved at plan time (src/resolve/attach.c): free addresses per Subnet for rule (d), indexes for
 duplicate addresses, one lookup per interface when the domains are rendered. This bench checks
 that the work grows linearly with the number of VMs and stays small next to the rest of a plan.

@@ -49,8 +49,33 @@ check "plan text: one line per change" 2 \
 check "plan text: the same through a pipe" 0 '' -- cmp "$tmp/plan.file" "$tmp/plan.pipe"
 check "plan text: notices under their heading" 0 '^Notices:$' -- cat "$tmp/plan.file"
 check "apply dry run" 0 '^Plan: 8 to create' -- "$podform" apply --dry-run --prune --yes --host kvm02 "${example[@]}" --connect "$testhost"
+# --host must name one of the Host documents, when there are any; without one it is free (fleet
+# repositories scope resources with metadata.host alone).
+cat >"$tmp/hosts.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Host
+metadata: {name: kvm-pod01}
+spec: {}
+---
+apiVersion: podform/v1
+kind: Host
+metadata: {name: kvm-pod03}
+spec: {}
+YAML
+check "plan --host naming no Host document" 1 "^podform: --host 'kvm-pod02': no Host document has that name; the configuration's Hosts are kvm-pod01 \\($tmp/hosts\\.yaml:3\\), kvm-pod03 \\($tmp/hosts\\.yaml:8\\); name one of them, or declare a Host 'kvm-pod02'; did you mean \"kvm-pod01\"\\?$" -- \
+        "$podform" plan -f "$tmp/hosts.yaml" --host kvm-pod02 --connect "$testhost"
+check "apply --host naming no Host document changes nothing" 1 "^podform: --host 'web'" -- \
+        "$podform" apply -f "$tmp/hosts.yaml" --host web --connect "$testhost" --yes
+check "plan --host naming a Host document" 0 "^podform plan: host kvm-pod03, " -- \
+        "$podform" plan -f "$tmp/hosts.yaml" --host kvm-pod03 --connect "$testhost"
+check "plan --host without Host documents" 0 "^podform plan: host kvm-pod02, " -- \
+        "$podform" plan -f "$src/examples/maas-network.yaml" --host kvm-pod02 --connect "$testhost"
 check "apply verifies" 0 '^Verify: observed the host again; no changes remain\.$' -- "$podform" apply "${example[@]}" --connect "$testhost"
-check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(spec 3\\.1\\)" -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
+# Messages cite podform.yaml(5) by its section titles (resolve/attach.h): they must exist there.
+for title in '.SH RESOLUTION' '.SS The pod network' '.SS Interface constraints'; do
+        check "podform.yaml(5) has $title" 0 "" -- grep -qxF "$title" "$src/man/podform.yaml.5"
+done
+check "apply with pod networks" 1 "no target for the pod network of interface 'test1' \\(see podform\\.yaml\\(5\\), RESOLUTION, The pod network\\): " -- "$podform" apply -f "$src/examples/kubevirt/multus-default.yaml" --connect "$testhost"
 # A constraint key whose Subnet is scoped to another host: validate (the whole repository) finds
 # it, the plan of this host does not, and says so instead of leaving the VM out of the plan.
 cat >"$tmp/scoped.yaml" <<'YAML'
@@ -125,6 +150,82 @@ check "validate examples" 0 '^podform: configuration is valid: [0-9]+ resources 
 check "validate -q is silent" 0 '^$' -- "$podform" validate -q -f "$src/examples"
 check "validate -v lists" 0 'VirtualMachine +web1' -- "$podform" validate -v -f "$src/examples/maas-pod"
 check "validate two paths" 0 'resources in 2 files' -- "$podform" validate -f "$src/examples/maas-network.yaml" -f "$src/examples/maas-pod/host.yaml"
+# validate has no host: a reference nothing declares may be live, so it is a warning (with a
+# "did you mean" from the declared names), and validate succeeds; a host interface is warned
+# about only when close to a declared link (a NIC is declared nowhere). The plan, which sees the
+# host, makes the missing ones errors instead, and does not repeat the warnings.
+cat >"$tmp/refs.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Network
+metadata: {name: maas}
+spec: {forward: nat}
+---
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-lab}
+spec: {}
+---
+apiVersion: podform/v1
+kind: VirtualMachine
+metadata: {name: typo}
+spec:
+  running: false
+  domain:
+    memory: 512Mi
+    devices:
+      disks: [{name: root, size: 1Gi, pool: vmpoool}]
+      interfaces: [{name: a, bridge: {}}, {name: b, bridge: {}}, {name: c, bridge: {}}]
+  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}, {name: c, host: {interface: eno1}}]
+YAML
+refs_out=$("$podform" validate -f "$tmp/refs.yaml" 2>&1); refs_rc=$?
+refs_want="$tmp/refs.yaml:19:45: warning: storage pool \"vmpoool\" is not declared here; it must exist on the host as a libvirt storage pool
+      disks: [{name: root, size: 1Gi, pool: vmpoool}]
+                                            ^
+$tmp/refs.yaml:21:33: warning: network \"maaas\" is not declared here; it must exist on the host as a libvirt network; did you mean \"maas\"?
+  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}, {name: c, host: {interface: eno1}}]
+                                ^
+$tmp/refs.yaml:21:69: warning: host interface \"br-lb\" is not declared here; it must exist on the host as a link; did you mean \"br-lab\"?
+  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}, {name: c, host: {interface: eno1}}]
+                                                                    ^
+podform: configuration is valid: 3 resources in 1 file"
+if [ "$refs_rc" -eq 0 ] && [ "$refs_out" = "$refs_want" ]; then
+        echo "ok: validate warns about undeclared references"; pass=$((pass + 1))
+else
+        echo "FAIL: validate warns about undeclared references: exit $refs_rc"; diff <(echo "$refs_want") <(echo "$refs_out"); fail=$((fail + 1))
+fi
+check "plan: the undeclared network is an error, with a did you mean" 1 \
+        "^$tmp/refs\\.yaml:21:33: error: network 'maaas' is neither declared nor defined in libvirt on this host; declare a Network of that name, or name an existing one; did you mean \"maas\"\\?$" -- \
+        "$podform" plan -f "$tmp/refs.yaml" --connect "$testhost"
+check "plan: no validate warnings" 0 "" -- bash -c "! '$podform' plan -f '$tmp/refs.yaml' --connect '$testhost' 2>&1 | grep -q 'is not declared here'"
+cat >"$tmp/links.yaml" <<'YAML'
+apiVersion: podform/v1
+kind: Bridge
+metadata: {name: br-lab}
+spec: {ports: [eno1]}
+---
+apiVersion: podform/v1
+kind: Macvlan
+metadata: {name: mv0}
+spec: {parent: br-lb, mode: bridge}
+---
+apiVersion: podform/v1
+kind: Network
+metadata: {name: ext}
+spec: {forward: bridge, bridge: {name: br-lba}}
+YAML
+refs_out=$("$podform" validate -f "$tmp/links.yaml" 2>&1); refs_rc=$?
+refs_want="$tmp/links.yaml:9:16: warning: parent \"br-lb\" is not declared here; it must exist on the host as a link; did you mean \"br-lab\"?
+spec: {parent: br-lb, mode: bridge}
+               ^
+$tmp/links.yaml:14:40: warning: bridge \"br-lba\" is not declared here; it must exist on the host as a link; did you mean \"br-lab\"?
+spec: {forward: bridge, bridge: {name: br-lba}}
+                                       ^
+podform: configuration is valid: 3 resources in 1 file"
+if [ "$refs_rc" -eq 0 ] && [ "$refs_out" = "$refs_want" ]; then
+        echo "ok: validate warns about near misses of declared links, not about NICs"; pass=$((pass + 1))
+else
+        echo "FAIL: validate warns about near misses of declared links: exit $refs_rc"; diff <(echo "$refs_want") <(echo "$refs_out"); fail=$((fail + 1))
+fi
 check "missing path" 1 "^/nonexistent/podform: error: cannot read the configuration: No such file or directory" -- "$podform" validate -f /nonexistent/podform
 if [ ! -e /etc/podform ]; then
         check "default path" 1 "^/etc/podform: error: cannot read the configuration" -- "$podform" validate

@@ -60,8 +60,9 @@ static bool use_color(enum color_mode m, FILE *f) {
         return isatty(fileno(f)) && !(term && strcmp(term, "dumb") == 0);
 }
 
-/* load + validate: the first stages of every command that reads the configuration. */
-static int load_config(options *o, pf_config *c) {
+/* load + validate: the first stages of every command that reads the configuration. `no_host`
+ * (validate): also warn about what only a host could resolve. */
+static int load_config(options *o, pf_config *c, bool no_host) {
         pf_config_init(c);
         static const char *def[] = { DEFAULT_CONFIG };
         const char **files = o->n_files ? o->files : def;
@@ -69,6 +70,8 @@ static int load_config(options *o, pf_config *c) {
         for (size_t i = 0; i < n; i++)
                 pf_config_load_path(c, files[i]);
         pf_run_check(c);
+        if (no_host)
+                pf_warn_undeclared(&c->diags, &c->model);
         pf_diag_sort(&c->diags);
         pf_diag_print(&c->diags, stderr, use_color(o->color, stderr));
         if (c->diags.n_errors) {
@@ -100,7 +103,7 @@ static void list_resources(const pf_model *m) {
 static int run_validate(const command *cmd, options *o) {
         (void) cmd;
         pf_config c;
-        int r = load_config(o, &c);
+        int r = load_config(o, &c, true);
         if (r == PF_EXIT_OK && !o->quiet) {
                 printf("podform: configuration is valid: %zu resource%s in %zu file%s\n", c.n_resources,
                        c.n_resources == 1 ? "" : "s", c.n_files, c.n_files == 1 ? "" : "s");
@@ -145,12 +148,26 @@ static pf_run_opts run_opts(const options *o, const char *host_name) {
         };
 }
 
+/* --host naming none of the configuration's Host documents: said, and true. */
+static bool host_option_error(const options *o, const pf_config *c) {
+        char *bad_host = pf_check_host(c, o->host);
+        bool bad = bad_host != NULL;
+        if (bad)
+                fprintf(stderr, "podform: %s\n", bad_host);
+        free(bad_host);
+        return bad;
+}
+
 static int run_reconcile(const command *cmd, options *o) {
         pf_config c;
-        int r = load_config(o, &c);
+        int r = load_config(o, &c, false);
         if (r != PF_EXIT_OK) {
                 pf_config_free(&c);
                 return r;
+        }
+        if (host_option_error(o, &c)) {
+                pf_config_free(&c);
+                return PF_EXIT_ERROR;
         }
         const char *host_name = pf_scope_host(&c, o->host);
         const char *uri = pf_scope_uri(&c, host_name, o->connect);
@@ -214,7 +231,9 @@ static int run_graph(const command *cmd, options *o) {
                 return PF_EXIT_ERROR;
         }
         pf_config c;
-        int r = o->n_files ? load_config(o, &c) : (pf_config_init(&c), PF_EXIT_OK);
+        int r = o->n_files ? load_config(o, &c, false) : (pf_config_init(&c), PF_EXIT_OK);
+        if (r == PF_EXIT_OK && host_option_error(o, &c))
+                r = PF_EXIT_ERROR;
         const char *host_name = pf_scope_host(&c, o->host);
         const char *uri = pf_scope_uri(&c, host_name, o->connect);
         char *err = NULL;

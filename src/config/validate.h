@@ -5,3 +5,9 @@
 #include "config/load.h"
 
 void pf_validate(pf_config *c);
+/* pf_warn_undeclared: what podform validate, without a host, can only warn about: VM references
+ * to libvirt networks and storage pools nothing in the configuration declares (they may be
+ * live), and host links (host interfaces, parents, ports, Network bridges and forward
+ * interfaces) whose names are close to a declared link's. The plan makes them errors when
+ * the host has none of that name either. */
+void pf_warn_undeclared(pf_diags *diags, const pf_model *m);

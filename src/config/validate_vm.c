@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/validate.h"
 #include "config/values.h"
 #include "model/names.h"
 #include "util/suggest.h"
@@ -80,7 +81,7 @@ static void check_binding(pf_diags *diags, const pf_model *m, const pf_vm *vm, c
         }
         if (i->ports.n && i->binding != PF_BINDING_MASQUERADE && i->binding != PF_BINDING_SLIRP)
                 pf_error(diags, i->ports_loc, "\"ports\" are only forwarded by the masquerade and slirp bindings, not by %s", bind);
-        /* DHCP boot options need a DHCP server podform controls (spec 3.4): a host link, a
+        /* DHCP boot options need a DHCP server podform controls (podform.yaml(5)): a host link, a
          * Macvtap or a MAAS subnet never is one. Networks and the pod network are judged when
          * planning, once it is known what they resolve to. */
         if (n->backend == PF_BACKEND_HOST || n->backend == PF_BACKEND_MACVTAP || n->backend == PF_BACKEND_CONSTRAINTS) {
@@ -367,4 +368,91 @@ void pf_check_vm_refs(pf_diags *diags, const pf_model *m) {
         check_macs(diags, m);
         check_macvtap_refs(diags, m);
         check_constraint_refs(diags, m);
+}
+
+/* ---- references only the host can resolve (podform validate) ---- */
+
+/* The names of one list of declared resources that can meet `on` on a host (NULL: any). */
+#define DECLARED_NAMES(v, n, list, on)                                                        \
+        do {                                                                                  \
+                EACH(x_, list)                                                                \
+                        if (x_->meta.name && (!(on) || pf_meta_compatible(&x_->meta, (on)))) \
+                                (v)[(n)++] = x_->meta.name;                                   \
+        } while (0)
+
+static bool listed(const char *const *v, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(v[i], name))
+                        return true;
+        return false;
+}
+
+/* One warning: `what` names the reference, `live` what the host must have. */
+static void warn_undeclared(pf_diags *diags, pf_loc at, const char *what, const char *name, const char *live,
+                            const char *near) {
+        char a[PF_QUOTE_MAX];
+        pf_diag_add(diags, PF_WARNING, at, "%s %s is not declared here; it must exist on the host as %s%s%s%s", what,
+                    q(a, name), live, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+}
+
+/* The declared links that can meet `on` on a host into v (room for all); returns how many. */
+static size_t declared_links(const pf_model *m, const pf_meta *on, const char **v) {
+        size_t n = 0;
+        DECLARED_NAMES(v, n, m->bridges, on);
+        DECLARED_NAMES(v, n, m->macvtaps, on);
+        DECLARED_NAMES(v, n, m->macvlans, on);
+        DECLARED_NAMES(v, n, m->vxlans, on);
+        return n;
+}
+
+/* A host link is most often a NIC, which nothing declares: only a near miss of a declared link
+ * is worth a warning. */
+static void near_link(pf_diags *diags, const char *const *v, size_t n, pf_loc at, const char *what, const char *name) {
+        const char *near = name && !listed(v, n, name) ? pf_suggest(name, v, n) : NULL;
+        if (near)
+                warn_undeclared(diags, at, what, name, "a link", near);
+}
+
+void pf_warn_undeclared(pf_diags *diags, const pf_model *m) {
+        size_t cap = m->networks.n + m->pools.n + m->bridges.n + m->macvtaps.n + m->macvlans.n + m->vxlans.n + 1;
+        const char **v = pf_xcalloc(cap, sizeof(*v));
+        EACH(vm, m->vms) {
+                if (vm->meta.load_failed)
+                        continue;
+                size_t n = 0;
+                DECLARED_NAMES(v, n, m->networks, &vm->meta);
+                EACH(x, vm->networks)
+                        if (x->backend == PF_BACKEND_NETWORK && x->network && !listed(v, n, x->network))
+                                warn_undeclared(diags, x->network_loc, "network", x->network, "a libvirt network",
+                                                pf_suggest(x->network, v, n));
+                n = 0;
+                DECLARED_NAMES(v, n, m->pools, &vm->meta);
+                EACH(disk, vm->disks)
+                        if (disk->pool && (disk->size || pf_loc_set(disk->size_loc)) && !listed(v, n, disk->pool))
+                                warn_undeclared(diags, disk->pool_loc, "storage pool", disk->pool, "a libvirt storage pool",
+                                                pf_suggest(disk->pool, v, n));
+                n = declared_links(m, &vm->meta, v);
+                EACH(x, vm->networks) near_link(diags, v, n, x->host_interface_loc, "host interface", x->host_interface);
+        }
+        size_t n;
+#define PARENTS(list)                                                                                            \
+        EACH(t, m->list) {                                                                                       \
+                n = declared_links(m, &t->meta, v);                                                              \
+                near_link(diags, v, n, t->parent_loc, "parent", t->parent);                                      \
+        }
+        PARENTS(macvtaps)
+        PARENTS(macvlans)
+        PARENTS(vxlans)
+#undef PARENTS
+        EACH(b, m->bridges) {
+                n = declared_links(m, &b->meta, v);
+                EACH(p, b->ports) near_link(diags, v, n, p->loc, "port", p->name);
+        }
+        EACH(x, m->networks) {
+                n = declared_links(m, &x->meta, v);
+                if (x->forward == PF_FORWARD_BRIDGE)
+                        near_link(diags, v, n, x->bridge_name_loc, "bridge", x->bridge_name);
+                EACH(i, x->interfaces) near_link(diags, v, n, i->loc, "forward interface", i->name);
+        }
+        free(v);
 }

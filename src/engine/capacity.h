@@ -1,4 +1,4 @@
-/* capacity.h: spec 3.3. The vCPUs and memory of every VM that will run (declared with
+/* capacity.h: podform.yaml(5). The vCPUs and memory of every VM that will run (declared with
  * running: true, and live running VMs the configuration does not declare) must fit the host's
  * cores and RAM times the overcommit ratios. Pure. */
 #pragma once

@@ -65,9 +65,9 @@ static inline bool pf_plan_empty(const pf_plan *p) { return p->actions.n == 0; }
 void pf_plan_print_text(const pf_plan *p, FILE *f, bool color, bool verbose);
 /* `attach` (may be NULL): where the rules put pod-network and constraints interfaces. */
 void pf_plan_print_json(const pf_plan *p, FILE *f, const char *host, const char *uri, const pf_attach_result *attach);
-/* Where the rules put pod-network and constraints interfaces (spec 3.1, 3.2): the plan's
- * Attachments block (only those whose place is new or changes, unless verbose), and its JSON
- * array (schemas/plan.schema.json, all of them). */
+/* Where the rules put pod-network and constraints interfaces (podform.yaml(5), RESOLUTION): the
+ * plan's Attachments block (only those whose place is new or changes, unless verbose), and its
+ * JSON array (schemas/plan.schema.json, all of them). */
 void pf_attach_print_text(const pf_attach_result *r, FILE *f, bool verbose);
 void pf_attach_print_json(const pf_attach_result *r, FILE *f);
 /* One line, e.g. "+ network maas" or "! vm web1 (restart)". */

@@ -429,7 +429,7 @@ void pf_attach_print_text(const pf_attach_result *r, FILE *f, bool verbose) {
         if (!n_shown)
                 return;
         pf_arena a = { 0 };
-        fputs("Attachments (spec 3.1, 3.2):\n", f);
+        fputs("Attachments (see " PF_MAN_RESOLUTION "):\n", f);
         const pf_attachment *shared = NULL;     /* the first with the pod decision's list */
         for (size_t k = 0; k < r->n; k++) {
                 const pf_attachment *x = &r->v[k];
@@ -445,7 +445,7 @@ void pf_attach_print_text(const pf_attach_result *r, FILE *f, bool verbose) {
                 else if (x->rule == PF_RULE_BINDING)
                         fprintf(f, "  [pod network, by its binding]\n");
                 else
-                        fprintf(f, "  [pod network, rule %s%s%s]\n", pf_attach_rule_name(x->rule), x->by_d ? " by d" : "",
+                        fprintf(f, "  [pod network, %s%s%s]\n", pf_attach_rule_label(x->rule), x->by_d ? " by d" : "",
                                 x->kept ? ", kept" : "");
                 fprintf(f, "      why: %s\n", x->reason);
                 /* pod interfaces share one decision: its alternatives are listed once */

@@ -146,9 +146,11 @@ static void check_port(const pf_kind_ctx *k, const pf_meta *meta, const pf_name 
         const pf_kind_ops *declared = pf_links_declared_kind(k, p->name);
         if (!pl && declared && declared->order < pf_bridge_kind.order)
                 return;         /* created before bridges are (a VXLAN tunnel) */
+        const char *near = pl ? NULL : pf_links_near(k, p->name);
         if (!pl)
                 pf_error(d, p->loc, "port '%s' of Bridge %s is not a link on this host; ports are existing links "
-                         "(NICs, veths) podform enslaves; create it or fix the name", p->name, meta->name);
+                         "(NICs, veths) podform enslaves; create it or fix the name%s%s%s", p->name, meta->name,
+                         near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
         else if (!strcmp(pl->kind, "bridge"))
                 pf_error(d, p->loc, "port '%s' of Bridge %s is a bridge itself, which the kernel cannot enslave",
                          p->name, meta->name);

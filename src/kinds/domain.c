@@ -18,6 +18,7 @@
 #include "libvirt/fields.h"
 #include "libvirt/merge.h"
 #include "util/cleanup.h"
+#include "util/suggest.h"
 #include "util/xml.h"
 
 #define MUTATE PF_LV_MUTATE
@@ -127,7 +128,7 @@ static void finish(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, con
         pf_fields_free(&fb);
 }
 
-/* ---- what the rules of spec 3.1 and 3.2 need to know of the host ---- */
+/* ---- what the rules of podform.yaml(5), RESOLUTION need to know of the host ---- */
 
 typedef struct nic_list {
         pf_arena *arena;
@@ -273,6 +274,23 @@ static bool declared_pool(const pf_model *m, const char *name) {
                         return true;
         return false;
 }
+/* The declared or live name of that kind nearest to a missing one, for a "did you mean"; NULL
+ * when none is near. */
+static const char *near_name(const pf_model *m, const pf_objset *have, pf_rkind kind, const char *name) {
+        size_t n = 0, n_declared = kind == PF_R_NETWORK ? m->networks.n : m->pools.n;
+        const char **v = pf_xcalloc(n_declared + have->objs.n + 1, sizeof(*v));
+        for (size_t i = 0; i < n_declared; i++)
+                v[n++] = kind == PF_R_NETWORK ? m->networks.v[i].meta.name : m->pools.v[i].meta.name;
+        for (size_t i = 0; i < have->objs.n; i++)
+                if (have->objs.v[i].kind == kind)
+                        v[n++] = have->objs.v[i].name;
+        const char *near = pf_suggest(name, v, n);
+        free(v);
+        return near;
+}
+#define HINT_FMT "%s%s%s"
+#define HINT(s) (s) ? "; did you mean \"" : "", (s) ? (s) : "", (s) ? "\"?" : ""
+
 /* References to libvirt objects must resolve, declared or live: a VM must not be planned
  * onto a network or a pool that is not there. */
 static void check_references(const pf_model *m, const pf_objset *have, const pf_host *host, pf_diags *d) {
@@ -281,9 +299,12 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
                 for (size_t k = 0; k < vm->networks.n; k++) {
                         const pf_vm_net *n = &vm->networks.v[k];
                         if (n->backend == PF_BACKEND_NETWORK && !declared_network(m, n->network) &&
-                            !pf_objset_find(have, PF_R_NETWORK, n->network))
+                            !pf_objset_find(have, PF_R_NETWORK, n->network)) {
+                                const char *near = near_name(m, have, PF_R_NETWORK, n->network);
                                 pf_error(d, n->network_loc, "network '%s' is neither declared nor defined in libvirt on this "
-                                         "host; declare a Network of that name, or name an existing one", n->network);
+                                         "host; declare a Network of that name, or name an existing one" HINT_FMT, n->network,
+                                         HINT(near));
+                        }
                 }
                 for (size_t k = 0; k < vm->disks.n; k++) {
                         const pf_disk *disk = &vm->disks.v[k];
@@ -291,13 +312,15 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
                         if ((!disk->size && !pf_loc_set(disk->size_loc)) || declared_pool(m, pool) ||
                             pf_objset_find(have, PF_R_POOL, pool))
                                 continue;
+                        const char *near = near_name(m, have, PF_R_POOL, pool);
                         if (disk->pool)
                                 pf_error(d, disk->pool_loc, "storage pool '%s' is neither declared nor defined in libvirt on "
-                                         "this host; declare a StoragePool of that name, or name an existing one", pool);
+                                         "this host; declare a StoragePool of that name, or name an existing one" HINT_FMT,
+                                         pool, HINT(near));
                         else
                                 pf_error(d, disk->loc, "disk '%s' goes to the host's default storage pool '%s', which is "
                                          "neither declared nor defined in libvirt; declare it, give the disk a pool, or set "
-                                         "Host.spec.defaultStoragePool", disk->name, pool);
+                                         "Host.spec.defaultStoragePool" HINT_FMT, disk->name, pool, HINT(near));
                 }
         }
 }
@@ -396,7 +419,7 @@ static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, cha
         return r;
 }
 /* Whether a change touches what the podform metadata records and nothing reads from the
- * device (a constraint address, spec 3.2). */
+ * device (a constraint address, podform.yaml(5), Interface constraints). */
 static bool records_changed(const pf_action *a) {
         for (size_t i = 0; i < a->changes.n; i++)
                 if (!strncmp(a->changes.v[i].key, "ip[", 3))

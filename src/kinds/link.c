@@ -15,6 +15,7 @@
 #include "kinds/bridge.h"
 #include "model/names.h"
 #include "util/cleanup.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 /* ---- the link kinds, and their declarations ---- */
@@ -134,11 +135,24 @@ const char *pf_links_port_of(const pf_kind_ctx *k, const char *ifname) {
                ? master->name : NULL;
 }
 
+const char *pf_links_near(const pf_kind_ctx *k, const char *ifname) {
+        size_t n_declared = k->link_names ? k->link_names->n : 0, n_live = k->nl ? pf_nl_n_links(k->nl) : 0, n = 0;
+        const char **v = pf_xcalloc(n_declared + n_live + 1, sizeof(*v));
+        for (size_t i = 0; i < n_declared; i++)
+                v[n++] = k->link_names->v[i].name;
+        for (size_t i = 0; i < n_live; i++)
+                v[n++] = pf_nl_link_at(k->nl, i)->name;
+        const char *near = pf_suggest(ifname, v, n);
+        free(v);
+        return near;
+}
+
 static const char *view_kind(void *ud, const char *ifname) { return pf_links_kind(ud, ifname); }
+static const char *view_near(void *ud, const char *ifname) { return pf_links_near(ud, ifname); }
 static const char *view_port_of(void *ud, const char *ifname) { return pf_links_port_of(ud, ifname); }
 
 pf_link_view pf_links_view(pf_kind_ctx *k) {
-        return (pf_link_view) { .kind = view_kind, .port_of = view_port_of, .ud = k };
+        return (pf_link_view) { .kind = view_kind, .port_of = view_port_of, .near = view_near, .ud = k };
 }
 
 const pf_kind_ops *pf_links_declared_kind(const pf_kind_ctx *k, const char *name) {
@@ -164,9 +178,11 @@ const char *pf_link_subject(const pf_action *a, char *buf, size_t size) {
 }
 
 void pf_link_check_exists(const pf_kind_ctx *k, pf_diags *d, pf_loc at, const char *what, const char *ifname, const char *fix) {
-        if (!pf_links_kind(k, ifname))
-                pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a " PF_LINK_KINDS_TEXT "; %s",
-                         what, ifname, fix);
+        if (pf_links_kind(k, ifname))
+                return;
+        const char *near = pf_links_near(k, ifname);
+        pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a " PF_LINK_KINDS_TEXT "; %s%s%s%s", what,
+                 ifname, fix, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
 }
 
 /* ---- fields: one extractor for both sides ---- */

@@ -111,6 +111,8 @@ void pf_links_index_free(pf_kind_ctx *k);
 pf_link_view pf_links_view(pf_kind_ctx *k);
 const char *pf_links_kind(const pf_kind_ctx *k, const char *ifname);
 const char *pf_links_port_of(const pf_kind_ctx *k, const char *ifname);
+/* The declared or live link name nearest to ifname, for a "did you mean"; NULL when none is near. */
+const char *pf_links_near(const pf_kind_ctx *k, const char *ifname);
 /* The kind a link of that name is declared as, or NULL. */
 const pf_kind_ops *pf_links_declared_kind(const pf_kind_ctx *k, const char *name);
 /* The declared parent of a declared link of any kind, or NULL. */

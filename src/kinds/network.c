@@ -101,7 +101,7 @@ pf_net_fact *pf_network_facts(pf_objset *have, size_t *n) {
 
 /* libvirt keeps no <dhcp> without a range or a host: it drops the element, boot options and
  * all, so such a declaration would be sent on every apply and never be there. A plan error,
- * judged on the document (boot options may come from the VMs' interfaces, spec 3.4). */
+ * judged on the document (boot options may come from the VMs' interfaces, podform.yaml(5)). */
 static void check_dhcp(const pf_network *n, xmlDocPtr doc, pf_diags *d) {
         size_t i = 0;
         for (xmlNodePtr ip = xmlDocGetRootElement(doc)->children; ip; ip = ip->next) {

@@ -25,7 +25,7 @@ void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b);
  * else's and only reported, never changed. */
 void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b);
 /* What the domain's own podform record says that is no device: the addresses constraints gave
- * its interfaces (spec 3.2), as fields "ip[IFACE]" that land live. Of a running domain, read
+ * its interfaces (podform.yaml(5)), as fields "ip[IFACE]" that land live. Of a running domain, read
  * from its running definition: a live update that failed shows as a difference, and the next
  * apply makes it again. */
 void pf_lv_domain_record_fields(xmlDocPtr doc, pf_fields *b);

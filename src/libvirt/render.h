@@ -1,4 +1,4 @@
-/* render.h: the desired libvirt XML of each declared resource (spec section 3), built with
+/* render.h: the desired libvirt XML of each declared resource (podform.yaml(5)), built with
  * libxml2, never by string concatenation. Pure: no libvirt calls; what rendering needs from the
  * live host comes through pf_render_env. Every document validates against libvirt's RNG schemas
  * (tests/unit/test_render.c). */
@@ -60,7 +60,7 @@ void pf_renderer_free(pf_renderer *r);
 
 xmlDocPtr pf_render_network(const pf_network *n);
 /* The same, serving `bootp` (may be NULL) on its ips[bootp->ip_index] when the Network
- * declares no bootp of its own (spec 3.4: the interfaces' bootFileName/tftpServerName). */
+ * declares no bootp of its own (podform.yaml(5): the interfaces' bootFileName/tftpServerName). */
 xmlDocPtr pf_render_network_bootp(const pf_network *n, const pf_bootp *bootp);
 xmlDocPtr pf_render_pool(const pf_pool *p);
 xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format format);

@@ -301,8 +301,10 @@ static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *netwo
         const pf_render_env *env = c->r->env;
         const char *kind = env->links.kind ? env->links.kind(env->links.ud, ifname) : "bridge";
         if (!kind) {
+                const char *near = env->links.near ? env->links.near(env->links.ud, ifname) : NULL;
                 fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a "
-                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name", network ? network : "?", ifname);
+                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name%s%s%s", network ? network : "?",
+                     ifname, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
                 return false;
         }
         if (bridge && strcmp(kind, "bridge") != 0) {
@@ -337,7 +339,7 @@ static xmlNodePtr source_attr(xmlNodePtr iface, const char *name, const char *va
         return src;
 }
 
-/* An interface the rules placed (spec 3.1, 3.2; resolve/attach.h). The resolver reported the
+/* An interface the attachment rules placed (resolve/attach.h). The resolver reported the
  * ones it could not place. */
 static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
         const pf_render_env *env = c->r->env;
@@ -347,11 +349,11 @@ static xmlNodePtr placed_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, c
                         c->n_errors++;          /* the rules said why */
                 else if (env->attach)
                         fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
-                             "interface '%s': internal error: the rules of spec 3.1/3.2 placed it nowhere and said "
+                             "interface '%s': internal error: the attachment rules placed it nowhere and said "
                              "nothing; please report it", i->name ? i->name : "?");
                 else
                         fail(c, pf_loc_set(n->backend_loc) ? n->backend_loc : c->vm->meta.name_loc,
-                             "interface '%s' is placed by the rules of spec 3.1/3.2, which were not run", i->name ? i->name : "?");
+                             "interface '%s' is placed by the attachment rules (see " PF_MAN_RESOLUTION "), which were not run", i->name ? i->name : "?");
                 return NULL;
         }
         xmlNodePtr e;
@@ -524,7 +526,7 @@ static void render_interfaces(rctx *c, xmlNodePtr devices, const pf_mac *macs) {
         for (size_t x = 0; x < vm->interfaces.n; x++) {
                 const pf_iface *i = &vm->interfaces.v[x];
                 const char *name = i->name ? i->name : "?";
-                /* DHCP boot options (spec 3.4) are served by the Network (pf_render_network_bootp). */
+                /* DHCP boot options (podform.yaml(5)) are served by the Network (pf_render_network_bootp). */
                 const pf_vm_net *n = net_of(vm, i->name);
                 if (!n) {
                         fail(c, pf_loc_set(i->name_loc) ? i->name_loc : vm->meta.name_loc,

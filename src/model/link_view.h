@@ -10,5 +10,8 @@ typedef struct pf_link_view {
         const char *(*kind)(void *ud, const char *ifname);
         /* The bridge `ifname` is (or is declared to become) a port of, else NULL. */
         const char *(*port_of)(void *ud, const char *ifname);
-        void *ud;               /* passed to both; a callback left NULL: not checked */
+        /* The declared or live link name nearest to `ifname` that is not it, for a "did you
+         * mean"; NULL when none is near. */
+        const char *(*near)(void *ud, const char *ifname);
+        void *ud;               /* passed to all; a callback left NULL: not checked */
 } pf_link_view;

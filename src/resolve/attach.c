@@ -1,4 +1,4 @@
-/* attach.c: the pod network, interface constraints and DHCP boot options (spec 3.1, 3.2, 3.4):
+/* attach.c: the pod network, interface constraints and DHCP boot options (podform.yaml(5)):
  * the context one run of the rules shares, the walk over the configuration that hands each
  * interface to its rule, and the result API. The rules are in pod.c, constraints.c and boot.c
  * (attach_internal.h lists the files). */
@@ -52,6 +52,12 @@ const char *strs_join(pf_arena *a, const strs *l, const char *sep) {
 const char *pf_attach_rule_name(pf_attach_rule r) {
         static const char *const names[] = { "a", "c1", "c2", "legacy", "constraints", "binding" };
         return r < _PF_RULE_MAX ? names[r] : "?";
+}
+
+const char *pf_attach_rule_label(pf_attach_rule r) {
+        static const char *const labels[] = { "rules a, b", "rule c1", "rule c2", "rule legacy", "constraints",
+                                              "by its binding" };
+        return r < _PF_RULE_MAX ? labels[r] : "?";
 }
 
 const char *pf_attachment_target(pf_arena *a, const pf_attachment *x) {

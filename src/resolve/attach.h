@@ -1,6 +1,6 @@
-/* attach.h: where the interfaces the configuration leaves to podform go (spec section 3):
- * the pod network (3.1, MAAS bug 1789521), interface constraints (3.2) with the address they
- * record, and the DHCP boot options a Network serves for its interfaces (3.4).
+/* attach.h: where the interfaces the configuration leaves to podform go (podform.yaml(5),
+ * RESOLUTION): the pod network (MAAS bug 1789521), interface constraints with the address they
+ * record, and the DHCP boot options a Network serves for its interfaces.
  *
  * Pure: the host comes in as facts (live libvirt networks, host links through two lookups,
  * what live owned domains record), the configuration as the scoped model. Every decision
@@ -53,11 +53,11 @@ typedef struct pf_attach_facts {
 
 /* The rule that chose a target. */
 typedef enum pf_attach_rule {
-        PF_RULE_A,              /* 3.1 (a)+(b): the libvirt network maas, else default */
-        PF_RULE_C1,             /* 3.1 (c1): a host bridge on a DHCP-enabled VLAN */
-        PF_RULE_C2,             /* 3.1 (c2): a macvtap on a host NIC of a DHCP-enabled VLAN */
+        PF_RULE_A,              /* (a)+(b): the libvirt network maas, else default */
+        PF_RULE_C1,             /* (c1): a host bridge on a DHCP-enabled VLAN */
+        PF_RULE_C2,             /* (c2): a macvtap on a host NIC of a DHCP-enabled VLAN */
         PF_RULE_LEGACY,         /* attachPolicy: legacy (MAAS 2.4): maas, then default */
-        PF_RULE_CONSTRAINTS,    /* 3.2 */
+        PF_RULE_CONSTRAINTS,    /* interface constraints */
         PF_RULE_BINDING,        /* slirp or masquerade on the pod network: QEMU's user networking */
         _PF_RULE_MAX
 } pf_attach_rule;
@@ -86,7 +86,7 @@ typedef struct pf_attachment {
         pf_ip ip;                       /* constraint ip: recorded in the domain's metadata */
 } pf_attachment;
 
-/* The DHCP boot options (3.4) a declared Network serves, from the interfaces on it. */
+/* The DHCP boot options a declared Network serves, from the interfaces on it. */
 typedef struct pf_bootp {
         const pf_network *network;
         const pf_vm *vm;                /* the first interface that asked for them */
@@ -128,8 +128,16 @@ const pf_bootp *pf_attach_bootp(const pf_attach_result *r, const pf_network *n);
  * addresses VM interfaces of m are given in it. Saturates at UINT64_MAX (large IPv6 subnets). */
 uint64_t pf_subnet_free(const pf_model *m, const pf_subnet *s);
 
-/* "a", "c1", "c2", "legacy", "constraints", "binding" */
+/* "a", "c1", "c2", "legacy", "constraints", "binding" (the JSON plan's names) */
 const char *pf_attach_rule_name(pf_attach_rule r);
+/* The rule as the text plan's label says it: "rules a, b" (a network qualifies under both),
+ * "rule c1", ... */
+const char *pf_attach_rule_label(pf_attach_rule r);
+
+/* Where podform.yaml(5) describes the rules: a message that cites a rule names the section, as
+ * the man page titles it (tests/cli.sh checks that the titles exist). */
+#define PF_MAN_RESOLUTION "podform.yaml(5), RESOLUTION"
+#define PF_MAN_POD_RULES PF_MAN_RESOLUTION ", The pod network"
 /* "network maas", "bridge br0", "direct eno1 mode=bridge", "user slirp" (arena memory) */
 const char *pf_attachment_target(pf_arena *a, const pf_attachment *x);
 

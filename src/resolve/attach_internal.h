@@ -2,10 +2,11 @@
  * public face. One run of the rules carries an attach_ctx (attach.c) through them:
  *   ipam.c         addresses: usable spans of a Subnet, its free addresses
  *   rank.c         candidates of rules (c) and (d) and of constraints, their order and the
- *                  explanation of it (shared by 3.1 and 3.2)
- *   pod.c          the pod network (3.1)
- *   constraints.c  interface constraints and their addresses (3.2)
- *   boot.c         DHCP boot options (3.4) */
+ *                  explanation of it (shared by the pod network and constraints)
+ *   pod.c          the pod network
+ *   constraints.c  interface constraints and their addresses
+ *   boot.c         DHCP boot options
+ * (podform.yaml(5), RESOLUTION, describes each) */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -157,12 +158,12 @@ typedef struct pod_decision {
         size_t n_excluded;      /* passed_over: the excluded first, then the ranked */
 } pod_decision;
 
-/* 3.1: places pod interface i (bridge binding) of vm where p points. */
+/* Places pod interface i (bridge binding) of vm where p points. */
 void pod_attach(attach_ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n);
 /* A pod interface with the slirp or masquerade binding: QEMU's user networking. */
 void pod_attach_user(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n);
-/* 3.2: checks and places constraints interface i of vm. */
+/* Checks and places constraints interface i of vm. */
 void constraints_attach(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n);
-/* 3.4: checks the boot options of i and records them on its Network; x is its attachment, if
+/* Checks the boot options of i and records them on its Network; x is its attachment, if
  * the rules made one. */
 void boot_options(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n, const pf_attachment *x);

@@ -1,4 +1,4 @@
-/* boot.c: the DHCP boot options of an interface (spec 3.4): bootFileName and tftpServerName
+/* boot.c: the DHCP boot options of an interface (podform.yaml(5)): bootFileName and tftpServerName
  * become the bootp option of the declared Network whose DHCP serves the interface, and a
  * libvirt network has one such option for all its guests. */
 #include "config.h"
@@ -46,8 +46,9 @@ static const char *pod_network(attach_ctx *c, const breq *q, const pf_attachment
                 return NULL;    /* unresolved: already an error */
         if (x->target != PF_TARGET_NETWORK) {
                 pf_arena a = { 0 };
-                pf_error(c->d, q->at, "%s: the pod network of this host is %s (rule %s), where no DHCP server podform "
-                         "controls would serve it; drop %s, or attach interface '%s' to a Network with DHCP", q->key,
+                pf_error(c->d, q->at, "%s: the pod network of this host is %s (rule %s of " PF_MAN_POD_RULES "), where "
+                         "no DHCP server podform controls would serve it; drop %s, or attach interface '%s' to a Network "
+                         "with DHCP", q->key,
                          pf_attachment_target(&a, x), pf_attach_rule_name(x->rule), q->key, q->name);
                 pf_arena_free(&a);
                 return NULL;
@@ -90,9 +91,9 @@ static bool boot_servable(attach_ctx *c, const breq *q, const pf_network *net, s
         const pf_iface *i = q->i;
         const char *netname = net->meta.name;
         if (ipi == net->ips.n && x && x->rule == PF_RULE_A) {
-                pf_error(c->d, q->at, "%s: the pod network of this host is Network '%s' (rule a), which serves no DHCP, and "
-                         "rule a never takes one that does: MAAS's DHCP serves boot files there; drop %s", q->key, netname,
-                         q->key);
+                pf_error(c->d, q->at, "%s: the pod network of this host is Network '%s' (rules a, b of " PF_MAN_POD_RULES
+                         "), which serves no DHCP, and rule a never takes one that does: MAAS's DHCP serves boot files "
+                         "there; drop %s", q->key, netname, q->key);
                 return false;
         }
         if (ipi == net->ips.n) {

@@ -1,5 +1,5 @@
-/* constraints.c: interface constraints (spec 3.2): the Subnets the keys keep, the checks of a
- * constraint address, and the host interface of those Subnets that takes the VM's interface. */
+/* constraints.c: interface constraints (podform.yaml(5)): the Subnets the keys keep, the checks
+ * of a constraint address, and the host interface of those Subnets that takes the VM's interface. */
 #include "config.h"
 
 #include <stdio.h>
@@ -91,7 +91,7 @@ static bool declared_vm(attach_ctx *c, const char *name) {
         return c->n_vm_names && bsearch(&name, c->vm_names, c->n_vm_names, sizeof(*c->vm_names), str_cmp);
 }
 
-/* The address checks (3.2): in a matching subnet (done by the caller), not the network or
+/* The address checks: in a matching subnet (done by the caller), not the network or
  * broadcast address, not the gateway, not reserved, not taken. false after an error. */
 static bool check_ip_in(attach_ctx *c, const pf_vm_net *n, const pf_subnet *s) {
         char ip[64], w[64];

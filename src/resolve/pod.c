@@ -1,4 +1,4 @@
-/* pod.c: the pod network (spec 3.1, MAAS bug 1789521).
+/* pod.c: the pod network (podform.yaml(5), The pod network; MAAS bug 1789521).
  *
  * The pod network is decided once per host: every pod interface with the bridge binding goes
  * where rules (a) to (d) point, except an interface a live domain already has on another
@@ -22,8 +22,8 @@ static const char *judge_forward(attach_ctx *c, const net_view *v, const char *w
         if (v->bridge) {
                 const pf_subnet *s = ipam_dhcp_subnet_of(c, v->bridge);
                 if (s) {
-                        *why = pf_arena_printf(a, "libvirt network '%s' (%s): its libvirt DHCP is off and its bridge %s is "
-                                               "on the VLAN of Subnet %s (dhcp: %s) (b)", v->name, where, v->bridge,
+                        *why = pf_arena_printf(a, "libvirt network '%s' (%s): it exists and its libvirt DHCP is off (a), and "
+                                               "its bridge %s is on the VLAN of Subnet %s (dhcp: %s) (b)", v->name, where, v->bridge,
                                                s->meta.name, dhcp_name(s));
                         return NULL;
                 }
@@ -32,8 +32,8 @@ static const char *judge_forward(attach_ctx *c, const net_view *v, const char *w
         for (size_t i = 0; i < v->n_devs; i++) {
                 const pf_subnet *s = ipam_dhcp_subnet_of(c, v->devs[i]);
                 if (s) {
-                        *why = pf_arena_printf(a, "libvirt network '%s' (%s): its libvirt DHCP is off and its device %s is "
-                                               "on the VLAN of Subnet %s (dhcp: %s) (b)", v->name, where, v->devs[i],
+                        *why = pf_arena_printf(a, "libvirt network '%s' (%s): it exists and its libvirt DHCP is off (a), and "
+                                               "its device %s is on the VLAN of Subnet %s (dhcp: %s) (b)", v->name, where, v->devs[i],
                                                s->meta.name, dhcp_name(s));
                         return NULL;
                 }
@@ -65,7 +65,8 @@ static const char *judge_named(attach_ctx *c, const net_view *v, bool legacy, co
         if (v->dhcp)
                 return "(a) its libvirt DHCP is on (an <ip> with <dhcp>), which breaks PXE from MAAS";
         if (v->managed) {
-                *why = pf_arena_printf(a, "libvirt network '%s' (%s): its libvirt DHCP is off and libvirt manages it (b)",
+                *why = pf_arena_printf(a, "libvirt network '%s' (%s): it exists and its libvirt DHCP is off (a), and "
+                                       "libvirt manages it (b)",
                                        v->name, where);
                 return NULL;
         }
@@ -195,13 +196,13 @@ static void report_no_target(attach_ctx *c, pod_decision *p, const pf_vm *vm, co
         const char *name = i->name ? i->name : "?";
         pf_loc at = net_loc(vm, n);
         if (p->reported) {
-                pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): see the error at %s:%u:%u",
+                pf_error(c->d, at, "no target for the pod network of interface '%s': see the error at %s:%u:%u",
                          name, attach_src_path(p->first_error), p->first_error.line, p->first_error.col);
                 return;
         }
         p->reported = true;
         p->first_error = at;
-        pf_error(c->d, at, "no target for the pod network of interface '%s' (spec 3.1): %s:\n  - %s\n  %s", name,
+        pf_error(c->d, at, "no target for the pod network of interface '%s' (see " PF_MAN_POD_RULES "): %s:\n  - %s\n  %s", name,
                  p->error, strs_join(&c->r->arena, &p->passed_over, "\n  - "), c->host->attach_policy == PF_ATTACH_LEGACY
                  ? "declare a Network named maas or default (active), or use attachPolicy: auto"
                  : "declare a Subnet with dhcp: managed or relay that lists a host bridge or NIC, or a Network "
@@ -251,8 +252,8 @@ void pod_attach(attach_ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
                 keep_live(c, p, x, k);
 }
 
-/* Whatever the host has (spec 3, the table); listed so that the plan accounts for every pod
- * interface. */
+/* Whatever the host has (the table of podform.yaml(5), RESOLUTION); listed so that the plan
+ * accounts for every pod interface. */
 void pod_attach_user(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
         bool passt = i->binding == PF_BINDING_MASQUERADE;
         pf_attachment *x = attach_new(c);

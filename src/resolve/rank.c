@@ -1,4 +1,4 @@
-/* rank.c: the candidates of rules (c) and (d) (3.1) and of constraints (3.2): their order, the
+/* rank.c: the candidates of rules (c) and (d) and of constraints: their order, the
  * one a live domain keeps, and why each of the others was passed over. */
 #include "config.h"
 

@@ -15,6 +15,7 @@
 #include "netlink/rtnl.h"
 #include "run/exit.h"
 #include "run/stages.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 void pf_run_check(pf_config *c) {
@@ -33,6 +34,39 @@ const char *pf_scope_host(pf_config *c, const char *cli_host) {
                 return "localhost";
         name[strcspn(name, ".")] = '\0';
         return pf_arena_strdup(&c->arena, name);
+}
+
+char *pf_check_host(const pf_config *c, const char *cli_host) {
+        const pf_model *m = &c->model;
+        if (!cli_host || !m->hosts.n)
+                return NULL;
+        const char **names = pf_xcalloc(m->hosts.n, sizeof(*names));
+        for (size_t i = 0; i < m->hosts.n; i++) {
+                names[i] = m->hosts.v[i].meta.name;
+                if (names[i] && !strcmp(names[i], cli_host)) {
+                        free(names);
+                        return NULL;
+                }
+        }
+        char *msg = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&msg, &len);
+        if (!f)
+                pf_oom();
+        const char *near = pf_suggest(cli_host, names, m->hosts.n);
+        fprintf(f, "--host '%s': no Host document has that name", cli_host);
+        fprintf(f, "; the configuration's Host%s ", m->hosts.n == 1 ? " is" : "s are");
+        for (size_t i = 0; i < m->hosts.n; i++) {
+                const pf_meta *h = &m->hosts.v[i].meta;
+                fprintf(f, "%s%s (%s:%u)", i ? ", " : "", h->name ? h->name : "?",
+                        h->name_loc.src && h->name_loc.src->path ? h->name_loc.src->path : "?", h->name_loc.line);
+        }
+        fprintf(f, "; name one of them, or declare a Host '%s'", cli_host);
+        if (near)
+                fprintf(f, "; did you mean \"%s\"?", near);
+        fclose(f);
+        free(names);
+        return msg;
 }
 
 static const pf_host *find_host(const pf_config *c, const char *host_name) {

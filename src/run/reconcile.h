@@ -28,6 +28,10 @@ void pf_run_check(pf_config *c);
 /* pf_scope_host: the host this run manages (--host, else the single Host document's name, else
  * the hostname), and the URI (--connect, else that Host's connect). */
 const char *pf_scope_host(pf_config *c, const char *cli_host);
+/* pf_check_host: NULL when --host may name the host: it names a Host document, or there is none
+ * (a fleet repository may scope resources with metadata.host alone). Else the error, malloc'd:
+ * the Host names found, with a "did you mean". */
+char *pf_check_host(const pf_config *c, const char *cli_host);
 const char *pf_scope_uri(const pf_config *c, const char *host_name, const char *cli_uri);
 
 /* pf_show: the live host, as configuration documents, to o->out (--host names the host;

@@ -42,7 +42,7 @@ static int observe(pf_kind_ctx *k, pf_stage *s, char **err) {
         return 0;
 }
 
-/* The rules of spec 3.1, 3.2 and 3.4 (resolve/attach.h), on what was observed: where pod-network
+/* The rules of podform.yaml(5) (resolve/attach.h), on what was observed: where pod-network
  * and constraints interfaces go, and what the networks serve them. */
 static void resolve(pf_kind_ctx *k, pf_stage *s, pf_diags *d) {
         pf_attach_facts facts = { .links = k->links, .prune = k->prune };

@@ -1,9 +1,10 @@
 #!/bin/bash
-# attach.sh: where podform puts the interfaces the configuration leaves to it (spec 3.1, 3.2,
-# 3.4), end to end, against a real libvirtd (QEMU, TCG) in private namespaces. libvirt's
-# `default` network has its DHCP on throughout, as a fresh Debian/Ubuntu install has it. Each
-# scenario has its own configuration directory; they run in an order where what an earlier one
-# leaves on the host (VMs, bridges) cannot change the rule a later one expects:
+# attach.sh: where podform puts the interfaces the configuration leaves to it (podform.yaml(5),
+# RESOLUTION: the pod network, interface constraints, DHCP boot options), end to end, against a real
+# libvirtd (QEMU, TCG) in private namespaces. libvirt's `default` network has its DHCP on
+# throughout, as a fresh Debian/Ubuntu install has it. Each scenario has its own configuration
+# directory; they run in an order where what an earlier one leaves on the host (VMs, bridges) cannot
+# change the rule a later one expects:
 #   error  nothing qualifies: apply fails, names every candidate, changes nothing
 #   c1     `default` passed over for its DHCP; a bridge of a DHCP-managed Subnet; a VM boots on it
 #   c2     no bridge on a DHCP VLAN: a macvtap on a NIC of a relay Subnet, Host's default mode
@@ -101,7 +102,7 @@ spec:
 YAML
 vm evm false >"$e/vm.yaml"
 expect "apply fails: no target for the pod network" 1 \
-	"vm\.yaml:3:18: error: no target for the pod network of interface 'default' \(spec 3\.1\)" pf apply "$e" --yes
+	"vm\.yaml:3:18: error: no target for the pod network of interface 'default' \(see podform\.yaml\(5\), RESOLUTION, The pod network\): " pf apply "$e" --yes
 has "the error names maas: not there" "^  - libvirt network 'maas': \(a\) no such libvirt network"
 has "the error names default: its libvirt DHCP" "^  - libvirt network 'default': \(a\) its libvirt DHCP is on"
 has "the error names br-ext: its VLAN is not DHCP-enabled" "^  - br-ext \(Subnet ext\): \(c\) its VLAN is not DHCP-enabled \(dhcp: external"
@@ -151,7 +152,7 @@ has "c1: passed over: default, for its libvirt DHCP" \
 	"^      passed over: libvirt network 'default': \(a\) its libvirt DHCP is on"
 has "c1: passed over: maas, not there" "^      passed over: libvirt network 'maas': \(a\) no such libvirt network"
 has "c1: passed over: eno2, not DHCP-enabled" '^      passed over: eno2 \(Subnet ext\): \(c\) its VLAN is not DHCP-enabled'
-has "c1: the attachments come before the plan" '^Attachments \(spec 3\.1, 3\.2\):$'
+has "c1: the attachments come before the plan" '^Attachments \(see podform\.yaml\(5\), RESOLUTION\):$'
 expect "c1: json plan has the attachment" 0 \
 	'"attachments":\[\{"vm":"c1vm","interface":"default","network":"default","rule":"c1","by_d":false,"kept":false,"target":\{"type":"bridge","source":"br-pxe"\},"subnet":"pxe","free_addresses":253,"ip":null,' \
 	pf plan "$c1" --output json
@@ -375,9 +376,9 @@ spec:
   interfaces: [br-pxe]
 YAML
 vm avm false >"$a/vm.yaml"
-expect "a: plan places the pod interface on network maas by rule a" 2 \
-	'^  vm avm interface default: network maas  \[pod network, rule a\]$' pf plan "$a" --detailed-exitcode
-has "a: why: maas is declared, without DHCP" "^      why: libvirt network 'maas' \(declared\): its libvirt DHCP is off"
+expect "a: plan places the pod interface on network maas by rules a, b" 2 \
+	'^  vm avm interface default: network maas  \[pod network, rules a, b\]$' pf plan "$a" --detailed-exitcode
+has "a: why: maas is declared, without DHCP" "^      why: libvirt network 'maas' \(declared\): it exists and its libvirt DHCP is off \(a\), and libvirt manages it \(b\)$"
 has "a: maas and avm are created" '^Plan: 2 to create, 0 to change, 0 to delete'
 expect "a: apply" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$a" --yes
 check "a: network maas is active, NAT, without DHCP" bash -c '

@@ -768,9 +768,9 @@ YAML
 		fi
 		saw "$cmd: all six errors counted, nothing changed" "podform: 6 errors; nothing was changed"
 		sawre "$cmd: a parent that does not exist, at file:line:col" \
-			"(^|/)errors\.yaml:$(pos "$f" eno9): error: parent 'eno9' is neither a link on this host nor declared"
+			"(^|/)errors\.yaml:$(pos "$f" eno9): error: parent 'eno9' is neither a link on this host nor declared as a Bridge, Macvtap, Macvlan or Vxlan; create it, declare it, or fix the name; did you mean \"eno[0-9]\"\\?$"
 		sawre "$cmd: a port that does not exist, at file:line:col" \
-			"(^|/)errors\.yaml:$(pos "$f" eno8): error: port 'eno8' of Bridge br-bad is not a link on this host"
+			"(^|/)errors\.yaml:$(pos "$f" eno8): error: port 'eno8' of Bridge br-bad is not a link on this host; ports are existing links \\(NICs, veths\\) podform enslaves; create it or fix the name; did you mean \"eno[0-9]\"\\?$"
 		sawre "$cmd: a name taken by a veth, at file:line:col" \
 			"(^|/)errors\.yaml:$(pos "$f" vtaken): error: Bridge vtaken: the name is taken by a veth link"
 		sawre "$cmd: a VM on a host interface that does not exist, at file:line:col" \

@@ -1,5 +1,5 @@
-/* test_attach: where the rules of spec 3.1 (the pod network, MAAS bug 1789521), 3.2 (interface
- * constraints) and 3.4 (DHCP boot options) put each interface, from a configuration loaded from
+/* test_attach: where the rules of podform.yaml(5), RESOLUTION (the pod network, MAAS bug 1789521;
+ * interface constraints; DHCP boot options) put each interface, from a configuration loaded from
  * text and facts about the host given as small tables. Each case is a table row: the YAML, the
  * live libvirt networks, host links and owned domains' NICs, and what must come out: every
  * attachment (target, rule, rule (d), kept, Subnet, address, the candidates passed over), every
@@ -175,7 +175,7 @@ static fx *fx_run(const row *t) {
                 }
         }
         f->facts = (pf_attach_facts) { .networks = f->nets, .n_networks = nn, .nics = f->nics, .n_nics = nk,
-                                       .links = { cb_link_kind, cb_port_of, (void *) t },
+                                       .links = { .kind = cb_link_kind, .port_of = cb_port_of, .ud = (void *) t },
                                        .prune = t->prune };
         pf_attach_resolve(&f->c.model, &f->host, &f->facts, &f->r, &f->d);
         return f;
@@ -364,13 +364,13 @@ static void check_rows(const row *rows, size_t n) {
 #define MAAS_DHCP "libvirt network 'maas': (a) its libvirt DHCP is on"
 #define DEFAULT_DHCP "libvirt network 'default': (a) its libvirt DHCP is on"
 
-/* ---- 3.1 (a): maas, then default, never with libvirt DHCP ---- */
+/* ---- rule (a): maas, then default, never with libvirt DHCP ---- */
 
 static const row RULE_A[] = {
         { "maas before default", POD_VM("web1"),
           .nets = { LIVE_DEFAULT, LIVE_MAAS },
           .att = { { "web1", "default", "network", "maas", .rule = "a",
-                     .reason = "libvirt network 'maas' (on the host): its libvirt DHCP is off and libvirt manages it (b)" } } },
+                     .reason = "libvirt network 'maas' (on the host): it exists and its libvirt DHCP is off (a), and libvirt manages it (b)" } } },
         { "maas with DHCP is skipped for default", POD_VM("web1"),
           .nets = { LIVE_MAAS_DHCP, LIVE_DEFAULT },
           .att = { { "web1", "default", "network", "default", .rule = "a", .reason = "libvirt network 'default' (on the host)",
@@ -427,7 +427,7 @@ static void test_rule_a(void **state) {
         ROWS(RULE_A);
 }
 
-/* ---- 3.1 (b): a network that is not libvirt-managed must sit on a DHCP-enabled VLAN ---- */
+/* ---- rule (b): a network that is not libvirt-managed must sit on a DHCP-enabled VLAN ---- */
 
 static const row RULE_B[] = {
         { "a host-bridge network on a bridge of a managed Subnet",
@@ -475,7 +475,7 @@ static const row RULE_B[] = {
           HDR("Network", "maas") "spec: {forward: vepa, interfaces: [eno1]}\n" DOC POD_VM("web1"),
           .links = { { "eno1", "device" } },
           .att = { { "web1", "default", "network", "maas", .rule = "a",
-                     .reason = "libvirt network 'maas' (declared): its libvirt DHCP is off and its device eno1" } } },
+                     .reason = "libvirt network 'maas' (declared): it exists and its libvirt DHCP is off (a), and its device eno1" } } },
         { "forward devices of a dhcp: external Subnet do not",
           HDR("Subnet", "ext") "spec: {cidr: 10.50.0.0/24, dhcp: external, interfaces: [eno1]}\n" DOC
           HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: managed, interfaces: [br-pxe]}\n" DOC POD_VM("web1"),
@@ -497,7 +497,7 @@ static void test_rule_b(void **state) {
         ROWS(RULE_B);
 }
 
-/* ---- 3.1 (c): a host bridge, then a macvtap on a NIC, of a DHCP-enabled VLAN ---- */
+/* ---- rule (c): a host bridge, then a macvtap on a NIC, of a DHCP-enabled VLAN ---- */
 
 static const row RULE_C[] = {
         { "c1 before c2, even when the NIC's Subnet has more free addresses",
@@ -535,7 +535,7 @@ static void test_rule_c(void **state) {
         ROWS(RULE_C);
 }
 
-/* ---- 3.1 (d): the most free addresses, IPv4 first, then by name ---- */
+/* ---- rule (d): the most free addresses, IPv4 first, then by name ---- */
 
 static const row RULE_D[] = {
         { "a DHCP-enabled Subnet without a free address is passed over by (d)",
@@ -744,7 +744,7 @@ static const row LEGACY_ROWS[] = {
         { "legacy: neither is an error, whatever the Subnets",
           LEGACY HDR("Subnet", "pxe") "spec: {cidr: 10.20.0.0/24, dhcp: managed, interfaces: [br-pxe]}\n" DOC POD_VM("web1"),
           .links = { { "br-pxe", "bridge" } },
-          .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (spec 3.1): attachPolicy: "
+          .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (see podform.yaml(5), RESOLUTION, The pod network): attachPolicy: "
                                          "legacy (MAAS 2.4) attaches only to a libvirt network named maas or default",
                                          "\n  - libvirt network 'maas': (legacy) no such libvirt network",
                                          "\n  - libvirt network 'default': (legacy) no such libvirt network",
@@ -765,7 +765,7 @@ static const row NOTHING[] = {
           POD_VM("web1"),
           .nets = { LIVE_MAAS_DHCP, { "default", .active = true, .bridge = "br-ext" } },
           .links = { { "br-ext", "bridge" }, { "eno2", "device", "br-ext" }, { "mvt0", "macvtap" } },
-          .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (spec 3.1): no libvirt network "
+          .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (see podform.yaml(5), RESOLUTION, The pod network): no libvirt network "
                                          "maas or default qualifies (a, b), and no host bridge or NIC is on a DHCP-enabled VLAN (c):",
                                          "\n  - " MAAS_DHCP,
                                          "\n  - libvirt network 'default': (b) it forwards to bridge br-ext, which no DHCP-enabled Subnet lists",
@@ -780,7 +780,7 @@ static const row NOTHING[] = {
           HDR("VirtualMachine", "imp") "spec: {running: false}\n" DOC
           HDR("VirtualMachine", "imp2") "spec:\n  domain: {devices: {autoattachPodInterface: true}}\n",
           .err = { { "imp}", .msg = { "no target for the pod network of interface 'default'", NO_MAAS } },
-                   { "true}}", .msg = { "no target for the pod network of interface 'default' (spec 3.1): see the error at inline.yaml:" },
+                   { "true}}", .msg = { "no target for the pod network of interface 'default': see the error at inline.yaml:" },
                      .ref = "imp}" } } },
         { "slirp and masquerade are placed by their binding: listed, no pod decision, no error",
           HDR("VirtualMachine", "s")
@@ -812,9 +812,9 @@ static void test_pod_error_once(void **state) {
         static const row t = {
                 "second pod interface", POD_VM("web1") DOC POD_VM("web2") DOC
                 HDR("VirtualMachine", "web3") "spec: {running: false}\n",
-                .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (spec 3.1): no libvirt",
+                .err = { { "pod: {}", .msg = { "no target for the pod network of interface 'default' (see podform.yaml(5), RESOLUTION, The pod network): no libvirt",
                                                "declare a Subnet" } },
-                         { "pod: {}", 1, .msg = { "no target for the pod network of interface 'default' (spec 3.1): see the "
+                         { "pod: {}", 1, .msg = { "no target for the pod network of interface 'default': see the "
                                                   "error at inline.yaml:" }, .ref = "pod: {}" },
                          { "web3}", .msg = { "see the error at inline.yaml:" }, .ref = "pod: {}" } },
         };
@@ -1144,13 +1144,16 @@ static const row BOOT[] = {
           BOOT_VM("a", "pod: {}", ", bootFileName: pxelinux.0"),
           .links = { { "br-pxe", "bridge" } },
           .att = { { "a", "lab", "bridge", "br-pxe", .rule = "c1", .subnet = "pxe", .any_passed = true } },
-          .err = { { "pxelinux.0", .msg = { "bootFileName: the pod network of this host is bridge br-pxe (rule c1)" } } } },
+          .err = { { "pxelinux.0", .msg = { "bootFileName: the pod network of this host is bridge br-pxe (rule c1 of podform.yaml(5), "
+                                            "RESOLUTION, The pod network), where no DHCP server podform controls would "
+                                            "serve it; drop bootFileName" } } } },
         { "a pod network on maas without DHCP (rule a)",
           HDR("Network", "maas") "spec: {forward: nat, ips: [{address: 172.16.99.1, prefix: 24}]}\n" DOC
           BOOT_VM("a", "pod: {}", ", bootFileName: pxelinux.0"),
           .att = { { "a", "lab", "network", "maas", .rule = "a" } },
-          .err = { { "pxelinux.0", .msg = { "bootFileName: the pod network of this host is Network 'maas' (rule a), which "
-                                            "serves no DHCP, and rule a never takes one that does" } } } },
+          .err = { { "pxelinux.0", .msg = { "bootFileName: the pod network of this host is Network 'maas' (rules a, b of "
+                                            "podform.yaml(5), RESOLUTION, The pod network), which serves no DHCP, and "
+                                            "rule a never takes one that does" } } } },
         { "a tftpServerName that is a name, not an address",
           LAN_DHCP BOOT_VM("a", "network: lan", ", bootFileName: pxelinux.0, tftpServerName: tftp.example.com"),
           .err = { { "tftp.example.com", .msg = { "tftpServerName: libvirt's bootp takes the server's IP address, not a name" },
@@ -1274,7 +1277,7 @@ static void test_names_and_output(void **state) {
         assert_non_null(out);
         pf_attach_print_text(&f->r, out, false);
         fclose(out);
-        assert_non_null(strstr(buf, "Attachments (spec 3.1, 3.2):\n  vm web1 interface default: direct eno\"2 mode=passthru"
+        assert_non_null(strstr(buf, "Attachments (see podform.yaml(5), RESOLUTION):\n  vm web1 interface default: direct eno\"2 mode=passthru"
                                     "  [pod network, rule c2 by d]\n"));
         assert_non_null(strstr(buf, "      passed over: eno1 (Subnet pxe): (d) ranks after eno\"2"));
         /* the second pod interface shares the first one's alternatives */

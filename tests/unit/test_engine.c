@@ -587,7 +587,7 @@ static const char huge_vm[] =
         "    devices:\n      interfaces: [{name: pxe, bridge: {}}]\n"
         "  networks: [{name: pxe, network: maas}]\n";
 
-/* Capacity (spec 3.3): 16 CPUs x 2.0 = 32 vCPUs; pxe1 and db2 use 3. */
+/* Capacity (podform.yaml(5), Capacity): 16 CPUs x 2.0 = 32 vCPUs; pxe1 and db2 use 3. */
 static void test_capacity_refused(void **state) {
         (void) state;
         pf_lv_host *h = open_host("kvm01.xml");
@@ -636,7 +636,7 @@ static bool net_exists(pf_lv_host *h, const char *name) {
         return n != NULL;
 }
 
-/* A VM with only the implicit `default` interface on the pod network (spec 3.1). Stopped:
+/* A VM with only the implicit `default` interface on the pod network (podform.yaml(5)). Stopped:
  * test:///default's running domain `test` already takes more memory than the host has. */
 static const char pod_vm[] =
         "#only\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: podvm}\nspec:\n"
@@ -652,7 +652,7 @@ static void test_pod_network_is_a_plan_error(void **state) {
         run_result r = run_variant(h, true, NULL, NULL, pod_vm, false);
         assert_int_equal(r.code, PF_EXIT_ERROR);
         assert_int_equal(r.calls, 0);
-        expect_contains(r.err, "extra.yaml:4:18: error: no target for the pod network of interface 'default' (spec 3.1): "
+        expect_contains(r.err, "extra.yaml:4:18: error: no target for the pod network of interface 'default' (see podform.yaml(5), RESOLUTION, The pod network): "
                                "no libvirt network maas or default qualifies (a, b), and no host bridge or NIC is on a "
                                "DHCP-enabled VLAN (c):\n");
         expect_contains(r.err, "  - libvirt network 'maas': (a) no such libvirt network on the host, and none is declared\n");
@@ -683,9 +683,9 @@ static void test_pod_network_on_declared_maas(void **state) {
         run_result r = run_variant(h, false, NULL, NULL, pod_vm_maas, false);
         assert_int_equal(r.code, PF_EXIT_CHANGES);
         assert_int_equal(r.calls, 0);
-        expect_contains(r.out, "Attachments (spec 3.1, 3.2):\n"
-                               "  vm podvm interface default: network maas  [pod network, rule a]\n"
-                               "      why: libvirt network 'maas' (declared): its libvirt DHCP is off and libvirt manages it (b)\n");
+        expect_contains(r.out, "Attachments (see podform.yaml(5), RESOLUTION):\n"
+                               "  vm podvm interface default: network maas  [pod network, rules a, b]\n"
+                               "      why: libvirt network 'maas' (declared): it exists and its libvirt DHCP is off (a), and libvirt manages it (b)\n");
         expect_contains(r.out, "+ network maas\n");
         expect_contains(r.out, "+ vm podvm\n");
         expect_contains(r.out, "Plan: 2 to create, 0 to change, 0 to delete.");
@@ -729,6 +729,47 @@ static void test_dangling_references(void **state) {
         assert_int_equal(r.calls, 0);
         expect_contains(r.err, "extra.yaml:9:45: error: storage pool 'nowhere' is neither declared nor defined in libvirt");
         expect_contains(r.err, "extra.yaml:11:33: error: network 'nosuchnet' is neither declared nor defined in libvirt");
+        run_result_free(&r);
+        pf_lv_close(h);
+}
+
+/* A misspelt reference gets a "did you mean" from the names declared (maas, vms, br-lab) and,
+ * below, from those live on the host. */
+static const char near_misses[] =
+        "apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: typo}\nspec:\n"
+        "  domain:\n    type: qemu\n    memory: 512Mi\n"
+        "    devices:\n      disks: [{name: root, size: 1Gi, pool: vmss}]\n"
+        "      interfaces: [{name: a, bridge: {}}, {name: b, bridge: {}}]\n"
+        "  networks: [{name: a, network: maaas}, {name: b, host: {interface: br-lb}}]\n"
+        "---\napiVersion: podform/v1\nkind: Bridge\nmetadata: {name: br-lab}\nspec: {}\n";
+
+static void test_near_miss_references(void **state) {
+        (void) state;
+        pf_lv_host *h = open_host("kvm01.xml");
+        run_result r = run(h, false, near_misses, false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        expect_contains(r.err, "extra.yaml:9:45: error: storage pool 'vmss' is neither declared nor defined in libvirt on "
+                               "this host; declare a StoragePool of that name, or name an existing one; did you mean "
+                               "\"vms\"?\n");
+        expect_contains(r.err, "extra.yaml:11:33: error: network 'maaas' is neither declared nor defined in libvirt on this "
+                               "host; declare a Network of that name, or name an existing one; did you mean \"maas\"?\n");
+        expect_contains(r.err, "extra.yaml:11:69: error: network 'b' attaches to host link 'br-lb', which is neither on this "
+                               "host nor declared as a Bridge, Macvtap, Macvlan or Vxlan; create the link, declare it, or "
+                               "fix the name; did you mean \"br-lab\"?\n");
+        run_result_free(&r);
+        /* live only: the example applied, then a configuration that declares none of it */
+        r = run(h, true, NULL, false);
+        assert_int_equal(r.code, PF_EXIT_OK);
+        run_result_free(&r);
+        r = run(h, false, "#only\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: typo}\nspec:\n"
+                          "  domain: {type: qemu, memory: 512Mi, devices: {disks: [{name: root, size: 1Gi, pool: vmz}],\n"
+                          "    interfaces: [{name: a, bridge: {}}]}}\n  networks: [{name: a, network: labb}]\n", false);
+        assert_int_equal(r.code, PF_EXIT_ERROR);
+        expect_contains(r.err, "extra.yaml:6:87: error: storage pool 'vmz' is neither declared nor defined in libvirt on "
+                               "this host; declare a StoragePool of that name, or name an existing one; did you mean "
+                               "\"vms\"?\n");
+        expect_contains(r.err, "extra.yaml:8:33: error: network 'labb' is neither declared nor defined in libvirt on this "
+                               "host; declare a Network of that name, or name an existing one; did you mean \"lab\"?\n");
         run_result_free(&r);
         pf_lv_close(h);
 }
@@ -1065,7 +1106,7 @@ static void test_prune_drops_maas_from_the_pod_rules(void **state) {
                 assert_int_equal(r.calls, 0);
                 assert_null(strstr(r.err, "declare it again"));
                 expect_contains(r.err, "extra.yaml:4:18: error: no target for the pod network of interface 'default' "
-                                       "(spec 3.1): no libvirt network maas or default qualifies (a, b), and no host "
+                                       "(see podform.yaml(5), RESOLUTION, The pod network): no libvirt network maas or default qualifies (a, b), and no host "
                                        "bridge or NIC is on a DHCP-enabled VLAN (c):\n");
                 expect_contains(r.err, "  - libvirt network 'maas': (a) podform created it and the configuration no longer "
                                        "declares it: this run prunes it\n");
@@ -1082,9 +1123,9 @@ static void test_prune_drops_maas_from_the_pod_rules(void **state) {
         r = run_v(h, false, pod_vm, false);
         if (r.code != PF_EXIT_OK)
                 fail_msg("plan (exit %d):\n%s%s", r.code, r.out, r.err);
-        expect_contains(r.out, "  vm podvm interface default: network maas  [pod network, rule a]\n"
-                               "      why: libvirt network 'maas' (on the host): its libvirt DHCP is off and libvirt "
-                               "manages it (b)\n");
+        expect_contains(r.out, "  vm podvm interface default: network maas  [pod network, rules a, b]\n"
+                               "      why: libvirt network 'maas' (on the host): it exists and its libvirt DHCP is off (a), and "
+                               "libvirt manages it (b)\n");
         expect_contains(r.out, "network maas is podform's but no longer declared; --prune deletes it");
         expect_contains(r.out, "No changes: the host matches the configuration.");
         assert_int_equal(r.calls, 0);
@@ -1993,6 +2034,7 @@ int main(void) {
                 cmocka_unit_test(test_pod_network_is_a_plan_error),
                 cmocka_unit_test(test_pod_network_on_declared_maas),
                 cmocka_unit_test(test_dangling_references),
+                cmocka_unit_test(test_near_miss_references),
                 cmocka_unit_test(test_masquerade_needs_newer_libvirt),
                 cmocka_unit_test(test_adopted_vm_is_never_pruned),
                 cmocka_unit_test(test_removed_disk_volume_stays_owned),

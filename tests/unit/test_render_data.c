@@ -1,10 +1,10 @@
 /* test_render_data: every tests/data/render/NAME.yaml is loaded, validated (it must be valid),
- * put through the rules of spec 3.1/3.2 (resolve/attach.h) and rendered for host kvm01; each
+ * put through the rules of podform.yaml(5) (resolve/attach.h) and rendered for host kvm01; each
  * rendered document must validate against libvirt's RelaxNG schema and equal its golden file
  * byte for byte:
  *
  *     NAME.network-<network>.xml      pf_render_network_bootp, with the boot options the rules
- *                                     give the Network (spec 3.4)
+ *                                     give the Network (podform.yaml(5), DHCP boot options)
  *     NAME.pool-<pool>.xml            pf_render_pool
  *     NAME.volume-<vm>-<disk>.xml     pf_render_volume, one per sized disk
  *     NAME.vm-<vm>.xml                pf_render_domain
