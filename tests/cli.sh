@@ -106,6 +106,19 @@ check "an option of another command is named, not its value" 1 "^podform: option
         "$podform" apply --output json
 check "a missing value: one line naming the option" 1 "^podform: option '-o' needs a value$" -- "$podform" plan -o
 check "an unknown option is named" 1 "^podform: unknown option '--bogus'$" -- "$podform" plan --bogus
+printf 'apiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: q1}\nspec:\n  domain: {memory: 4GB}\n' >"$tmp/decimal.yaml"
+check "validate warns of decimal memory" 0 'warning: memory "4GB" is in decimal units' -- "$podform" validate -f "$tmp/decimal.yaml"
+if "$podform" validate -q -f "$tmp/decimal.yaml" 2>&1 | grep -q .; then
+        echo "FAIL: validate -q prints more than errors"; fail=$((fail + 1))
+else
+        echo "ok: validate -q prints errors only, no warning"; pass=$((pass + 1))
+fi
+check "a long option's missing value names it" 1 "^podform: option '--connect' needs a value$" -- "$podform" plan --connect
+check "a value for an option that takes none" 1 "^podform: option '--yes' takes no value$" -- "$podform" apply --yes=1
+check "--verbose=2 is named as written" 1 "^podform: option '--verbose' takes no value$" -- "$podform" plan --verbose=2
+check "an unknown short option in a cluster" 1 "^podform: unknown option '-x'$" -- "$podform" plan -qx
+check "a directory and a file in it: the file is read once" 0 'configuration is valid: 5 resources in 4 files' -- \
+        "$podform" validate -f "$src/examples/libvirt-host" -f "$src/examples/libvirt-host/vms.yaml"
 check "the same file twice is read once" 0 'configuration is valid: 7 resources in 5 files' -- \
         "$podform" validate "${example[@]}" -f "$src/examples/maas-network.yaml"
 # piped, the refusal still comes after the plan it refers to

@@ -72,6 +72,8 @@ static int load_config(options *o, pf_config *c, bool no_host) {
         pf_run_check(c);
         if (no_host)
                 pf_warn_undeclared(&c->diags, &c->model);
+        if (o->quiet)
+                pf_diag_drop_warnings(&c->diags);
         pf_diag_sort(&c->diags);
         pf_diag_print(&c->diags, stderr, use_color(o->color, stderr));
         if (c->diags.n_errors) {
@@ -425,6 +427,24 @@ static const char *option_spelling(int c, int long_index, char *buf, size_t size
         return buf;
 }
 
+/* getopt_long's '?' (unknown, or a value given to an option that takes none) and ':' (a value
+ * missing), for the word `arg` that held it: the option named as the user wrote it. getopt's
+ * optopt is no help for long options (it holds their code, not a character). */
+static int bad_option(const command *cmd, int c, const char *arg) {
+        char name[64];
+        bool is_long = !strncmp(arg, "--", 2);
+        if (is_long)
+                snprintf(name, sizeof(name), "%.*s", (int) strcspn(arg, "="), arg);
+        else
+                snprintf(name, sizeof(name), "-%c", optopt > 0 && optopt < 128 ? optopt : '?');
+        if (c == ':')
+                return usage_error(cmd, "option '%s' needs a value", name);
+        for (const struct option *lo = long_options; is_long && strchr(arg, '=') && lo->name; lo++)
+                if (!strcmp(lo->name, name + 2))
+                        return usage_error(cmd, "option '%s' takes no value", name);
+        return usage_error(cmd, "unknown option '%s'", name);
+}
+
 /* The command an option needs to be given to (0: every command takes it). */
 static unsigned option_need(int c) {
         switch (c) {
@@ -524,14 +544,8 @@ int pf_cli_main(int argc, char **argv) {
         opterr = 0;     /* one message, ours, naming the option and the command */
         while ((c = getopt_long(argc, argv, "+:f:o:vqhV", long_options, &long_index)) != -1) {
                 char spelled[64];
-                if (c == '?' && optopt)
-                        return usage_error(cmd, "unknown option '-%c'", optopt);
-                if (c == '?')
-                        return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-                if (c == ':')
-                        return usage_error(cmd, "option '%s' needs a value",
-                                           optopt ? option_spelling(optopt, long_index, spelled, sizeof(spelled))
-                                                  : argv[optind - 1]);
+                if (c == '?' || c == ':')
+                        return bad_option(cmd, c, argv[optind - 1]);
                 option_spelling(c, long_index, spelled, sizeof(spelled));
                 long_index = -1;
                 unsigned need = option_need(c);

@@ -161,6 +161,17 @@ void pf_diag_print(const pf_diags *d, FILE *out, bool color) {
                 fprintf(out, "podform: %zu more errors not shown\n", d->n_errors - d->n);
 }
 
+void pf_diag_drop_warnings(pf_diags *d) {
+        size_t kept = 0;
+        for (size_t i = 0; i < d->n; i++) {
+                if (d->v[i].severity == PF_ERROR)
+                        d->v[kept++] = d->v[i];
+                else
+                        free(d->v[i].msg);
+        }
+        d->n = kept;
+}
+
 void pf_diag_free(pf_diags *d) {
         for (size_t i = 0; i < d->n; i++)
                 free(d->v[i].msg);

@@ -54,6 +54,8 @@ void pf_diag_sort(pf_diags *d);
 /* pf_diag_print: every diagnostic with its quoted source line and caret. */
 void pf_diag_print(const pf_diags *d, FILE *out, bool color);
 void pf_diag_free(pf_diags *d);
+/* pf_diag_drop_warnings: only the errors stay (-q: errors only). */
+void pf_diag_drop_warnings(pf_diags *d);
 
 /* pf_quote: a user value as it should appear in a message: double-quoted, control bytes
  * escaped, shortened to about 48 bytes. Returns buf. */

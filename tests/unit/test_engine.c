@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "run/exit.h"
 #include "config/load.h"
