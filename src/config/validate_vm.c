@@ -391,8 +391,8 @@ static bool listed(const char *const *v, size_t n, const char *name) {
 static void warn_undeclared(pf_diags *diags, pf_loc at, const char *what, const char *name, const char *live,
                             const char *near) {
         char a[PF_QUOTE_MAX];
-        pf_diag_add(diags, PF_WARNING, at, "%s %s is not declared here; it must exist on the host as %s%s%s%s", what,
-                    q(a, name), live, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+        pf_diag_add(diags, PF_WARNING, at, "%s %s is not declared here; it must exist on the host as %s" PF_HINT_FMT, what,
+                    q(a, name), live, PF_HINT(near));
 }
 
 /* The declared links that can meet `on` on a host into v (room for all); returns how many. */

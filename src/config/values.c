@@ -1,6 +1,8 @@
 #include "config.h"
 #include "config/values.h"
 
+#include <inttypes.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -276,6 +278,25 @@ const char *pf_ip_format(const pf_ip *ip, char *buf) {
 const char *pf_cidr_format(const pf_cidr *c, char *buf) {
         pf_ip_format(&c->ip, buf);
         snprintf(buf + strlen(buf), 64 - strlen(buf), "/%u", c->prefix);
+        return buf;
+}
+
+const char *pf_size_format(uint64_t bytes, char *buf) {
+        static const char *const binary_units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        size_t u = 0;
+        uint64_t exact = bytes;
+        while (exact >= 1024 && exact % 1024 == 0 && u + 1 < sizeof(binary_units) / sizeof(binary_units[0])) {
+                exact /= 1024;
+                u++;
+        }
+        if (exact < 1024) {
+                snprintf(buf, 64, "%" PRIu64 " %s", exact, binary_units[u]);
+                return buf;
+        }
+        double v = (double) bytes;
+        for (u = 0; v >= 1023.95 && u + 1 < sizeof(binary_units) / sizeof(binary_units[0]); u++)  /* never "1024.0" */
+                v /= 1024;
+        snprintf(buf, 64, "%.1f %s", v, binary_units[u]);
         return buf;
 }
 

@@ -31,3 +31,5 @@ bool pf_mac_is_zero(const pf_mac *m);
 const char *pf_ip_format(const pf_ip *ip, char *buf);
 const char *pf_cidr_format(const pf_cidr *c, char *buf);
 const char *pf_mac_format(const pf_mac *m, char *buf);
+/* Binary units, exact when exact ("20 GiB", "768 MiB"), else one decimal ("1.5 KiB"). */
+const char *pf_size_format(uint64_t bytes, char *buf);

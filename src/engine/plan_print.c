@@ -23,23 +23,9 @@ static const char *sign_color(const pf_action *a) {
         return a->op == PF_OP_CREATE ? "\033[32m" : a->op == PF_OP_CHANGE ? "\033[33m" : "\033[31m";
 }
 
-/* Binary units, exact when exact ("20 GiB", "768 MiB"), else one decimal ("1.5 KiB"). */
 static void print_size(FILE *f, uint64_t bytes) {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-        size_t u = 0;
-        uint64_t exact = bytes;
-        while (exact >= 1024 && exact % 1024 == 0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-                exact /= 1024;
-                u++;
-        }
-        if (exact < 1024) {
-                fprintf(f, "%" PRIu64 " %s", exact, units[u]);
-                return;
-        }
-        double v = (double) bytes;
-        for (u = 0; v >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0]); u++)  /* never "1024.0" */
-                v /= 1024;
-        fprintf(f, "%.1f %s", v, units[u]);
+        char buf[64];
+        fputs(pf_size_format(bytes, buf), f);
 }
 
 /* A size-valued field in human units: memory ("N KiB") and a volume's capacity (bytes). The

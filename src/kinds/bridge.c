@@ -11,6 +11,7 @@
 
 #include "kinds/link.h"
 #include "util/xalloc.h"
+#include "util/suggest.h"
 
 enum { F_STP = PF_LF_KIND << 0, F_DELAY = PF_LF_KIND << 1, F_PORTS = PF_LF_KIND << 2 };
 
@@ -149,8 +150,8 @@ static void check_port(const pf_kind_ctx *k, const pf_meta *meta, const pf_name 
         const char *near = pl ? NULL : pf_links_near(k, p->name);
         if (!pl)
                 pf_error(d, p->loc, "port '%s' of Bridge %s is not a link on this host; ports are existing links "
-                         "(NICs, veths) podform enslaves; create it or fix the name%s%s%s", p->name, meta->name,
-                         near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+                         "(NICs, veths) podform enslaves; create it or fix the name" PF_HINT_FMT, p->name, meta->name,
+                         PF_HINT(near));
         else if (!strcmp(pl->kind, "bridge"))
                 pf_error(d, p->loc, "port '%s' of Bridge %s is a bridge itself, which the kernel cannot enslave",
                          p->name, meta->name);

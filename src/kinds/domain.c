@@ -288,8 +288,6 @@ static const char *near_name(const pf_model *m, const pf_objset *have, pf_rkind 
         free(v);
         return near;
 }
-#define HINT_FMT "%s%s%s"
-#define HINT(s) (s) ? "; did you mean \"" : "", (s) ? (s) : "", (s) ? "\"?" : ""
 
 /* References to libvirt objects must resolve, declared or live: a VM must not be planned
  * onto a network or a pool that is not there. */
@@ -302,8 +300,8 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
                             !pf_objset_find(have, PF_R_NETWORK, n->network)) {
                                 const char *near = near_name(m, have, PF_R_NETWORK, n->network);
                                 pf_error(d, n->network_loc, "network '%s' is neither declared nor defined in libvirt on this "
-                                         "host; declare a Network of that name, or name an existing one" HINT_FMT, n->network,
-                                         HINT(near));
+                                         "host; declare a Network of that name, or name an existing one" PF_HINT_FMT, n->network,
+                                         PF_HINT(near));
                         }
                 }
                 for (size_t k = 0; k < vm->disks.n; k++) {
@@ -315,12 +313,12 @@ static void check_references(const pf_model *m, const pf_objset *have, const pf_
                         const char *near = near_name(m, have, PF_R_POOL, pool);
                         if (disk->pool)
                                 pf_error(d, disk->pool_loc, "storage pool '%s' is neither declared nor defined in libvirt on "
-                                         "this host; declare a StoragePool of that name, or name an existing one" HINT_FMT,
-                                         pool, HINT(near));
+                                         "this host; declare a StoragePool of that name, or name an existing one" PF_HINT_FMT,
+                                         pool, PF_HINT(near));
                         else
                                 pf_error(d, disk->loc, "disk '%s' goes to the host's default storage pool '%s', which is "
                                          "neither declared nor defined in libvirt; declare it, give the disk a pool, or set "
-                                         "Host.spec.defaultStoragePool" HINT_FMT, disk->name, pool, HINT(near));
+                                         "Host.spec.defaultStoragePool" PF_HINT_FMT, disk->name, pool, PF_HINT(near));
                 }
         }
 }
@@ -513,6 +511,33 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
         return a->op == PF_OP_CREATE   ? domain_create(k->lv, a, err)
                : a->op == PF_OP_CHANGE ? domain_change(k->lv, a, err)
                                        : domain_delete(k->lv, a, err);
+}
+
+/* ---- the macvtaps libvirt makes for running domains ---- */
+
+int pf_vm_tap_cmp(const void *a, const void *b) {
+        return strcmp(((const pf_vm_tap *) a)->dev, ((const pf_vm_tap *) b)->dev);
+}
+
+pf_vm_tap *pf_domain_macvtaps(pf_kind_ctx *k, pf_arena *a, size_t *n) {
+        size_t cap = 16;
+        pf_vm_tap *v = pf_xcalloc(cap, sizeof(*v));
+        *n = 0;
+        for (size_t i = 0; i < pf_lv_n_docs(k->lv); i++) {
+                const pf_lv_doc *ld = pf_lv_doc_at(k->lv, i);
+                xmlNodePtr devices = ld->kind == PF_R_DOMAIN && ld->running
+                                             ? pf_xml_child(xmlDocGetRootElement(ld->running), "devices") : NULL;
+                for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+                        const char *dev = pf_xml_prop(a, pf_xml_child(c, "target"), "dev");
+                        if (!pf_xml_is(c, "interface") || !pf_xml_prop_eq(c, "type", "direct") || !*dev)
+                                continue;
+                        if (*n == cap)
+                                v = pf_xreallocarray(v, cap *= 2, sizeof(*v));
+                        v[(*n)++] = (pf_vm_tap) { dev, pf_arena_strdup(a, ld->name) };
+                }
+        }
+        qsort(v, *n, sizeof(*v), pf_vm_tap_cmp);
+        return v;
 }
 
 /* ---- graph ---- */

@@ -14,3 +14,11 @@ void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objs
                     pf_yaml_out *y);
 /* Whether a live domain's VirtualMachine document shows volume POOL/VOLUME as one of its disks. */
 bool pf_domain_shows_volume(const pf_objset *have, const char *pool, const char *volume);
+
+/* A macvtap libvirt made for a running domain's <interface type='direct'>: the device, the VM. */
+typedef struct pf_vm_tap { const char *dev, *vm; } pf_vm_tap;
+int pf_vm_tap_cmp(const void *a, const void *b);      /* by device */
+/* pf_domain_macvtaps: every running domain's, sorted by device, strings in `a`; the array is
+ * malloc'd. libvirt names each in the live definition (<target dev='macvtap0'/>), creates it at
+ * start and deletes it at stop. */
+pf_vm_tap *pf_domain_macvtaps(pf_kind_ctx *k, pf_arena *a, size_t *n);

@@ -181,8 +181,8 @@ void pf_link_check_exists(const pf_kind_ctx *k, pf_diags *d, pf_loc at, const ch
         if (pf_links_kind(k, ifname))
                 return;
         const char *near = pf_links_near(k, ifname);
-        pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a " PF_LINK_KINDS_TEXT "; %s%s%s%s", what,
-                 ifname, fix, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+        pf_error(d, at, "%s '%s' is neither a link on this host nor declared as a " PF_LINK_KINDS_TEXT "; %s" PF_HINT_FMT, what,
+                 ifname, fix, PF_HINT(near));
 }
 
 /* ---- fields: one extractor for both sides ---- */

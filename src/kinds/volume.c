@@ -9,6 +9,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "config/values.h"
 #include "kinds/domain.h"
 #include "kinds/libvirt_common.h"
 #include "libvirt/conn.h"
@@ -195,16 +196,6 @@ static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset 
 
 /* ---- graph ---- */
 
-/* "34359738368" as "32 GiB" (to a tenth where it is no whole number of GiB or MiB) */
-static const char *size_text(pf_arena *a, const char *bytes) {
-        double v = strtod(bytes, NULL);
-        const char *unit = "GiB";
-        v /= 1024.0 * 1024 * 1024;
-        if (v < 1)
-                v *= 1024, unit = "MiB";
-        return pf_arena_printf(a, v == (double) (unsigned long long) v ? "%.0f %s" : "%.1f %s", v, unit);
-}
-
 /* A volume ("POOL/NAME") beside its pool; its VMs draw the edges to it. */
 static void graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o, pf_graph *g) {
         (void) self;
@@ -213,8 +204,9 @@ static void graph(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_obj *o
         const char *pool = slash ? pf_arena_strndup(&g->arena, o->name, (size_t) (slash - o->name)) : o->name;
         const pf_field *cap = pf_obj_field(o, "capacity"), *format = pf_obj_field(o, "format");
         const char *label = pf_arena_printf(&g->arena, "volume %s", slash ? slash + 1 : o->name);
+        char size[64];
         if (cap)
-                label = pf_arena_printf(&g->arena, "%s\n%s", label, size_text(&g->arena, cap->value));
+                label = pf_arena_printf(&g->arena, "%s\n%s", label, pf_size_format(strtoull(cap->value, NULL, 10), size));
         if (format)
                 label = pf_arena_printf(&g->arena, "%s %s", label, format->value);
         const char *id = pf_graph_id(g, "volume", o->name), *pool_id = pf_graph_id(g, "pool", pool);

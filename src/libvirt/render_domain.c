@@ -16,6 +16,7 @@
 #include "model/names.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
+#include "util/suggest.h"
 
 void pf_derive_mac(const char *host, const char *vm, const char *iface, unsigned attempt, pf_mac *ret) {
         host = host ? host : "";
@@ -303,8 +304,8 @@ static bool link_known(rctx *c, const char *ifname, pf_loc at, const char *netwo
         if (!kind) {
                 const char *near = env->links.near ? env->links.near(env->links.ud, ifname) : NULL;
                 fail(c, at, "network '%s' attaches to host link '%s', which is neither on this host nor declared as a "
-                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name%s%s%s", network ? network : "?",
-                     ifname, near ? "; did you mean \"" : "", near ? near : "", near ? "\"?" : "");
+                     PF_LINK_KINDS_TEXT "; create the link, declare it, or fix the name" PF_HINT_FMT, network ? network : "?",
+                     ifname, PF_HINT(near));
                 return false;
         }
         if (bridge && strcmp(kind, "bridge") != 0) {

@@ -14,9 +14,7 @@
 #include "model/names.h"
 #include "netlink/rtnl.h"
 #include "run/reconcile.h"
-#include "util/cleanup.h"
 #include "util/xalloc.h"
-#include "util/xml.h"
 
 void pf_stage_free(pf_stage *s) {
         pf_attach_free(&s->attach);
@@ -95,51 +93,21 @@ static const char *network_owning(const pf_obj *o, const pf_net_fact *nets, size
         return NULL;
 }
 
-/* A macvtap libvirt made for a running domain's <interface type='direct'>, by name. */
-typedef struct vm_tap { const char *dev, *vm; } vm_tap;
-
-static int cmp_vm_tap(const void *a, const void *b) {
-        return strcmp(((const vm_tap *) a)->dev, ((const vm_tap *) b)->dev);
-}
-
-/* Every running domain's direct interfaces, sorted by device: libvirt names each device in the
- * live definition (<target dev='macvtap0'/>), creates it at start and deletes it at stop. */
-static vm_tap *vm_taps(pf_kind_ctx *k, pf_arena *a, size_t *n) {
-        size_t cap = 16;
-        vm_tap *v = pf_xcalloc(cap, sizeof(*v));
-        *n = 0;
-        for (size_t i = 0; i < pf_lv_n_docs(k->lv); i++) {
-                const pf_lv_doc *ld = pf_lv_doc_at(k->lv, i);
-                xmlNodePtr devices = ld->kind == PF_R_DOMAIN && ld->running
-                                             ? pf_xml_child(xmlDocGetRootElement(ld->running), "devices") : NULL;
-                for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-                        const char *dev = pf_xml_prop(a, pf_xml_child(c, "target"), "dev");
-                        if (!pf_xml_is(c, "interface") || !pf_xml_prop_eq(c, "type", "direct") || !*dev)
-                                continue;
-                        if (*n == cap)
-                                v = pf_xreallocarray(v, cap *= 2, sizeof(*v));
-                        v[(*n)++] = (vm_tap) { dev, pf_arena_strdup(a, ld->name) };
-                }
-        }
-        qsort(v, *n, sizeof(*v), cmp_vm_tap);
-        return v;
-}
-
 /* Live objects another object owns, shown with that one only: a libvirt network's own bridge
  * (its bridge.name) and a VM's own macvtap (its interface). Applied, a Bridge or Macvtap of
  * theirs would make podform claim, and later delete, the device libvirt manages. */
 typedef struct show_owners {
         pf_net_fact *nets;
         size_t n_nets;
-        vm_tap *taps;
+        pf_vm_tap *taps;
         size_t n_taps;
 } show_owners;
 
 /* The running VM whose own macvtap `o` is, or NULL; one with podform's alias is podform's,
  * whatever uses it. */
-static const vm_tap *vm_tap_of(const show_owners *w, const pf_obj *o) {
-        vm_tap key = { o->name, NULL };
-        return o->kind == PF_R_MACVTAP && !o->owned ? bsearch(&key, w->taps, w->n_taps, sizeof(key), cmp_vm_tap) : NULL;
+static const pf_vm_tap *vm_tap_of(const show_owners *w, const pf_obj *o) {
+        pf_vm_tap key = { o->name, NULL };
+        return o->kind == PF_R_MACVTAP && !o->owned ? bsearch(&key, w->taps, w->n_taps, sizeof(key), pf_vm_tap_cmp) : NULL;
 }
 
 static bool anothers(const show_owners *w, const pf_obj *o) {
@@ -149,14 +117,14 @@ static bool anothers(const show_owners *w, const pf_obj *o) {
 static show_owners owners_of(pf_kind_ctx *k, pf_stage *s) {
         show_owners w = { 0 };
         w.nets = pf_network_facts(&s->have, &w.n_nets);
-        w.taps = vm_taps(k, &s->have.arena, &w.n_taps);
+        w.taps = pf_domain_macvtaps(k, &s->have.arena, &w.n_taps);
         return w;
 }
 
 /* Whether `o` is another object's; then it is said in one comment instead. */
 static bool shown_by_owner(const show_owners *w, const pf_obj *o, pf_yaml_out *out) {
         const char *net = network_owning(o, w->nets, w->n_nets);
-        const vm_tap *tap = vm_tap_of(w, o);
+        const pf_vm_tap *tap = vm_tap_of(w, o);
         if (net)
                 pf_yaml_aside(out, "bridge %s is libvirt network %s's own: shown as its bridge.name", o->name, net);
         else if (tap)
@@ -165,17 +133,17 @@ static bool shown_by_owner(const show_owners *w, const pf_obj *o, pf_yaml_out *o
         return net || tap;
 }
 
-/* One object's show, in memory, to judge it before it is written. */
-static char *show_text(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *o) {
+/* One object's show, built apart, and its YAML text, to judge it before it is written. */
+static char *show_apart(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *o,
+                        pf_yaml_out *y) {
         char *text = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&text, &len);
         if (!f)
                 pf_oom();
-        pf_yaml_out y;
-        pf_yaml_out_init(&y, f, PF_YAML_OUT_YAML);
-        ops->show(ops, k, have, o, &y);
-        pf_yaml_out_finish(&y);
+        pf_yaml_out_init(y, NULL, PF_YAML_OUT_YAML);
+        ops->show(ops, k, have, o, y);
+        pf_yaml_out_write(y, f);
         fclose(f);
         return text;
 }
@@ -184,6 +152,7 @@ static char *show_text(const pf_kind_ops *ops, const pf_kind_ctx *k, const pf_ob
 typedef struct shown_doc {
         const pf_kind_ops *ops;
         const pf_obj *o;
+        pf_yaml_out tree;
         char *text;
         uint32_t first_line;            /* in the documents loaded together */
         char *why;
@@ -253,14 +222,15 @@ static void show_refused(const shown_doc *d, pf_yaml_out *out) {
 
 /* Writes the documents: every one loads, alone and with the others. Refusing one removes a
  * document, so the rounds end. */
-static void write_shown(const pf_kind_ctx *k, const pf_objset *have, shown_doc *docs, size_t n, pf_yaml_out *out) {
+static void write_shown(shown_doc *docs, size_t n, pf_yaml_out *out) {
         while (refuse_unloadable(docs, n))
                 ;
         for (size_t i = 0; i < n; i++) {
                 if (docs[i].why)
                         show_refused(&docs[i], out);
                 else
-                        docs[i].ops->show(docs[i].ops, k, have, docs[i].o, out);
+                        pf_yaml_out_append(out, &docs[i].tree);
+                pf_yaml_out_free(&docs[i].tree);
                 free(docs[i].text);
                 free(docs[i].why);
         }
@@ -284,10 +254,12 @@ int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err
                 }
                 qsort(objs, n, sizeof(*objs), cmp_obj_name);
                 docs = pf_xreallocarray(docs, n_docs + n + 1, sizeof(*docs));
-                for (size_t i = 0; i < n; i++)
-                        docs[n_docs++] = (shown_doc) { ops, objs[i], show_text(ops, k, &s.have, objs[i]), 0, NULL };
+                for (size_t i = 0; i < n; i++, n_docs++) {
+                        docs[n_docs] = (shown_doc) { .ops = ops, .o = objs[i] };
+                        docs[n_docs].text = show_apart(ops, k, &s.have, objs[i], &docs[n_docs].tree);
+                }
         }
-        write_shown(k, &s.have, docs, n_docs, out);
+        write_shown(docs, n_docs, out);
         free(docs);
         free(objs);
         free(owners.nets);

@@ -453,12 +453,34 @@ static void write_json(FILE *f, const pf_ynode *root, pf_arena *a) {
         fputs("}\n", f);
 }
 
-void pf_yaml_out_finish(pf_yaml_out *y) {
+void pf_yaml_out_write(pf_yaml_out *y, FILE *f) {
         if (y->format == PF_YAML_OUT_JSON)
-                write_json(y->f, y->root, &y->arena);
+                write_json(f, y->root, &y->arena);
         else
-                write_yaml(y->f, y->root);
+                write_yaml(f, y->root);
+}
+
+void pf_yaml_out_free(pf_yaml_out *y) {
         pf_arena_free(&y->arena);
         y->root = NULL;
         y->depth = 0;
+}
+
+void pf_yaml_out_finish(pf_yaml_out *y) {
+        pf_yaml_out_write(y, y->f);
+        pf_yaml_out_free(y);
+}
+
+static pf_ynode *copy_node(pf_yaml_out *to, const pf_ynode *n) {
+        pf_ynode *c = node(to, n->kind, n->key, n->value);
+        c->type = n->type;
+        for (const pf_ynode *k = n->first; k; k = k->next)
+                append(c, copy_node(to, k));
+        return c;
+}
+
+void pf_yaml_out_append(pf_yaml_out *to, const pf_yaml_out *from) {
+        for (const pf_ynode *n = from->root ? from->root->first : NULL; n; n = n->next)
+                append(to->root, copy_node(to, n));
+        to->depth = 1;
 }

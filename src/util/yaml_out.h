@@ -30,6 +30,11 @@ typedef enum pf_yaml_type { PF_YAML_STR, PF_YAML_NUM, PF_YAML_BOOL } pf_yaml_typ
 void pf_yaml_out_init(pf_yaml_out *y, FILE *f, pf_yaml_format format);
 /* Writes what was built to f and frees it. */
 void pf_yaml_out_finish(pf_yaml_out *y);
+/* The same in two steps: what was built, to f (in y's format); then freed. */
+void pf_yaml_out_write(pf_yaml_out *y, FILE *f);
+void pf_yaml_out_free(pf_yaml_out *y);
+/* Copies of from's documents and asides after to's (a document built apart, to judge it first). */
+void pf_yaml_out_append(pf_yaml_out *to, const pf_yaml_out *from);
 /* A new document (YAML: "---" between two), with a leading comment unless NULL. */
 void pf_yaml_document(pf_yaml_out *y, const char *comment);
 /* A comment outside every document, before the next one (JSON: a comment of no resource). */
