@@ -13,7 +13,7 @@ pf_nic_fact *pf_domain_nic_facts(pf_kind_ctx *k, pf_objset *have, size_t *n);
 void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live,
                     pf_yaml_out *y);
 /* Whether a live domain's VirtualMachine document shows volume POOL/VOLUME as one of its disks. */
-bool pf_domain_shows_volume(const pf_objset *have, const char *pool, const char *volume);
+bool pf_domain_shows_volume(const pf_kind_ctx *k, const pf_objset *have, const char *pool, const char *volume);
 
 /* A macvtap libvirt made for a running domain's <interface type='direct'>: the device, the VM. */
 typedef struct pf_vm_tap { const char *dev, *vm; } pf_vm_tap;

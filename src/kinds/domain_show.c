@@ -169,20 +169,19 @@ static bool podform_disk(vm_show *s, xmlNodePtr d) {
         return !strcmp(prop(s, d, "type"), "volume") && !strcmp(prop(s, d, "device"), "disk");
 }
 
-/* The dev podform gives the n-th shown disk of its bus: a guest that saw another name sees
- * this one after the next restart. */
-static void say_dev(vm_show *s, const char *bus, const char *dev, size_t counters[3]) {
-        bool sd = !strcmp(bus, "sata") || !strcmp(bus, "scsi"), hd = !strcmp(bus, "ide");
-        size_t *n = &counters[sd ? 1 : hd ? 2 : 0];
+static bool taken_in(void *doc, const char *vm, const char *dev) { return pf_lv_disk_dev_taken(doc, vm, dev); }
+
+/* The dev podform gives the n-th shown disk of its bus (render_domain.c names them alike): a
+ * guest that saw another name sees this one after the next restart. */
+static void say_dev(vm_show *s, const char *bus, const char *dev, pf_disk_namer *namer) {
+        int b = pf_enum_lookup(&pf_disk_bus_enum, bus);
         char want[32];
-        do
-                pf_disk_dev_name(want, sizeof(want), sd ? "sd" : hd ? "hd" : "vd", (*n)++);
-        while (pf_lv_disk_dev_taken(s->root->doc, s->vm, want));
+        pf_disk_next_name(namer, b < 0 ? PF_BUS_VIRTIO : (pf_disk_bus) b, s->vm, taken_in, s->root->doc, want, sizeof(want));
         if (strcmp(want, dev))
                 pf_yaml_comment(s->y, "libvirt calls it %s; podform numbers a bus's disks in order and calls it %s", dev, want);
 }
 
-static void show_disk(vm_show *s, xmlNodePtr d, const char *name, size_t counters[3]) {
+static void show_disk(vm_show *s, xmlNodePtr d, const char *name, pf_disk_namer *namer) {
         xmlNodePtr src = pf_xml_child(d, "source"), target = pf_xml_child(d, "target");
         const char *pool = prop(s, src, "pool"), *vol = prop(s, src, "volume");
         const pf_obj *v = pf_objset_find(s->have, PF_R_VOLUME, pf_arena_printf(s->t, "%s/%s", pool, vol));
@@ -201,7 +200,7 @@ static void show_disk(vm_show *s, xmlNodePtr d, const char *name, size_t counter
         const char *boot = prop(s, pf_xml_child(d, "boot"), "order");
         if (*boot)
                 pf_yaml_scalar(s->y, "bootOrder", PF_YAML_NUM, boot);
-        say_dev(s, *bus ? bus : "virtio", prop(s, target, "dev"), counters);
+        say_dev(s, *bus ? bus : "virtio", prop(s, target, "dev"), namer);
         static const char *const managed[] = { "driver", "source", "target", "boot", "alias", "address", NULL };
         static const char *const source_set[] = { "pool", "volume", NULL }, *const target_set[] = { "dev", "bus", NULL };
         say_kept_parts(s, d, managed);
@@ -213,7 +212,8 @@ static void show_disk(vm_show *s, xmlNodePtr d, const char *name, size_t counter
 /* Disks podform renders (volumes in a pool) as disks:, the others (files, CD-ROMs, block
  * devices) as comments: they stay on the domain as they are. */
 static void show_disks(vm_show *s) {
-        size_t counters[3] = { 0 }, n = 0;
+        pf_disk_namer namer = { 0 };
+        size_t n = 0;
         for (xmlNodePtr d = s->devices ? s->devices->children : NULL; d; d = d->next) {
                 if (!pf_xml_is(d, "disk"))
                         continue;
@@ -231,7 +231,7 @@ static void show_disks(vm_show *s) {
                 }
                 if (!n++)
                         pf_yaml_seq(s->y, "disks");
-                show_disk(s, d, name, counters);
+                show_disk(s, d, name, &namer);
         }
         if (n)
                 pf_yaml_end(s->y);
@@ -480,11 +480,10 @@ static void say_other_machine(vm_show *s) {
                                         prop(s, c, "ip"), prop(s, c, "name"), prop(s, c, "ip"));
 }
 
-static void show_spec(vm_show *s, const pf_obj *live) {
-        const pf_lv_doc *ld = pf_lv_doc_find(s->k->lv, PF_R_DOMAIN, live->name);
+static void show_spec(vm_show *s, const pf_obj *live, const pf_lv_doc *ld) {
         pf_yaml_map(s->y, "spec");
         pf_yaml_scalar(s->y, "running", PF_YAML_BOOL, live->active ? "true" : "false");
-        pf_yaml_scalar(s->y, "autostart", PF_YAML_BOOL, ld && ld->autostart ? "true" : "false");
+        pf_yaml_scalar(s->y, "autostart", PF_YAML_BOOL, ld->autostart ? "true" : "false");
         pf_yaml_map(s->y, "domain");
         show_machine(s);
         say_other_machine(s);
@@ -508,8 +507,8 @@ static bool shown_domain(xmlNodePtr root, const char *name) {
 
 void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live,
                     pf_yaml_out *y) {
-        _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(live->xml);
-        xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+        const pf_lv_doc *ld = pf_lv_doc_find(k->lv, PF_R_DOMAIN, live->name);     /* parsed when observed */
+        xmlNodePtr root = ld && ld->doc ? xmlDocGetRootElement(ld->doc) : NULL;
         if (!root)
                 return;
         if (pf_check_name(live->name, strlen(live->name))) {
@@ -517,8 +516,7 @@ void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objs
                                 live->name);
                 return;
         }
-        const char *type = pf_xml_prop_eq(root, "type", "kvm") ? "kvm" : pf_xml_prop_eq(root, "type", "qemu") ? "qemu" : NULL;
-        if (!type) {
+        if (!pf_xml_prop_eq(root, "type", "kvm") && !pf_xml_prop_eq(root, "type", "qemu")) {
                 xmlChar *t = xmlGetProp(root, BAD_CAST "type");
                 pf_yaml_aside(y, "VirtualMachine %s is a <domain type='%s'>; podform runs kvm and qemu domains: left out",
                               live->name, t ? (const char *) t : "");
@@ -527,29 +525,28 @@ void pf_domain_show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objs
         }
         pf_arena t = { 0 };
         vm_show s = { .t = &t, .k = k, .have = have, .vm = live->name, .root = root,
-                      .devices = pf_xml_child(root, "devices"), .record = pf_lv_domain_record(doc), .y = y };
+                      .devices = pf_xml_child(root, "devices"), .record = pf_lv_domain_record(ld->doc), .y = y };
         s.vcpus = (unsigned) strtoul(text(&s, pf_xml_child(root, "vcpu")), NULL, 10);
         pf_kind_show_head(self, live, y);
-        show_spec(&s, live);
+        show_spec(&s, live, ld);
         pf_arena_free(&t);
 }
 
-bool pf_domain_shows_volume(const pf_objset *have, const char *pool, const char *volume) {
+bool pf_domain_shows_volume(const pf_kind_ctx *k, const pf_objset *have, const char *pool, const char *volume) {
         for (size_t i = 0; i < have->objs.n; i++) {
                 const pf_obj *o = &have->objs.v[i];
                 size_t n = strlen(o->name);
-                if (o->kind != PF_R_DOMAIN || strncmp(volume, o->name, n) || volume[n] != '-' || !o->xml ||
-                    !strstr(o->xml, volume))
+                if (o->kind != PF_R_DOMAIN || strncmp(volume, o->name, n) || volume[n] != '-')
                         continue;
-                _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(o->xml);
-                xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+                const pf_lv_doc *ld = pf_lv_doc_find(k->lv, PF_R_DOMAIN, o->name);
+                xmlNodePtr root = ld && ld->doc ? xmlDocGetRootElement(ld->doc) : NULL;
                 if (!shown_domain(root, o->name))
                         continue;       /* left out: the volume is no disk of a shown VM */
                 xmlNodePtr devices = pf_xml_child(root, "devices");
                 for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
                         xmlNodePtr src = pf_xml_child(d, "source");
-                        if (pf_xml_is(d, "disk") && pf_xml_prop_eq(d, "type", "volume") && pf_xml_prop_eq(d, "device", "disk") &&
-                            pf_xml_prop_eq(src, "pool", pool) && pf_xml_prop_eq(src, "volume", volume))
+                        if (pf_xml_is(d, "disk") && pf_lv_disk_is_vms_volume(d, o->name) && pf_xml_prop_eq(src, "pool", pool) &&
+                            pf_xml_prop_eq(src, "volume", volume))
                                 return true;
                 }
         }

@@ -181,11 +181,11 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
 /* A volume is declared as a VM's disk, so it is shown in that VM's document; one no shown disk
  * uses is named in a comment (a configuration has no document for a bare volume). */
 static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *y) {
-        (void) self, (void) k;
+        (void) self;
         const char *slash = strchr(live->name, '/');
         pf_arena t = { 0 };
         const char *pool = slash ? pf_arena_printf(&t, "%.*s", (int) (slash - live->name), live->name) : "";
-        if (slash && !pf_domain_shows_volume(have, pool, slash + 1)) {
+        if (slash && !pf_domain_shows_volume(k, have, pool, slash + 1)) {
                 const pf_field *format = pf_obj_field(live, "format");
                 pf_yaml_aside(y, "volume %s (%llu bytes, %s%s) is no disk of a VM shown here: left as it is", live->name,
                                 (unsigned long long) live->size, format ? format->value : "raw",

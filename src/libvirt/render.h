@@ -78,7 +78,11 @@ char *pf_volume_name(pf_arena *a, const char *vm, const char *disk);
 void pf_derive_mac(const char *host, const char *vm, const char *iface, unsigned attempt, pf_mac *ret);
 /* The vCPU count of a VM: sockets x cores x threads. */
 unsigned pf_vm_vcpus(const pf_vm *vm);
-/* vda, ..., vdz, vdaa, ...: libvirt's name of the idx-th disk (from 0) of a bus's prefix. */
-void pf_disk_dev_name(char *buf, size_t size, const char *prefix, size_t idx);
+/* The names podform gives a VM's disks, in order: vda, vdb, ... on virtio, sda, ... shared by
+ * sata and scsi, hda, ... on ide, skipping the names `taken` (may be NULL) says another disk of
+ * `vm` holds. Start from a zeroed namer. */
+typedef struct pf_disk_namer { size_t next[3]; } pf_disk_namer;
+void pf_disk_next_name(pf_disk_namer *n, pf_disk_bus bus, const char *vm,
+                       bool (*taken)(void *ud, const char *vm, const char *dev), void *ud, char *buf, size_t size);
 /* pf_xml_dump: the document as a malloc'd string (no XML declaration). */
 char *pf_xml_dump(xmlDocPtr doc);

@@ -225,7 +225,8 @@ static const char *direct_mode(pf_macvlan_mode m) {
         return m == PF_MACVLAN_PASSTHRU ? "passthrough" : pf_enum_name(&pf_macvlan_mode_enum, m);
 }
 
-void pf_disk_dev_name(char *buf, size_t size, const char *prefix, size_t idx) {
+/* vda, ..., vdz, vdaa, ...: libvirt's name of the idx-th disk (from 0) of a bus's prefix. */
+static void disk_dev(char *buf, size_t size, const char *prefix, size_t idx) {
         char letters[16];
         size_t n = 0;
         for (;;) {
@@ -240,9 +241,18 @@ void pf_disk_dev_name(char *buf, size_t size, const char *prefix, size_t idx) {
         buf[p] = '\0';
 }
 
+void pf_disk_next_name(pf_disk_namer *n, pf_disk_bus bus, const char *vm,
+                       bool (*taken)(void *ud, const char *vm, const char *dev), void *ud, char *buf, size_t size) {
+        bool sd = bus == PF_BUS_SATA || bus == PF_BUS_SCSI, hd = bus == PF_BUS_IDE;
+        size_t *next = &n->next[sd ? 1 : hd ? 2 : 0];   /* sata and scsi share the sd* names */
+        do
+                disk_dev(buf, size, sd ? "sd" : hd ? "hd" : "vd", (*next)++);
+        while (taken && taken(ud, vm, buf));
+}
+
 static void render_disks(rctx *c, xmlNodePtr devices) {
         const pf_vm *vm = c->vm;
-        size_t next[_PF_BUS_MAX] = { 0 };
+        pf_disk_namer namer = { 0 };
         for (size_t x = 0; x < vm->disks.n; x++) {
                 const pf_disk *disk = &vm->disks.v[x];
                 const char *name = disk->name ? disk->name : "?";
@@ -250,21 +260,6 @@ static void render_disks(rctx *c, xmlNodePtr devices) {
                         fail(c, disk->loc, "disk '%s' is backed by a KubeVirt volume; podform creates only sized disks in this release (give it a size)",
                              name);
                         continue;
-                }
-                const char *prefix = "vd";
-                size_t *counter = &next[PF_BUS_VIRTIO];
-                switch (disk->bus) {
-                case PF_BUS_SATA:
-                case PF_BUS_SCSI:
-                        prefix = "sd";
-                        counter = &next[PF_BUS_SATA];   /* sata and scsi share the sd* names */
-                        break;
-                case PF_BUS_IDE:
-                        prefix = "hd";
-                        counter = &next[PF_BUS_IDE];
-                        break;
-                default:
-                        break;
                 }
                 xmlNodePtr e = child(devices, "disk");
                 prop(e, "type", "volume");
@@ -278,9 +273,7 @@ static void render_disks(rctx *c, xmlNodePtr devices) {
                 prop(src, "volume", vol);
                 free(vol);
                 char dev[32];
-                do
-                        pf_disk_dev_name(dev, sizeof(dev), prefix, (*counter)++);
-                while (c->r->env->dev_taken && c->r->env->dev_taken(c->r->env->ud, vm->meta.name, dev));
+                pf_disk_next_name(&namer, disk->bus, vm->meta.name, c->r->env->dev_taken, c->r->env->ud, dev, sizeof(dev));
                 xmlNodePtr tgt = child(e, "target");
                 prop(tgt, "dev", dev);
                 prop(tgt, "bus", pf_enum_name(&pf_disk_bus_enum, disk->bus));
