@@ -238,23 +238,15 @@ static int run_graph(const command *cmd, options *o) {
                 r = PF_EXIT_ERROR;
         const char *host_name = pf_scope_host(&c, o->host);
         const char *uri = pf_scope_uri(&c, host_name, o->connect);
-        char *err = NULL;
-        pf_lv_opts lo = { 0 };
-        pf_lv_host *h = r == PF_EXIT_OK ? pf_lv_open(uri, state_dir(), &lo, &err) : NULL;
-        pf_nl_host *nl = h ? pf_nl_open(state_dir(), true, &err) : NULL;
-        if (r == PF_EXIT_OK && !nl) {
-                fprintf(stderr, "podform: %s\n", err);
-                free(err);
-                r = PF_EXIT_ERROR;
-        }
-        if (nl) {
-                pf_run_opts ro = { .prune = o->prune, .color = use_color(o->color, stderr), .host_name = host_name,
-                                   .out = stdout, .err = stderr };
+        pf_lv_host *h;
+        pf_nl_host *nl;
+        if (r == PF_EXIT_OK && (r = open_host(o, uri, true, &h, &nl)) == PF_EXIT_OK) {
+                pf_run_opts ro = run_opts(o, host_name);
+                ro.color = use_color(o->color, stderr);         /* the graph's errors go there */
                 r = pf_graph_host(o->n_files ? &c : NULL, h, nl, &ro, format);
                 pf_nl_close(nl);
-        }
-        if (h)
                 pf_lv_close(h);
+        }
         pf_config_free(&c);
         return r;
 }

@@ -243,20 +243,38 @@ static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *
         return r.n_ok ? PF_EXIT_PARTIAL : PF_EXIT_ERROR;
 }
 
-int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
-        pf_model scoped;
-        scope_model(&c->arena, &c->model, o->host_name, &scoped);
-        pf_host defaults = { 0 };
-        pf_host_defaults(&defaults);
-        const pf_host *host = find_host(c, o->host_name);
+/* What every run over the host needs: the configuration scoped to it (without one, an empty
+ * model), its Host settings, and the kinds' context on the two transports. Stays in place while
+ * in use (the links view points into it). */
+typedef struct run_scope {
+        pf_model model;
+        pf_host defaults;
+        pf_plan_opts po;
+        pf_kind_ctx k;
+} run_scope;
+
+static void scope_begin(run_scope *r, pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
+        *r = (run_scope) { 0 };
+        pf_host_defaults(&r->defaults);
+        const pf_host *host = c ? find_host(c, o->host_name) : NULL;
+        if (c)
+                scope_model(&c->arena, &c->model, o->host_name, &r->model);
         if (!host)
-                host = &defaults;
-        pf_plan_opts po = { .prune = o->prune || host->prune, .allow_restart = o->allow_restart };
-        pf_kind_ctx k = { .model = &scoped, .host = host, .host_name = o->host_name, .prune = po.prune, .nl = nl, .lv = h };
-        k.links = pf_links_view(&k);
-        pf_links_index(&k);
-        int ret = reconcile(&k, &po, o);
-        pf_links_index_free(&k);
+                host = &r->defaults;
+        r->po = (pf_plan_opts) { .prune = c && (o->prune || host->prune), .allow_restart = o->allow_restart };
+        r->k = (pf_kind_ctx) { .model = &r->model, .host = host, .host_name = o->host_name, .prune = r->po.prune,
+                               .nl = nl, .lv = h };
+        r->k.links = pf_links_view(&r->k);
+        pf_links_index(&r->k);
+}
+
+static void scope_end(run_scope *r) { pf_links_index_free(&r->k); }
+
+int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
+        run_scope r;
+        scope_begin(&r, c, h, nl, o);
+        int ret = reconcile(&r.k, &r.po, o);
+        scope_end(&r);
         return ret;
 }
 
@@ -283,19 +301,15 @@ static int show_host(pf_lv_host *h, const char *host_name, pf_yaml_out *y, char 
 }
 
 int pf_show(pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
-        pf_model none = { 0 };
-        pf_host defaults = { 0 };
-        pf_host_defaults(&defaults);
-        pf_kind_ctx k = { .model = &none, .host = &defaults, .host_name = o->host_name, .nl = nl, .lv = h };
-        k.links = pf_links_view(&k);
-        pf_links_index(&k);
+        run_scope r;
+        scope_begin(&r, NULL, h, nl, o);
         pf_yaml_out y;
         pf_yaml_out_init(&y, o->out, o->json ? PF_YAML_OUT_JSON : PF_YAML_OUT_YAML);
         char *err = NULL;
         int rc = show_host(h, o->host_name, &y, &err);
         if (rc == 0)
-                rc = pf_stages_show(&k, o->owned_only, &y, &err);
-        pf_links_index_free(&k);
+                rc = pf_stages_show(&r.k, o->owned_only, &y, &err);
+        scope_end(&r);
         pf_yaml_out_finish(&y);
         if (rc < 0) {
                 fprintf(o->err, "podform: %s\n", err);
@@ -339,19 +353,9 @@ static int graph_out(pf_kind_ctx *k, const pf_plan_opts *po, bool planned, const
 }
 
 int pf_graph_host(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o, const char *format) {
-        pf_model scoped = { 0 };
-        pf_host defaults = { 0 };
-        pf_host_defaults(&defaults);
-        const pf_host *host = c ? find_host(c, o->host_name) : NULL;
-        if (c)
-                scope_model(&c->arena, &c->model, o->host_name, &scoped);
-        if (!host)
-                host = &defaults;
-        pf_plan_opts po = { .prune = c && (o->prune || host->prune) };
-        pf_kind_ctx k = { .model = &scoped, .host = host, .host_name = o->host_name, .prune = po.prune, .nl = nl, .lv = h };
-        k.links = pf_links_view(&k);
-        pf_links_index(&k);
-        int ret = graph_out(&k, &po, c != NULL, o, format);
-        pf_links_index_free(&k);
+        run_scope r;
+        scope_begin(&r, c, h, nl, o);
+        int ret = graph_out(&r.k, &r.po, c != NULL, o, format);
+        scope_end(&r);
         return ret;
 }
