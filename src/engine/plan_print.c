@@ -161,18 +161,23 @@ static const pf_change *member(const pf_action *a, const item *it, const char *s
         return NULL;
 }
 
+/* A group's members said first, without their names: a NIC's type and source, model, MAC. */
+static const char *const first_members[] = { "", "type", "source", "model", "mac" };
+#define N_FIRST (sizeof(first_members) / sizeof(first_members[0]))
+
 static bool is_first(const char *sub) {
-        return !strcmp(sub, "") || !strcmp(sub, "type") || !strcmp(sub, "source") || !strcmp(sub, "model") ||
-               !strcmp(sub, "mac");
+        for (size_t j = 0; j < N_FIRST; j++)
+                if (!strcmp(sub, first_members[j]))
+                        return true;
+        return false;
 }
 
 /* What a group holds, e.g. "network lab, virtio, 52:54:00:00:00:01" or "dev=vdb bus=virtio":
  * a NIC's type and source, model and MAC first, then every other member as SUB=VALUE. */
 static void print_group(FILE *f, const pf_action *a, const item *it) {
-        static const char *const first[] = { "", "type", "source", "model", "mac" };
         const char *sep = "";
-        for (size_t j = 0; j < sizeof(first) / sizeof(first[0]); j++) {
-                const pf_change *x = member(a, it, first[j]);
+        for (size_t j = 0; j < N_FIRST; j++) {
+                const pf_change *x = member(a, it, first_members[j]);
                 if (!x)
                         continue;
                 fprintf(f, "%s%s", j == 2 && member(a, it, "type") ? " " : sep,
