@@ -65,14 +65,18 @@ guest_serial() {
 # guest_wait VM PATTERN [SECONDS]: waits until VM's serial log has a line matching the extended
 # regular expression PATTERN (default 240 s: TCG on a busy machine); prints the line.
 guest_wait() {
-	local log i
+	local log i line
 	log=$(guest_serial "$1")
 	for ((i = 0; i < ${3:-240} * 2; i++)); do
-		if [ -f "$log" ] && grep -a -E -m 1 "$2" "$log"; then return 0; fi
+		# the serial line ends lines with CR LF
+		if [ -f "$log" ] && line=$(tr -d '\r' <"$log" | grep -a -E -- "$2"); then
+			printf '%s\n' "${line%%$'\n'*}"
+			return 0
+		fi
 		sleep 0.5
 	done
 	echo "$me: $1: no line matching /$2/ on its serial console after ${3:-240} s; it says:" >&2
-	tail -n 30 "$log" >&2 2>/dev/null || echo "(no serial log at $log)" >&2
+	tr -d '\r' <"$log" 2>/dev/null | tail -n 30 >&2 || echo "(no serial log at $log)" >&2
 	return 1
 }
 
