@@ -27,20 +27,21 @@ IPXE
 # guest_stand_in [NETNS] IFACE ADDR RANGE ROOT LOGDIR [DNSMASQ_ARGS...]: plays MAAS on IFACE
 # (which has ADDR): DHCP from RANGE ("10.70.0.100,10.70.0.150") naming boot.ipxe, TFTP and
 # HTTP from ROOT. Leases are written to LOGDIR/leases; dnsmasq's log to LOGDIR/dnsmasq.log. With
-# NETNS, the servers run in that network namespace (ip netns). No DNS (port 0).
+# NETNS, the servers run in that network namespace (ip netns). No DNS (port 0). An empty RANGE
+# serves TFTP and HTTP only, for a network whose DHCP is someone else's.
 guest_stand_in() {
-	local ns=() netns=
-	if [ -e "/run/netns/$1" ]; then netns=$1; ns=(ip netns exec "$1"); shift; fi
-	local iface=$1 addr=$2 range=$3 root=$4 logdir=$5
+	local ns=()
+	if [ -e "/run/netns/$1" ]; then ns=(ip netns exec "$1"); shift; fi
+	local iface=$1 addr=$2 range=$3 root=$4 logdir=$5 dhcp=()
 	shift 5
 	mkdir -p "$logdir"
 	: >"$logdir/leases"
+	[ -z "$range" ] || dhcp=(--dhcp-range="$range,255.255.255.0,10m" --dhcp-boot=boot.ipxe
+		--dhcp-leasefile="$logdir/leases" --dhcp-authoritative)
 	"${ns[@]}" dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=0 \
-		--interface="$iface" --bind-interfaces --except-interface=lo \
-		--dhcp-range="$range,255.255.255.0,10m" --dhcp-boot=boot.ipxe \
-		--dhcp-leasefile="$logdir/leases" --enable-tftp --tftp-root="$root" \
-		--pid-file="$logdir/dnsmasq.pid" --log-dhcp --log-facility="$logdir/dnsmasq.log" \
-		--dhcp-authoritative "$@" &
+		--interface="$iface" --bind-interfaces --except-interface=lo "${dhcp[@]}" \
+		--enable-tftp --tftp-root="$root" \
+		--pid-file="$logdir/dnsmasq.pid" --log-dhcp --log-facility="$logdir/dnsmasq.log" "$@" &
 	echo $! >"$logdir/dnsmasq.job"
 	"${ns[@]}" python3 -m http.server --bind "$addr" --directory "$root" 8000 \
 		>"$logdir/http.log" 2>&1 &

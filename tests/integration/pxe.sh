@@ -52,6 +52,12 @@ root=$work/boot
 guest_boot_root "$root" "$guest"
 check "the guest is built: a kernel and an initramfs" test -s "$guest/vmlinuz" -a -s "$guest/initrd.gz"
 
+# way NAME TITLE: a configuration directory $work/NAME with the Host, announced
+way() {
+	echo "# ---- $1: $2 ($((SECONDS - t0)) s)"
+	mkdir -p "$work/$1"
+	host_doc >"$work/$1/host.yaml"
+}
 host_doc() {
 	printf 'apiVersion: podform/v1\nkind: Host\nmetadata: {name: kvm01}\nspec:\n  connect: qemu:///system\n'
 	printf '  overcommit: {cpu: 8.0, memory: 1.0}\n'
@@ -86,11 +92,9 @@ booted() {
 }
 
 # ---------------------------------------------------------------------------
-echo "# ---- c1 and ip: a DHCP-managed Bridge with a veth port to the stand-in ($((SECONDS - t0)) s)"
+way c1 "a DHCP-managed Bridge with a veth port to the stand-in"
 far far1 pxe-port pxe-far 10.71.0.1
 c1=$work/c1
-mkdir -p "$c1"
-host_doc >"$c1/host.yaml"
 cat >"$c1/net.yaml" <<'YAML'
 apiVersion: podform/v1
 kind: Bridge
@@ -124,13 +128,11 @@ guest_stand_in far1 pxe-far 10.71.0.1 10.71.0.100,10.71.0.150 "$root" "$work/sta
 sed -i 's/running: false/running: true/' "$c1/c1vm.yaml" "$c1/ipvm.yaml"
 expect "c1: apply starts c1vm and ipvm" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$c1" --yes
 
-echo "# ---- c2: a macvtap on a relay Subnet's NIC, a veth to the stand-in ($((SECONDS - t0)) s)"
+way c2 "a macvtap on a relay Subnet's NIC, a veth to the stand-in"
 far far2 nic-c2 nic-c2-far 10.72.0.1
 stands+=("$work/stand-c2")
 guest_stand_in far2 nic-c2-far 10.72.0.1 10.72.0.100,10.72.0.150 "$root" "$work/stand-c2"
 c2=$work/c2
-mkdir -p "$c2"
-host_doc >"$c2/host.yaml"
 cat >"$c2/net.yaml" <<'YAML'
 apiVersion: podform/v1
 kind: Subnet
@@ -145,10 +147,8 @@ expect "c2: c2vm's pod interface is a macvtap on nic-c2 by rule c2" 2 \
 	'^  vm c2vm interface default: direct nic-c2 mode=bridge  \[pod network, rule c2\]$' pf plan "$c2" --detailed-exitcode
 expect "c2: apply" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$c2" --yes
 
-echo "# ---- bootp: a declared Network's own DHCP names the boot file ($((SECONDS - t0)) s)"
+way bootp "a declared Network's own DHCP names the boot file"
 b=$work/bootp
-mkdir -p "$b"
-host_doc >"$b/host.yaml"
 cat >"$b/net.yaml" <<'YAML'
 apiVersion: podform/v1
 kind: Network
@@ -169,21 +169,14 @@ vm bootpvm false '      interfaces:
 expect "bootp: apply the network and the VM" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$b" --yes
 check "bootp: libvirt's dnsmasq for lab names boot.ipxe on 10.74.0.1" \
 	grep -Eq '^dhcp-boot=boot\.ipxe(,,10\.74\.0\.1)?$' /var/lib/libvirt/dnsmasq/lab.conf
-# TFTP and HTTP only: the DHCP is libvirt's (no --dhcp-range, so this dnsmasq answers none)
-mkdir -p "$work/stand-bootp"
-dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=0 --interface=virbr-lab --bind-interfaces \
-	--except-interface=lo --enable-tftp --tftp-root="$root" --log-facility="$work/stand-bootp/dnsmasq.log" &
-echo $! >"$work/stand-bootp/dnsmasq.job"
-python3 -m http.server --bind 10.74.0.1 --directory "$root" 8000 >"$work/stand-bootp/http.log" 2>&1 &
-echo $! >"$work/stand-bootp/http.job"
+# TFTP and HTTP only: the DHCP is libvirt's
 stands+=("$work/stand-bootp")
+guest_stand_in virbr-lab 10.74.0.1 "" "$root" "$work/stand-bootp"
 sed -i 's/running: false/running: true/' "$b/vm.yaml"
 expect "bootp: apply starts bootpvm" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$b" --yes
 
-echo "# ---- a: a Network maas, NAT, no libvirt DHCP; the stand-in on its bridge ($((SECONDS - t0)) s)"
+way a "a Network maas, NAT, no libvirt DHCP; the stand-in on its bridge"
 a=$work/a
-mkdir -p "$a"
-host_doc >"$a/host.yaml"
 cat >"$a/net.yaml" <<'YAML'
 apiVersion: podform/v1
 kind: Network
