@@ -10,6 +10,7 @@
 #                power-button", "PFG shutdown") long before --shutdown-timeout, and libvirt
 #                records a shutdown, not a destroy
 # The seconds the shutdown took are printed. SKIP (77) when no private libvirtd can run here.
+# shellcheck disable=SC2016 # the bash -c scripts expand their own arguments
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
