@@ -372,10 +372,36 @@ static xmlNodePtr find_interface(xmlDocPtr doc, const pf_obj *o, const char *key
                         return c;
         return NULL;
 }
+/* Whether the running VM still has the NIC of that MAC: 1, 0, or -1 when it cannot be read. */
+static int live_has_nic(virDomainPtr d, xmlNodePtr nic) {
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(d, 0);
+        _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
+        if (!doc)
+                return -1;
+        _cleanup_xml_char_ xmlChar *mac = xmlGetProp(pf_xml_child(nic, "mac"), BAD_CAST "address");
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
+        for (xmlNodePtr c = devices ? devices->children : NULL; c && mac; c = c->next)
+                if (pf_xml_is(c, "interface") && pf_xml_prop_eq(pf_xml_child(c, "mac"), "address", (char *) mac))
+                        return 1;
+        return 0;
+}
+/* A hot-unplug is a request the guest acknowledges: libvirt waits a few seconds for it, then
+ * returns with the NIC still in the running VM. Wait as long as for a shutdown, so that apply
+ * and its verify do not report a NIC gone that the guest still has. */
+static int wait_unplugged(pf_lv_host *h, virDomainPtr d, xmlNodePtr nic) {
+        struct timespec step = { 0, 200 * 1000 * 1000 };
+        int r = live_has_nic(d, nic);
+        for (unsigned i = 0; r == 1 && i < pf_lv_options(h)->shutdown_timeout * 5; i++) {
+                nanosleep(&step, NULL);
+                r = live_has_nic(d, nic);
+        }
+        return r;
+}
 /* Interfaces of a running VM, changed live and in the definition: a whole NIC added or
  * removed is a hot-plug; a NIC whose only change is its source network or bridge is moved in
- * place. Any other NIC change waits for the restart. */
-static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, char **err) {
+ * place. Any other NIC change waits for the restart. *plugged: whether a NIC was added or
+ * removed. */
+static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, bool *plugged, char **err) {
         _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(a->have->xml);
         int r = 0;
         for (size_t i = 0; i < a->changes.n && r == 0 && want && have;) {
@@ -411,6 +437,18 @@ static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, cha
                 if (ret < 0) {
                         *err = pf_xasprintf("cannot %s interface %.*s of VM %s: %s", verb, (int) (len - 6), first->key + 6,
                                       a->name, pf_lv_reason());
+                        r = -1;
+                } else if (added || removed) {
+                        *plugged = true;
+                }
+                int still = r == 0 && removed ? wait_unplugged(h, d, nic) : 0;
+                if (still) {
+                        *err = still < 0 ? pf_lv_error("cannot read the running VM", a->name)
+                                         : pf_xasprintf("VM %s: the guest did not release interface %.*s within %u s "
+                                                        "(--shutdown-timeout); it is gone from the definition, and the "
+                                                        "running VM keeps it until the guest acknowledges the unplug or "
+                                                        "restarts", a->name, (int) (len - 6), first->key + 6,
+                                                        pf_lv_options(h)->shutdown_timeout);
                         r = -1;
                 }
         }
@@ -466,8 +504,9 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
                 if (strcmp(a->changes.v[i].key, "running") && strcmp(a->changes.v[i].key, "autostart") &&
                     strcmp(a->changes.v[i].key, "restart"))
                         redefine = true;
+        bool plugged = false;
         if (active && redefine)
-                r = domain_hotplug(h, d, a, err);
+                r = domain_hotplug(h, d, a, &plugged, err);
         if (r == 0 && redefine) {
                 _cleanup_free_ char *xml = pf_lv_merge_domain(a->want->xml, a->have->xml);
                 virDomainPtr nd = xml ? MUTATE(h, virDomainDefineXML(pf_lv_conn(h), xml)) : NULL;
@@ -476,7 +515,9 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
                 else
                         virDomainFree(nd);
         }
-        if (r == 0 && active && a->have->owned && records_changed(a))
+        /* the running VM's record names its NICs, a hot-plugged one too (else the plan would
+         * take the NIC for a difference between the running VM and its definition) */
+        if (r == 0 && active && a->have->owned && (records_changed(a) || plugged))
                 r = set_live_record(h, d, a, err);
         if (r == 0 && active && (a->restart || !a->want->active)) {
                 if (wait_shutoff(h, d) < 0)
