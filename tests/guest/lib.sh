@@ -3,12 +3,22 @@
 
 guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# guest_build: the directory with vmlinuz and initrd.gz (built once, then cached). A test
-# builds it before it enters with-libvirtd.sh, whose private network namespace cannot reach the
-# package archive, and passes it in PODFORM_GUEST_DIR:
-#     PODFORM_GUEST_DIR=$("$src/tests/guest/build.sh") || exit 1; export PODFORM_GUEST_DIR
+# guest_build: the directory with vmlinuz and initrd.gz (built once, then cached); inside
+# with-libvirtd.sh, the one guest_enter_libvirtd built (PODFORM_GUEST_DIR).
 guest_build() {
 	if [ -n "${PODFORM_GUEST_DIR-}" ]; then echo "$PODFORM_GUEST_DIR"; else "$guest_here/build.sh"; fi
+}
+
+# guest_enter_libvirtd SCRIPT [ARGS...]: builds the guest here (as root; as another user
+# with-libvirtd.sh skips), then runs SCRIPT again inside with-libvirtd.sh, whose private network
+# namespace cannot reach the package archive. A test's first lines:
+#     if [ -z "${WITH_LIBVIRTD-}" ]; then . "$here/../guest/lib.sh"; guest_enter_libvirtd "$0" "$@"; fi
+guest_enter_libvirtd() {
+	if [ "$(id -u)" = 0 ]; then
+		PODFORM_GUEST_DIR=$("$guest_here/build.sh") || exit 1
+		export PODFORM_GUEST_DIR
+	fi
+	exec "$guest_here/../integration/with-libvirtd.sh" "$@"
 }
 
 # guest_boot_root DIR GUEST_DIR [KERNEL_ARGS]: DIR becomes what a stand-in MAAS serves: boot.ipxe

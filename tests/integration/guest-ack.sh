@@ -7,15 +7,17 @@
 #   hot-unplug   the NIC removed: the guest logs its removal, the running domain no longer has
 #                it when apply returns, and the plan is empty afterwards
 #   running: false   the ACPI power button: the guest powers off cleanly ("PFG acpi
-#                power-button", "PFG shutdown") long before --shutdown-timeout, and libvirt
-#                records a shutdown, not a destroy
+#                power-button", "PFG shutdown"), and libvirt records a shutdown, not the
+#                destroy podform falls back to when --shutdown-timeout runs out
 # The seconds the shutdown took are printed. SKIP (77) when no private libvirtd can run here.
 # shellcheck disable=SC2016 # the bash -c scripts expand their own arguments
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${WITH_LIBVIRTD-}" ]; then
-	exec "$here/with-libvirtd.sh" "$0" "$@"
+	# shellcheck source=../guest/lib.sh
+	. "$here/../guest/lib.sh"
+	guest_enter_libvirtd "$0" "$@"
 fi
 
 src=${top_srcdir:-$here/../..}
@@ -136,7 +138,6 @@ expect "apply powers the guest off" 0 '^Verify: observed the host again; no chan
 	pf apply "$cfg" --yes --shutdown-timeout "$timeout"
 took=$((SECONDS - t))
 echo "# the shutdown took $took s (apply included), --shutdown-timeout $timeout s"
-check "well before the timeout: $took s < $((timeout / 2)) s" [ "$took" -lt $((timeout / 2)) ]
 check "the guest saw the ACPI power button" guest_wait ackvm '^PFG acpi power-button$' 5
 check "and shut down cleanly" guest_wait ackvm '^PFG shutdown$' 5
 check "ackvm is shut off, by the guest (not destroyed)" \

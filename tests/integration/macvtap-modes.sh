@@ -23,7 +23,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=macvtap-lock.sh
 . "$here/macvtap-lock.sh"
 if [ -z "${WITH_LIBVIRTD-}" ]; then
-	exec "$here/with-libvirtd.sh" "$0" "$@"
+	# shellcheck source=../guest/lib.sh
+	. "$here/../guest/lib.sh"
+	guest_enter_libvirtd "$0" "$@"
 fi
 
 src=${top_srcdir:-$here/../..}
