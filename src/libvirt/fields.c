@@ -386,6 +386,17 @@ static void machine_fields(pf_arena *t, xmlNodePtr root, pf_canon_machine_fn *ca
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
 }
 
+bool pf_lv_domain_names_own(xmlDocPtr doc) {
+        pf_arena t = { 0 };
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
+        bool all = true;
+        for (xmlNodePtr d = devices ? devices->children : NULL; d && all; d = d->next)
+                if (pf_xml_is(d, "interface"))
+                        all = recorded_name(&t, doc, lower(attr(&t, pf_xml_child(d, "mac"), "address"))) != NULL;
+        pf_arena_free(&t);
+        return all;
+}
+
 void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b) {
         pf_arena t = { 0 };
         xmlNodePtr root = xmlDocGetRootElement(doc);
