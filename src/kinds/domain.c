@@ -365,10 +365,11 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
         for (size_t i = 0; i < m->vms.n; i++) {
                 const pf_vm *vm = &m->vms.v[i];
                 bctx.note = NULL;
-                xmlDocPtr doc = pf_render_domain(rd, vm, d);
+                _cleanup_free_ char *xml = NULL;
+                xmlDocPtr doc = pf_render_domain_text(rd, vm, d, &xml);
                 if (!doc)
                         continue;
-                size_t idx = pf_add_desired(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
+                size_t idx = pf_add_desired_text(want, PF_R_DOMAIN, vm->meta.name, xml, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 want->objs.v[idx].note = bctx.note;
                 pf_lv_domain_fields(doc, NULL, pf_lv_canon_machine, k->lv, &wb);
