@@ -369,7 +369,7 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
                 xmlDocPtr doc = pf_render_domain_text(rd, vm, d, &xml);
                 if (!doc)
                         continue;
-                size_t idx = pf_add_desired_text(want, PF_R_DOMAIN, vm->meta.name, xml, vm->meta.name_loc);
+                size_t idx = pf_add_desired_text(want, PF_R_DOMAIN, vm->meta.name, NULL, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 want->objs.v[idx].note = bctx.note;
                 pf_lv_domain_fields(doc, NULL, pf_lv_canon_machine, k->lv, &wb);
@@ -381,6 +381,10 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
                 pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
                 pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(&wb, &want->objs.v[idx]);
+                /* apply sends the definition only where a field differs from the live domain's
+                 * (domain_change): 3 KB per VM held for those only */
+                if (!live || !pf_obj_fields_match(&want->objs.v[idx], live))
+                        want->objs.v[idx].xml = pf_arena_strdup(&want->arena, xml);
                 /* a live domain's desired document names its interfaces in finish, which frees it;
                  * the others are done with */
                 pf_lv_doc *ld = live ? pf_lv_doc_find(k->lv, PF_R_DOMAIN, vm->meta.name) : NULL;

@@ -40,11 +40,11 @@ static inline void pf_add_state_fields(pf_fields *fb, int active, int autostart)
         pf_field_add(fb, PF_LAND_LIVE, 0, autostart ? "yes" : "no", "autostart");
 }
 
-/* A desired object from its rendered document's text; its index in `want`. */
+/* A desired object from its rendered document's text (NULL: none held); its index in `want`. */
 static inline size_t pf_add_desired_text(pf_objset *want, pf_rkind kind, const char *name, const char *xml, pf_loc loc) {
         size_t idx = want->objs.n;
         pf_obj *o = pf_objset_add(want, kind, name);
-        o->xml = pf_arena_strdup(&want->arena, xml);
+        o->xml = xml ? pf_arena_strdup(&want->arena, xml) : NULL;
         o->loc = loc;
         o->active = true;
         return idx;

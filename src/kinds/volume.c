@@ -58,7 +58,10 @@ static void desire_disk(pf_objset *want, const pf_objset *have, const pf_render_
         char *vol = pf_volume_name(&want->arena, vm->meta.name, disk->name);
         const char *name = pf_arena_printf(&want->arena, "%s/%s", pool, vol);
         _cleanup_xml_doc_ xmlDocPtr doc = pf_render_volume(vol, desired_capacity(have, name, disk->size), disk->format);
-        size_t idx = pf_add_desired(want, PF_R_VOLUME, name, doc, pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc);
+        pf_loc loc = pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc;
+        /* only a create sends the definition (a volume changes by growing): held for new ones */
+        size_t idx = pf_objset_find(have, PF_R_VOLUME, name) ? pf_add_desired_text(want, PF_R_VOLUME, name, NULL, loc)
+                                                              : pf_add_desired(want, PF_R_VOLUME, name, doc, loc);
         pf_lv_volume_fields(doc, pool, wb);
         pf_fields_finish(wb, &want->objs.v[idx]);
         want->objs.v[idx].size = disk->size;
