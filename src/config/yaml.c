@@ -20,7 +20,8 @@ typedef struct frame {
 } frame;
 
 typedef struct builder {
-        pf_arena *arena;
+        pf_arena *arena;                /* scalars: the model keeps them */
+        pf_arena *nodes;                /* the tree: done with once the documents are loaded */
         const pf_source *src;
         pf_diags *diags;
         frame stack[PF_YAML_MAX_DEPTH + 1];
@@ -87,7 +88,7 @@ static void push_child(builder *b, pf_node *n) {
 }
 
 static pf_node *new_node(builder *b, pf_node_type type, yaml_mark_t m) {
-        pf_node *n = pf_arena_alloc(b->arena, sizeof(*n));
+        pf_node *n = pf_arena_alloc(b->nodes, sizeof(*n));
         n->type = type;
         n->line = (uint32_t) m.line + 1;
         n->col = (uint32_t) m.column + 1;
@@ -96,7 +97,7 @@ static pf_node *new_node(builder *b, pf_node_type type, yaml_mark_t m) {
 }
 
 static const char *dup_anchor(builder *b, const yaml_char_t *a) {
-        return a ? pf_arena_strdup(b->arena, (const char *) a) : NULL;
+        return a ? pf_arena_strdup(b->nodes, (const char *) a) : NULL;
 }
 
 /* Returns false when the document cannot be built any further. */
@@ -150,7 +151,7 @@ static bool handle_event(builder *b, yaml_event_t *e, pf_yaml_docs *docs, size_t
         case YAML_MAPPING_END_EVENT: {
                 frame f = b->stack[--b->depth];
                 size_t k = b->n_children - f.first_child;
-                f.node->items = pf_arena_array(b->arena, k, sizeof(pf_node *));
+                f.node->items = pf_arena_array(b->nodes, k, sizeof(pf_node *));
                 if (k)  /* children is NULL until the first child */
                         memcpy(f.node->items, b->children + f.first_child, k * sizeof(pf_node *));
                 f.node->n = f.node->type == PF_NODE_MAPPING ? k / 2 : k;
@@ -247,13 +248,13 @@ static void report_syntax_error(const yaml_parser_t *p, const pf_source *src, pf
                  p->context ? " " : "", p->context ? p->context : "", syntax_hint(p, src));
 }
 
-bool pf_yaml_parse(pf_arena *a, const pf_source *src, pf_diags *d, pf_yaml_docs *ret) {
+bool pf_yaml_parse(pf_arena *a, pf_arena *nodes, const pf_source *src, pf_diags *d, pf_yaml_docs *ret) {
         yaml_parser_t parser;
         if (!yaml_parser_initialize(&parser))
                 pf_oom();
         yaml_parser_set_input_string(&parser, (const unsigned char *) src->text, src->len);
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-        builder b = { .arena = a, .src = src, .diags = d };
+        builder b = { .arena = a, .nodes = nodes, .src = src, .diags = d };
         pf_yaml_docs docs = { 0 };
         size_t cap_docs = 0;
         bool ok = true;

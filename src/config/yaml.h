@@ -39,8 +39,10 @@ typedef struct pf_yaml_docs {
 } pf_yaml_docs;
 
 /* pf_yaml_parse: every document of src. Syntax errors and limits are reported to d; the
- * documents before the error are returned. Returns false if an error stopped parsing. */
-bool pf_yaml_parse(pf_arena *a, const pf_source *src, pf_diags *d, pf_yaml_docs *ret);
+ * documents before the error are returned. Returns false if an error stopped parsing. Scalars
+ * live in `a`, the tree (nodes, their item arrays, anchors) in `nodes`, which the caller may
+ * free once it has read the documents. */
+bool pf_yaml_parse(pf_arena *a, pf_arena *nodes, const pf_source *src, pf_diags *d, pf_yaml_docs *ret);
 
 /* pf_node_is_null: plain empty, "~", "null", "Null" or "NULL". */
 bool pf_node_is_null(const pf_node *n);

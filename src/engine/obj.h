@@ -68,7 +68,10 @@ typedef struct pf_obj {
         const char *name;               /* volumes: "POOL/VOLUME" */
         PF_LIST(pf_field) fields;       /* sorted by key, keys unique */
         PF_LIST(pf_ref) needs;          /* must exist before this one, and outlive it */
-        const char *xml;                /* desired: the definition to send; live: the persistent one */
+        const char *xml;                /* desired: the definition to send (NULL where nothing sends it: a
+                                         * domain none of whose fields differs from the live one's, a
+                                         * volume that exists); live: the
+                                         * persistent one (not held for a domain: apply reads it again) */
         const char *uuid;               /* live */
         bool active;                    /* live: running / active (a link: a running VM or an active
                                          * network uses it); desired: should be */

@@ -97,6 +97,20 @@ static void diff_obj(const pf_obj *want, const pf_obj *have, change_vec *out, pf
         }
 }
 
+bool pf_obj_fields_match(const pf_obj *want, const pf_obj *have) {
+        size_t i = 0, j = 0;
+        while (i < want->fields.n || j < have->fields.n) {
+                const pf_field *w = i < want->fields.n ? &want->fields.v[i] : NULL;
+                const pf_field *h = j < have->fields.n ? &have->fields.v[j] : NULL;
+                int c = !w ? 1 : !h ? -1 : strcmp(w->key, h->key);
+                if (c < 0 || (c > 0 && !(h->flags & PF_FIELD_SPARSE)) || (c == 0 && strcmp(w->value, h->value)))
+                        return false;
+                i += c <= 0;
+                j += c >= 0;
+        }
+        return true;
+}
+
 typedef struct action_vec { pf_action *v; size_t n, cap; } action_vec;
 
 static pf_action *action_push(action_vec *a) {

@@ -58,6 +58,9 @@ typedef struct pf_plan {
  * declaration's position; the plan is still built from everything else. `want` and `have`
  * must be indexed (pf_objset_index) and outlive the plan. */
 void pf_plan_build(pf_plan *p, const pf_objset *want, const pf_objset *have, const pf_plan_opts *o, pf_diags *d);
+/* pf_obj_fields_match: whether the plan finds no field of `want` to change on `have` (a field only
+ * live and sparse is none). */
+bool pf_obj_fields_match(const pf_obj *want, const pf_obj *have);
 void pf_plan_free(pf_plan *p);
 static inline bool pf_plan_empty(const pf_plan *p) { return p->actions.n == 0; }
 

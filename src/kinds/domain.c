@@ -25,44 +25,104 @@
 
 /* ---- observe ---- */
 
-static void observe_one(pf_kind_ctx *k, virDomainPtr dom, pf_objset *have) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-        _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
-        /* transient domains too: they use networks and volumes, CPUs and memory */
-        int active = virDomainIsActive(dom), autostart = 0;
-        if (!doc || virDomainGetUUIDString(dom, uuid) != 0 || active < 0 || virDomainGetAutostart(dom, &autostart) != 0)
-                return;
-        const char *name = virDomainGetName(dom);
-        pf_obj *o = pf_objset_add(have, PF_R_DOMAIN, name);
-        o->xml = pf_arena_strdup(&have->arena, xml);
-        o->uuid = pf_arena_strdup(&have->arena, uuid);
-        o->active = active;
-        o->owned = pf_lv_domain_record(doc) != NULL;       /* a copy carries its original's */
-        pf_lv_doc *ld = pf_lv_doc_add(k->lv, PF_R_DOMAIN, name);
-        ld->doc = TAKE_PTR(doc);
-        ld->autostart = autostart;
-        if (active) {
-                _cleanup_free_ char *run = virDomainGetXMLDesc(dom, 0);
-                ld->running = run ? pf_xml_parse(run) : NULL;
+/* ---- what later stages read of a live domain ---- */
+
+/* A live domain once its fields are read: what the attachment rules, the renderer's callbacks,
+ * show's owners and apply read of its documents, which are then freed (unless show keeps them). */
+typedef struct rec_nic { const char *iface, *type, *source, *ip; } rec_nic;
+typedef struct rec_mac { const char *iface, *mac; } rec_mac;
+typedef struct run_disk { const char *pool, *volume, *dev; } run_disk;
+typedef struct domain_facts {
+        bool fields_read;               /* at observe: its own record names every interface */
+        const char *type;               /* <domain type>, or NULL */
+        rec_nic *nics;                  /* owned: where its recorded interfaces are now */
+        size_t n_nics;
+        rec_mac *macs;                  /* owned: the MACs its podform metadata records */
+        size_t n_macs;
+        const char **taken;             /* targets of disks that are none of its own volumes */
+        size_t n_taken;
+        const char **taps;              /* running: the targets of its direct interfaces */
+        size_t n_taps;
+        run_disk *disks;                /* running: its disks on pool volumes */
+        size_t n_disks;
+} domain_facts;
+
+/* v with room for element n: arrays in an arena grow to capacities 4, 8, 16, ... */
+static void *grow(pf_arena *a, void *v, size_t n, size_t size) {
+        if (n && (n < 4 || (n & (n - 1))))
+                return v;
+        void *nv = pf_arena_array(a, n ? 2 * n : 4, size);
+        if (n)
+                memcpy(nv, v, n * size);
+        return nv;
+}
+
+static const char *dup_or_null(pf_arena *a, const char *s) { return s ? pf_arena_strdup(a, s) : NULL; }
+
+typedef struct facts_ctx { pf_arena *a; domain_facts *f; } facts_ctx;
+
+static void fact_nic(void *ud, const char *iface, const char *type, const char *source, const char *ip) {
+        facts_ctx *c = ud;
+        domain_facts *f = c->f;
+        f->nics = grow(c->a, f->nics, f->n_nics, sizeof(*f->nics));
+        f->nics[f->n_nics++] = (rec_nic) { pf_arena_strdup(c->a, iface), dup_or_null(c->a, type),
+                                           dup_or_null(c->a, source), dup_or_null(c->a, ip) };
+}
+
+static void read_facts(pf_arena *a, const char *vm, bool owned, const pf_lv_doc *ld, domain_facts *f) {
+        xmlNodePtr root = xmlDocGetRootElement(ld->doc);
+        _cleanup_xml_char_ xmlChar *type = xmlGetProp(root, BAD_CAST "type");
+        f->type = dup_or_null(a, (const char *) type);
+        if (owned) {
+                facts_ctx c = { a, f };
+                /* where its interfaces are now: the running definition, when it runs */
+                pf_lv_domain_nics(ld->running ? ld->running : ld->doc, fact_nic, &c);
+                xmlNodePtr md = pf_lv_domain_metadata(ld->doc);
+                for (xmlNodePtr n = md ? md->children : NULL; n; n = n->next) {
+                        if (!pf_xml_is(n, "interface"))
+                                continue;
+                        _cleanup_xml_char_ xmlChar *name = xmlGetProp(n, BAD_CAST "name"), *mac = xmlGetProp(n, BAD_CAST "mac");
+                        if (!name || !mac)
+                                continue;
+                        f->macs = grow(a, f->macs, f->n_macs, sizeof(*f->macs));
+                        f->macs[f->n_macs++] = (rec_mac) { pf_arena_strdup(a, (char *) name), pf_arena_strdup(a, (char *) mac) };
+                }
+        }
+        xmlNodePtr devices = pf_xml_child(root, "devices");
+        for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
+                xmlNodePtr target = pf_xml_child(d, "target");
+                if (!pf_xml_is(d, "disk") || !target || pf_lv_disk_is_vms_volume(d, vm))
+                        continue;
+                _cleanup_xml_char_ xmlChar *dev = xmlGetProp(target, BAD_CAST "dev");
+                if (!dev)
+                        continue;
+                f->taken = grow(a, f->taken, f->n_taken, sizeof(*f->taken));
+                f->taken[f->n_taken++] = pf_arena_strdup(a, (char *) dev);
+        }
+        devices = ld->running ? pf_xml_child(xmlDocGetRootElement(ld->running), "devices") : NULL;
+        for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+                if (pf_xml_is(c, "interface") && pf_xml_prop_eq(c, "type", "direct")) {
+                        const char *dev = pf_xml_prop(a, pf_xml_child(c, "target"), "dev");
+                        if (*dev) {
+                                f->taps = grow(a, f->taps, f->n_taps, sizeof(*f->taps));
+                                f->taps[f->n_taps++] = dev;
+                        }
+                }
+                xmlNodePtr src = pf_xml_is(c, "disk") ? pf_xml_child(c, "source") : NULL;
+                _cleanup_xml_char_ xmlChar *pool = src ? xmlGetProp(src, BAD_CAST "pool") : NULL;
+                _cleanup_xml_char_ xmlChar *volume = src ? xmlGetProp(src, BAD_CAST "volume") : NULL;
+                if (pool && volume) {
+                        f->disks = grow(a, f->disks, f->n_disks, sizeof(*f->disks));
+                        f->disks[f->n_disks++] = (run_disk) { pf_arena_strdup(a, (char *) pool), pf_arena_strdup(a, (char *) volume),
+                                                              pf_xml_prop(a, pf_xml_child(c, "target"), "dev") };
+                }
         }
 }
 
-static int observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, char **err) {
-        (void) self;
-        pf_lv_docs_clear(k->lv);
-        virDomainPtr *doms = NULL;
-        int n = virConnectListAllDomains(pf_lv_conn(k->lv), &doms, 0);
-        if (n < 0) {
-                *err = pf_xasprintf("cannot list domains: %s", pf_lv_reason());
-                return -1;
-        }
-        for (int i = 0; i < n; i++) {
-                observe_one(k, doms[i], have);
-                virDomainFree(doms[i]);
-        }
-        free(doms);
-        return 0;
+static void free_docs(pf_lv_doc *ld) {
+        xmlFreeDoc(ld->doc);
+        xmlFreeDoc(ld->running);
+        ld->doc = ld->running = NULL;
 }
 
 /* QEMU runs memory rounded up to whole MiB; the persistent definition keeps what was asked. */
@@ -111,6 +171,72 @@ static void read_domain(pf_kind_ctx *k, pf_obj *o, const pf_lv_doc *ld, xmlDocPt
         pf_fields_finish(fb, o);
 }
 
+/* Run state and autostart of every domain, from two filtered list calls. */
+typedef struct domain_states {
+        pf_lv_names active, autostart;
+} domain_states;
+
+static void observe_one(pf_kind_ctx *k, virDomainPtr dom, const domain_states *st, pf_objset *have, pf_fields *fb) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        const char *name = virDomainGetName(dom);
+        _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+        _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
+        /* transient domains too: they use networks and volumes, CPUs and memory */
+        if (!doc || virDomainGetUUIDString(dom, uuid) != 0)
+                return;
+        bool active = pf_lv_names_has(&st->active, name);
+        size_t idx = have->objs.n;
+        pf_obj *o = pf_objset_add(have, PF_R_DOMAIN, name);
+        o->uuid = pf_arena_strdup(&have->arena, uuid);
+        o->active = active;
+        o->owned = pf_lv_domain_record(doc) != NULL;       /* a copy carries its original's */
+        pf_lv_doc *ld = pf_lv_doc_add(k->lv, PF_R_DOMAIN, name);
+        ld->doc = TAKE_PTR(doc);
+        ld->autostart = pf_lv_names_has(&st->autostart, name);
+        if (active) {
+                _cleanup_free_ char *run = virDomainGetXMLDesc(dom, 0);
+                ld->running = run ? pf_xml_parse(run) : NULL;
+        }
+        domain_facts *f = pf_arena_alloc(pf_lv_docs_arena(k->lv), sizeof(*f));
+        read_facts(pf_lv_docs_arena(k->lv), name, o->owned, ld, f);
+        ld->facts = f;
+        /* Its fields now, unless the desired definition must name some of its interfaces (a VM
+         * podform did not create, a NIC added by hand): then in finish. */
+        f->fields_read = pf_lv_domain_names_own(ld->doc) && (!ld->running || pf_lv_domain_names_own(ld->running));
+        if (!f->fields_read)
+                return;
+        read_domain(k, &have->objs.v[idx], ld, NULL, &have->arena, fb);
+        if (!pf_lv_keeps_docs(k->lv))
+                free_docs(ld);
+}
+
+static int observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, char **err) {
+        (void) self;
+        pf_lv_docs_clear(k->lv);
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(pf_lv_conn(k->lv), &doms, 0);
+        if (n < 0) {
+                *err = pf_xasprintf("cannot list domains: %s", pf_lv_reason());
+                return -1;
+        }
+        domain_states st = { 0 };
+        int r = n == 0 ? 0 : pf_lv_list_names(k->lv, PF_LV_LIST_DOMAINS, VIR_CONNECT_LIST_DOMAINS_ACTIVE, &st.active, err);
+        if (r == 0 && n)
+                r = pf_lv_list_names(k->lv, PF_LV_LIST_DOMAINS, VIR_CONNECT_LIST_DOMAINS_AUTOSTART, &st.autostart, err);
+        pf_fields fb;
+        pf_fields_init(&fb, &have->arena);
+        for (int i = 0; i < n; i++) {
+                if (r == 0)
+                        observe_one(k, doms[i], &st, have, &fb);
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        pf_fields_free(&fb);
+        pf_lv_names_free(&st.active);
+        pf_lv_names_free(&st.autostart);
+        return r;
+}
+
 static void finish(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, const pf_objset *want) {
         (void) self, (void) want;
         pf_fields fb;
@@ -118,12 +244,15 @@ static void finish(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, con
         for (size_t i = 0; i < have->objs.n; i++) {
                 pf_obj *o = &have->objs.v[i];
                 pf_lv_doc *ld = o->kind == PF_R_DOMAIN ? pf_lv_doc_find(k->lv, PF_R_DOMAIN, o->name) : NULL;
-                if (!ld)
+                const domain_facts *f = ld ? ld->facts : NULL;
+                if (!f || f->fields_read)
                         continue;
                 read_domain(k, o, ld, ld->desired, &have->arena, &fb);
                 /* done with: 5,000 documents held through planning weigh 4 MB */
                 xmlFreeDoc(ld->desired);
                 ld->desired = NULL;
+                if (!pf_lv_keeps_docs(k->lv))
+                        free_docs(ld);
         }
         pf_fields_free(&fb);
 }
@@ -152,12 +281,13 @@ pf_nic_fact *pf_domain_nic_facts(pf_kind_ctx *k, pf_objset *have, size_t *n) {
         nic_list nics = { .arena = &have->arena };
         for (size_t i = 0; i < pf_lv_n_docs(k->lv); i++) {
                 const pf_lv_doc *ld = pf_lv_doc_at(k->lv, i);
-                const pf_obj *o = ld->kind == PF_R_DOMAIN ? pf_objset_find(have, PF_R_DOMAIN, ld->name) : NULL;
-                if (!o || !o->owned || !ld->doc)
+                const domain_facts *f = ld->kind == PF_R_DOMAIN ? ld->facts : NULL;
+                const pf_obj *o = f ? pf_objset_find(have, PF_R_DOMAIN, ld->name) : NULL;
+                if (!o || !o->owned)
                         continue;
                 nics.vm = o->name;
-                /* where its interfaces are now: the running definition, when it runs */
-                pf_lv_domain_nics(ld->running ? ld->running : ld->doc, add_nic, &nics);
+                for (size_t j = 0; j < f->n_nics; j++)
+                        add_nic(&nics, f->nics[j].iface, f->nics[j].type, f->nics[j].source, f->nics[j].ip);
         }
         *n = nics.n;
         return nics.v;
@@ -177,14 +307,10 @@ static const char *live_mac(void *ud, const char *vm, const char *iface) {
         build_ctx *b = ud;
         const pf_obj *o = pf_objset_find(b->have, PF_R_DOMAIN, vm);
         const pf_lv_doc *ld = o && o->owned ? pf_lv_doc_find(b->k->lv, PF_R_DOMAIN, vm) : NULL;
-        xmlNodePtr md = ld && ld->doc ? pf_lv_domain_metadata(ld->doc) : NULL;
-        for (xmlNodePtr c = md ? md->children : NULL; c; c = c->next) {
-                if (!pf_xml_is(c, "interface"))
-                        continue;
-                _cleanup_xml_char_ xmlChar *name = xmlGetProp(c, BAD_CAST "name"), *mac = xmlGetProp(c, BAD_CAST "mac");
-                if (name && mac && !strcmp((char *) name, iface))
-                        return pf_arena_strdup(&b->have->arena, (char *) mac);
-        }
+        const domain_facts *f = ld ? ld->facts : NULL;
+        for (size_t i = 0; f && i < f->n_macs; i++)
+                if (!strcmp(f->macs[i].iface, iface))
+                        return pf_arena_strdup(&b->have->arena, f->macs[i].mac);
         return NULL;
 }
 
@@ -201,7 +327,11 @@ static bool host_pci(void *ud, const char *ifname, pf_pci *ret) {
 static bool dev_taken(void *ud, const char *vm, const char *dev) {
         build_ctx *b = ud;
         const pf_lv_doc *ld = pf_lv_doc_find(b->k->lv, PF_R_DOMAIN, vm);
-        return ld && pf_lv_disk_dev_taken(ld->doc, vm, dev);
+        const domain_facts *f = ld ? ld->facts : NULL;
+        for (size_t i = 0; f && i < f->n_taken; i++)
+                if (!strcmp(f->taken[i], dev))
+                        return true;
+        return false;
 }
 
 /* The type of a VM that sets none. A live one keeps its own: a default never redefines what
@@ -210,10 +340,10 @@ static bool dev_taken(void *ud, const char *vm, const char *dev) {
 static pf_domain_type domain_type(void *ud, const pf_vm *vm) {
         build_ctx *b = ud;
         const pf_lv_doc *ld = pf_lv_doc_find(b->k->lv, PF_R_DOMAIN, vm->meta.name);
-        xmlNodePtr root = ld && ld->doc ? xmlDocGetRootElement(ld->doc) : NULL;
-        if (pf_xml_prop_eq(root, "type", "kvm"))
+        const domain_facts *f = ld ? ld->facts : NULL;
+        if (f && f->type && !strcmp(f->type, "kvm"))
                 return PF_DOMAIN_KVM;
-        if (pf_xml_prop_eq(root, "type", "qemu"))
+        if (f && f->type && !strcmp(f->type, "qemu"))
                 return PF_DOMAIN_QEMU;
         bool kvm = pf_lv_offers_kvm(b->k->lv, vm->arch, vm->machine);
         b->note = pf_arena_printf(b->arena, kvm ? "type kvm: this host offers kvm for %s"
@@ -235,10 +365,11 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
         for (size_t i = 0; i < m->vms.n; i++) {
                 const pf_vm *vm = &m->vms.v[i];
                 bctx.note = NULL;
-                xmlDocPtr doc = pf_render_domain(rd, vm, d);
+                _cleanup_free_ char *xml = NULL;
+                xmlDocPtr doc = pf_render_domain_text(rd, vm, d, &xml);
                 if (!doc)
                         continue;
-                size_t idx = pf_add_desired(want, PF_R_DOMAIN, vm->meta.name, doc, vm->meta.name_loc);
+                size_t idx = pf_add_desired_text(want, PF_R_DOMAIN, vm->meta.name, NULL, vm->meta.name_loc);
                 want->objs.v[idx].active = vm->running;
                 want->objs.v[idx].note = bctx.note;
                 pf_lv_domain_fields(doc, NULL, pf_lv_canon_machine, k->lv, &wb);
@@ -250,10 +381,15 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
                 pf_field_add(&wb, PF_LAND_LIVE, PF_FIELD_STOPS, vm->running ? "yes" : "no", "running");
                 pf_field_add(&wb, PF_LAND_LIVE, 0, vm->autostart ? "yes" : "no", "autostart");
                 pf_fields_finish(&wb, &want->objs.v[idx]);
+                /* apply sends the definition only where a field differs from the live domain's
+                 * (domain_change): 3 KB per VM held for those only */
+                if (!live || !pf_obj_fields_match(&want->objs.v[idx], live))
+                        want->objs.v[idx].xml = pf_arena_strdup(&want->arena, xml);
                 /* a live domain's desired document names its interfaces in finish, which frees it;
                  * the others are done with */
                 pf_lv_doc *ld = live ? pf_lv_doc_find(k->lv, PF_R_DOMAIN, vm->meta.name) : NULL;
-                if (ld && !ld->desired)
+                const domain_facts *f = ld ? ld->facts : NULL;
+                if (f && !f->fields_read && !ld->desired)
                         ld->desired = doc;
                 else
                         xmlFreeDoc(doc);
@@ -401,8 +537,9 @@ static int wait_unplugged(pf_lv_host *h, virDomainPtr d, xmlNodePtr nic) {
  * removed is a hot-plug; a NIC whose only change is its source network or bridge is moved in
  * place. Any other NIC change waits for the restart. *plugged: whether a NIC was added or
  * removed. */
-static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, bool *plugged, char **err) {
-        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(a->have->xml);
+static int domain_hotplug(pf_lv_host *h, virDomainPtr d, const pf_action *a, const char *have_xml, bool *plugged,
+                          char **err) {
+        _cleanup_xml_doc_ xmlDocPtr want = pf_xml_parse(a->want->xml), have = pf_xml_parse(have_xml);
         int r = 0;
         for (size_t i = 0; i < a->changes.n && r == 0 && want && have;) {
                 const pf_change *first = &a->changes.v[i];
@@ -504,11 +641,17 @@ static int domain_change(pf_lv_host *h, const pf_action *a, char **err) {
                 if (strcmp(a->changes.v[i].key, "running") && strcmp(a->changes.v[i].key, "autostart") &&
                     strcmp(a->changes.v[i].key, "restart"))
                         redefine = true;
+        /* the live definition, read again for the few domains that change rather than held for all */
+        _cleanup_free_ char *have_xml = redefine ? virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE) : NULL;
+        if (redefine && !have_xml) {
+                *err = pf_lv_error("cannot read the definition of VM", a->name);
+                return -1;
+        }
         bool plugged = false;
         if (active && redefine)
-                r = domain_hotplug(h, d, a, &plugged, err);
+                r = domain_hotplug(h, d, a, have_xml, &plugged, err);
         if (r == 0 && redefine) {
-                _cleanup_free_ char *xml = pf_lv_merge_domain(a->want->xml, a->have->xml);
+                _cleanup_free_ char *xml = pf_lv_merge_domain(a->want->xml, have_xml);
                 virDomainPtr nd = xml ? MUTATE(h, virDomainDefineXML(pf_lv_conn(h), xml)) : NULL;
                 if (!nd)
                         *err = pf_lv_error("cannot redefine VM", a->name), r = -1;
@@ -566,19 +709,28 @@ pf_vm_tap *pf_domain_macvtaps(pf_kind_ctx *k, pf_arena *a, size_t *n) {
         *n = 0;
         for (size_t i = 0; i < pf_lv_n_docs(k->lv); i++) {
                 const pf_lv_doc *ld = pf_lv_doc_at(k->lv, i);
-                xmlNodePtr devices = ld->kind == PF_R_DOMAIN && ld->running
-                                             ? pf_xml_child(xmlDocGetRootElement(ld->running), "devices") : NULL;
-                for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-                        const char *dev = pf_xml_prop(a, pf_xml_child(c, "target"), "dev");
-                        if (!pf_xml_is(c, "interface") || !pf_xml_prop_eq(c, "type", "direct") || !*dev)
-                                continue;
+                const domain_facts *f = ld->kind == PF_R_DOMAIN ? ld->facts : NULL;
+                for (size_t j = 0; f && j < f->n_taps; j++) {
                         if (*n == cap)
                                 v = pf_xreallocarray(v, cap *= 2, sizeof(*v));
-                        v[(*n)++] = (pf_vm_tap) { dev, pf_arena_strdup(a, ld->name) };
+                        v[(*n)++] = (pf_vm_tap) { pf_arena_strdup(a, f->taps[j]), pf_arena_strdup(a, ld->name) };
                 }
         }
         qsort(v, *n, sizeof(*v), pf_vm_tap_cmp);
         return v;
+}
+
+const char *pf_domain_running_user(pf_kind_ctx *k, const char *pool, const char *volume, const char **dev) {
+        for (size_t i = 0; i < pf_lv_n_docs(k->lv); i++) {
+                const pf_lv_doc *ld = pf_lv_doc_at(k->lv, i);
+                const domain_facts *f = ld->kind == PF_R_DOMAIN ? ld->facts : NULL;
+                for (size_t j = 0; f && j < f->n_disks; j++)
+                        if (!strcmp(f->disks[j].pool, pool) && !strcmp(f->disks[j].volume, volume)) {
+                                *dev = f->disks[j].dev;
+                                return ld->name;
+                        }
+        }
+        return NULL;
 }
 
 /* ---- graph ---- */

@@ -22,3 +22,6 @@ int pf_vm_tap_cmp(const void *a, const void *b);      /* by device */
  * malloc'd. libvirt names each in the live definition (<target dev='macvtap0'/>), creates it at
  * start and deletes it at stop. */
 pf_vm_tap *pf_domain_macvtaps(pf_kind_ctx *k, pf_arena *a, size_t *n);
+/* pf_domain_running_user: the running domain that has volume POOL/VOLUME as a disk, and the
+ * disk's target in *dev ("" when it names none); NULL when no running domain has it. */
+const char *pf_domain_running_user(pf_kind_ctx *k, const char *pool, const char *volume, const char **dev);

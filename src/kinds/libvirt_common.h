@@ -40,14 +40,20 @@ static inline void pf_add_state_fields(pf_fields *fb, int active, int autostart)
         pf_field_add(fb, PF_LAND_LIVE, 0, autostart ? "yes" : "no", "autostart");
 }
 
-/* A desired object from its rendered document; its index in `want`. */
-static inline size_t pf_add_desired(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc) {
+/* A desired object from its rendered document's text (NULL: none held); its index in `want`. */
+static inline size_t pf_add_desired_text(pf_objset *want, pf_rkind kind, const char *name, const char *xml, pf_loc loc) {
         size_t idx = want->objs.n;
         pf_obj *o = pf_objset_add(want, kind, name);
-        char *xml = pf_xml_dump(doc);
-        o->xml = pf_arena_strdup(&want->arena, xml);
-        free(xml);
+        o->xml = xml ? pf_arena_strdup(&want->arena, xml) : NULL;
         o->loc = loc;
         o->active = true;
+        return idx;
+}
+
+/* A desired object from its rendered document; its index in `want`. */
+static inline size_t pf_add_desired(pf_objset *want, pf_rkind kind, const char *name, xmlDocPtr doc, pf_loc loc) {
+        char *xml = pf_xml_dump(doc);
+        size_t idx = pf_add_desired_text(want, kind, name, xml, loc);
+        free(xml);
         return idx;
 }

@@ -26,22 +26,23 @@ static char *network_xml(virNetworkPtr net) {
         return xml;
 }
 
-static void observe_one(pf_kind_ctx *k, virNetworkPtr net, pf_objset *have, pf_fields *fb) {
+static void observe_one(pf_kind_ctx *k, virNetworkPtr net, const pf_lv_names *active, const pf_lv_names *autostart,
+                        pf_objset *have, pf_fields *fb) {
         char uuid[VIR_UUID_STRING_BUFLEN];
         _cleanup_free_ char *xml = network_xml(net);
         _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
-        int active = virNetworkIsActive(net), autostart = 0;
-        if (!doc || virNetworkGetUUIDString(net, uuid) != 0 || active < 0 || virNetworkGetAutostart(net, &autostart) != 0)
+        if (!doc || virNetworkGetUUIDString(net, uuid) != 0)
                 return;
         const char *name = virNetworkGetName(net);
+        bool on = pf_lv_names_has(active, name);
         size_t idx = have->objs.n;
         pf_obj *o = pf_objset_add(have, PF_R_NETWORK, name);
         o->xml = pf_arena_strdup(&have->arena, xml);
         o->uuid = pf_arena_strdup(&have->arena, uuid);
-        o->active = active;
+        o->active = on;
         o->owned = pf_owner_has(pf_lv_owner(k->lv), PF_R_NETWORK, name, uuid);
         pf_lv_network_fields(doc, fb);
-        pf_add_state_fields(fb, active, autostart);
+        pf_add_state_fields(fb, on, pf_lv_names_has(autostart, name));
         pf_fields_finish(fb, &have->objs.v[idx]);
 }
 
@@ -53,15 +54,23 @@ static int observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, cha
                 *err = pf_xasprintf("cannot list networks: %s", pf_lv_reason());
                 return -1;
         }
+        /* run state and autostart from two filtered lists, not two calls per network */
+        pf_lv_names active = { 0 }, autostart = { 0 };
+        int r = n == 0 ? 0 : pf_lv_list_names(k->lv, PF_LV_LIST_NETWORKS, VIR_CONNECT_LIST_NETWORKS_ACTIVE, &active, err);
+        if (r == 0 && n)
+                r = pf_lv_list_names(k->lv, PF_LV_LIST_NETWORKS, VIR_CONNECT_LIST_NETWORKS_AUTOSTART, &autostart, err);
         pf_fields fb;
         pf_fields_init(&fb, &have->arena);
         for (int i = 0; i < n; i++) {
-                observe_one(k, nets[i], have, &fb);
+                if (r == 0)
+                        observe_one(k, nets[i], &active, &autostart, have, &fb);
                 virNetworkFree(nets[i]);
         }
         free(nets);
         pf_fields_free(&fb);
-        return 0;
+        pf_lv_names_free(&active);
+        pf_lv_names_free(&autostart);
+        return r;
 }
 
 /* A live network as rule (a)/(b) sees it: from the fields observing read (fields.c). */

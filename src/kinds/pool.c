@@ -17,16 +17,17 @@
 
 #define MUTATE PF_LV_MUTATE
 
-static void observe_one(pf_kind_ctx *k, virStoragePoolPtr p, pf_objset *have, pf_fields *fb) {
+static void observe_one(pf_kind_ctx *k, virStoragePoolPtr p, const pf_lv_names *on, const pf_lv_names *autostart,
+                        pf_objset *have, pf_fields *fb) {
         const char *name = virStoragePoolGetName(p);
         char uuid[VIR_UUID_STRING_BUFLEN];
         _cleanup_free_ char *xml = virStoragePoolGetXMLDesc(p, VIR_STORAGE_XML_INACTIVE);
         if (!xml) /* the test driver knows no flags */
                 xml = virStoragePoolGetXMLDesc(p, 0);
         _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
-        int active = virStoragePoolIsActive(p), autostart = 0;
-        if (!doc || virStoragePoolGetUUIDString(p, uuid) < 0 || active < 0 || virStoragePoolGetAutostart(p, &autostart) < 0)
+        if (!doc || virStoragePoolGetUUIDString(p, uuid) < 0)
                 return;         /* gone while we looked: it is simply not there */
+        bool active = pf_lv_names_has(on, name);
         size_t idx = have->objs.n;
         pf_obj *o = pf_objset_add(have, PF_R_POOL, name);
         o->xml = pf_arena_strdup(&have->arena, xml);
@@ -34,7 +35,7 @@ static void observe_one(pf_kind_ctx *k, virStoragePoolPtr p, pf_objset *have, pf
         o->active = active;
         o->owned = pf_owner_has(pf_lv_owner(k->lv), PF_R_POOL, name, uuid);
         pf_lv_pool_fields(doc, fb);
-        pf_add_state_fields(fb, active, autostart);
+        pf_add_state_fields(fb, active, pf_lv_names_has(autostart, name));
         pf_fields_finish(fb, &have->objs.v[idx]);
         /* volumes are listed pool by pool, and only an active pool lists them */
         if (active)
@@ -49,15 +50,22 @@ static int observe(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, cha
                 *err = pf_xasprintf("cannot list storage pools: %s", pf_lv_reason());
                 return -1;
         }
+        /* run state and autostart from two filtered lists, not two calls per pool */
+        pf_lv_names active = { 0 }, autostart = { 0 };
+        int r = n == 0 ? 0 : pf_lv_list_names(k->lv, PF_LV_LIST_POOLS, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE, &active, err);
+        if (r == 0 && n)
+                r = pf_lv_list_names(k->lv, PF_LV_LIST_POOLS, VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART, &autostart, err);
         pf_fields fb;
         pf_fields_init(&fb, &have->arena);
-        for (int i = 0; i < n; i++)
-                observe_one(k, pools[i], have, &fb);
+        for (int i = 0; r == 0 && i < n; i++)
+                observe_one(k, pools[i], &active, &autostart, have, &fb);
         for (int i = 0; i < n; i++)
                 virStoragePoolFree(pools[i]);
         free(pools);
         pf_fields_free(&fb);
-        return 0;
+        pf_lv_names_free(&active);
+        pf_lv_names_free(&autostart);
+        return r;
 }
 
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {

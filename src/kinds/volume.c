@@ -58,7 +58,10 @@ static void desire_disk(pf_objset *want, const pf_objset *have, const pf_render_
         char *vol = pf_volume_name(&want->arena, vm->meta.name, disk->name);
         const char *name = pf_arena_printf(&want->arena, "%s/%s", pool, vol);
         _cleanup_xml_doc_ xmlDocPtr doc = pf_render_volume(vol, desired_capacity(have, name, disk->size), disk->format);
-        size_t idx = pf_add_desired(want, PF_R_VOLUME, name, doc, pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc);
+        pf_loc loc = pf_loc_set(disk->size_loc) ? disk->size_loc : disk->loc;
+        /* only a create sends the definition (a volume changes by growing): held for new ones */
+        size_t idx = pf_objset_find(have, PF_R_VOLUME, name) ? pf_add_desired_text(want, PF_R_VOLUME, name, NULL, loc)
+                                                              : pf_add_desired(want, PF_R_VOLUME, name, doc, loc);
         pf_lv_volume_fields(doc, pool, wb);
         pf_fields_finish(wb, &want->objs.v[idx]);
         want->objs.v[idx].size = disk->size;
@@ -89,35 +92,6 @@ static virStorageVolPtr find_volume(pf_lv_host *h, const char *id, virStoragePoo
         return virStorageVolLookupByName(*ret_pool, slash + 1);
 }
 
-/* The disk of running VM `doc` on volume VOLUME of pool POOL, or NULL. */
-static xmlNodePtr disk_on(xmlDocPtr doc, const char *pool, const char *volume) {
-        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices");
-        for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
-                xmlNodePtr src = pf_xml_is(c, "disk") ? pf_xml_child(c, "source") : NULL;
-                if (src && pf_xml_prop_eq(src, "pool", pool) && pf_xml_prop_eq(src, "volume", volume))
-                        return c;
-        }
-        return NULL;
-}
-
-/* The running VM that has volume "POOL/VOLUME" attached, and the disk's target there. */
-static const pf_lv_doc *running_user_of(pf_lv_host *h, const char *id, char *dev, size_t size) {
-        const char *slash = strchr(id, '/');
-        if (!slash)
-                return NULL;
-        _cleanup_free_ char *pool = pf_xstrndup(id, (size_t) (slash - id));
-        for (size_t i = 0; i < pf_lv_n_docs(h); i++) {
-                const pf_lv_doc *ld = pf_lv_doc_at(h, i);
-                xmlNodePtr disk = ld->running ? disk_on(ld->running, pool, slash + 1) : NULL;
-                if (disk) {
-                        _cleanup_xml_char_ xmlChar *t = xmlGetProp(pf_xml_child(disk, "target"), BAD_CAST "dev");
-                        snprintf(dev, size, "%s", t ? (const char *) t : "");
-                        return ld;
-                }
-        }
-        return NULL;
-}
-
 static int create(pf_lv_host *h, virStoragePoolPtr pool, const pf_action *a, char **err) {
         virStorageVolPtr v = MUTATE(h, virStorageVolCreateXML(pool, a->want->xml, 0));
         if (!v) {
@@ -132,16 +106,18 @@ static int create(pf_lv_host *h, virStoragePoolPtr pool, const pf_action *a, cha
         return 0;
 }
 
-static int grow(pf_lv_host *h, virStorageVolPtr vol, const pf_action *a, char **err) {
+static int grow(pf_kind_ctx *k, virStorageVolPtr vol, const pf_action *a, char **err) {
+        pf_lv_host *h = k->lv;
         const pf_change *c = pf_action_change(a, "capacity");
         unsigned long long bytes = c && c->new_value ? strtoull(c->new_value, NULL, 10) : 0;
-        char dev[64];
-        const pf_lv_doc *user = bytes ? running_user_of(h, a->name, dev, sizeof(dev)) : NULL;
+        const char *slash = strchr(a->name, '/'), *dev = "";
+        _cleanup_free_ char *pool = slash ? pf_xstrndup(a->name, (size_t) (slash - a->name)) : NULL;
+        const char *user = bytes && pool ? pf_domain_running_user(k, pool, slash + 1, &dev) : NULL;
         if (user) {
                 /* QEMU holds the image: grow it through the running VM, which also tells the guest */
-                _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), user->name);
+                _cleanup_virt_domain_ virDomainPtr d = virDomainLookupByName(pf_lv_conn(h), user);
                 if (!d || MUTATE(h, virDomainBlockResize(d, dev, bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES)) < 0) {
-                        *err = pf_xasprintf("cannot grow volume %s through running VM %s: %s", a->name, user->name,
+                        *err = pf_xasprintf("cannot grow volume %s through running VM %s: %s", a->name, user,
                                             pf_lv_reason());
                         return -1;
                 }
@@ -169,7 +145,7 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
                 return -1;
         }
         if (a->op == PF_OP_CHANGE)
-                return grow(h, vol, a, err);
+                return grow(k, vol, a, err);
         if (MUTATE(h, virStorageVolDelete(vol, 0)) < 0) {
                 *err = pf_lv_error("cannot delete volume", a->name);
                 return -1;

@@ -33,6 +33,8 @@ struct pf_lv_host {
         pf_lv_doc *docs;
         size_t n_docs, cap_docs;
         bool docs_sorted;
+        bool keep_docs;
+        pf_arena docs_arena;            /* the entries' facts */
 };
 
 const char *pf_lv_reason(void) {
@@ -77,7 +79,12 @@ void pf_lv_docs_clear(pf_lv_host *h) {
         free(h->docs);
         h->docs = NULL;
         h->n_docs = h->cap_docs = 0;
+        pf_arena_free(&h->docs_arena);
 }
+
+pf_arena *pf_lv_docs_arena(pf_lv_host *h) { return &h->docs_arena; }
+void pf_lv_keep_docs(pf_lv_host *h, bool keep) { h->keep_docs = keep; }
+bool pf_lv_keeps_docs(const pf_lv_host *h) { return h->keep_docs; }
 
 void pf_lv_close(pf_lv_host *h) {
         if (!h)
@@ -281,6 +288,58 @@ bool pf_lv_host_pci(pf_lv_host *h, const char *ifname, pf_pci *ret) {
         free(devs);
         virResetLastError();
         return found;
+}
+
+/* ---- filtered lists ---- */
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
+
+/* One typed list call per kind of object: its names into v (NULL: the call failed). */
+#define LIST_NAMES(T, list_all, get_name, free_obj)                                          \
+        static char **list_##T(virConnectPtr c, unsigned flags, size_t *n) {                  \
+                T *objs = NULL;                                                              \
+                int got = list_all(c, &objs, flags);                                         \
+                if (got < 0)                                                                 \
+                        return NULL;                                                         \
+                char **v = pf_xcalloc((size_t) got + 1, sizeof(*v));                          \
+                for (int i = 0; i < got; i++) {                                              \
+                        const char *name = get_name(objs[i]);                                \
+                        v[i] = pf_xstrdup(name ? name : "");                                 \
+                        free_obj(objs[i]);                                                   \
+                }                                                                            \
+                free(objs);                                                                  \
+                *n = (size_t) got;                                                           \
+                return v;                                                                    \
+        }
+LIST_NAMES(virDomainPtr, virConnectListAllDomains, virDomainGetName, virDomainFree)
+LIST_NAMES(virNetworkPtr, virConnectListAllNetworks, virNetworkGetName, virNetworkFree)
+LIST_NAMES(virStoragePoolPtr, virConnectListAllStoragePools, virStoragePoolGetName, virStoragePoolFree)
+#undef LIST_NAMES
+
+int pf_lv_list_names(pf_lv_host *h, pf_lv_list what, unsigned flags, pf_lv_names *ret, char **err) {
+        static const char *const what_name[] = { "domains", "networks", "storage pools" };
+        size_t n = 0;
+        char **v = what == PF_LV_LIST_DOMAINS    ? list_virDomainPtr(h->conn, flags, &n)
+                   : what == PF_LV_LIST_NETWORKS ? list_virNetworkPtr(h->conn, flags, &n)
+                                                 : list_virStoragePoolPtr(h->conn, flags, &n);
+        if (!v) {
+                *err = pf_xasprintf("cannot list %s: %s", what_name[what], pf_lv_reason());
+                return -1;
+        }
+        qsort(v, n, sizeof(*v), cmp_name);
+        *ret = (pf_lv_names) { v, n };
+        return 0;
+}
+
+bool pf_lv_names_has(const pf_lv_names *s, const char *name) {
+        return s->n && bsearch(&name, s->v, s->n, sizeof(*s->v), cmp_name) != NULL;
+}
+
+void pf_lv_names_free(pf_lv_names *s) {
+        for (size_t i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        *s = (pf_lv_names) { 0 };
 }
 
 /* ---- documents ---- */

@@ -63,10 +63,23 @@ bool pf_lv_caps_offer(xmlDocPtr caps, const char *arch, const char *type);
 /* pf_lv_host_pci: the PCI device behind a host network interface, from the node devices. */
 bool pf_lv_host_pci(pf_lv_host *h, const char *ifname, pf_pci *ret);
 
+/* Names of the objects a filtered list call gives (VIR_CONNECT_LIST_*_ACTIVE, _AUTOSTART),
+ * sorted: run state and autostart of every object from one call each, not two calls per
+ * object. pf_lv_list_names: -1 with *err when libvirt refuses the list. */
+typedef struct pf_lv_names {
+        char **v;
+        size_t n;
+} pf_lv_names;
+typedef enum pf_lv_list { PF_LV_LIST_DOMAINS, PF_LV_LIST_NETWORKS, PF_LV_LIST_POOLS } pf_lv_list;
+int pf_lv_list_names(pf_lv_host *h, pf_lv_list what, unsigned flags, pf_lv_names *ret, char **err);
+bool pf_lv_names_has(const pf_lv_names *s, const char *name);
+void pf_lv_names_free(pf_lv_names *s);
+
 /* The documents observation read: a live object's persistent definition (and, for a running
  * domain, the one it runs with, which may still use what the persistent one dropped), and the
- * desired definitions rendered in the same pass. Freed by pf_lv_docs_clear, at the next
- * observation. */
+ * desired definitions rendered in the same pass; a kind frees them as soon as it has taken what
+ * it needs from them (`facts`, in pf_lv_docs_arena), unless pf_lv_keep_docs asked for them (show
+ * reads the whole definitions). Freed by pf_lv_docs_clear, at the next observation. */
 typedef struct pf_lv_doc {
         pf_rkind kind;
         char *name;
@@ -74,9 +87,15 @@ typedef struct pf_lv_doc {
         bool autostart;
         xmlDocPtr running;              /* live, running domains: the running definition */
         xmlDocPtr desired;              /* rendered in this pass, until the domain kind's finish */
+        void *facts;                    /* the kind's own summary of the documents */
 } pf_lv_doc;
 
 void pf_lv_docs_clear(pf_lv_host *h);
+/* Memory for the entries' facts, freed with them. */
+pf_arena *pf_lv_docs_arena(pf_lv_host *h);
+/* pf_lv_keep_docs: whether the next observations keep every document whole. */
+void pf_lv_keep_docs(pf_lv_host *h, bool keep);
+bool pf_lv_keeps_docs(const pf_lv_host *h);
 /* pf_lv_doc_add: a new entry (it owns the documents set in it; the pointer is good until the
  * next add); pf_lv_doc_find: the entry of that object, or NULL (sorts once after adds). */
 pf_lv_doc *pf_lv_doc_add(pf_lv_host *h, pf_rkind kind, const char *name);

@@ -242,9 +242,9 @@ xmlNodePtr pf_lv_domain_record(xmlDocPtr doc) {
         return mine ? vm : NULL;
 }
 
-/* The interface name recorded for `mac` in a document's own podform record, or NULL. */
-static const char *recorded_name(pf_arena *t, xmlDocPtr doc, const char *mac) {
-        xmlNodePtr vm = pf_lv_domain_record(doc);
+/* The interface name recorded for `mac` in a document's own podform record `vm` (from
+ * pf_lv_domain_record, read once per document), or NULL. */
+static const char *recorded_name(pf_arena *t, xmlNodePtr vm, const char *mac) {
         for (xmlNodePtr c = vm ? vm->children : NULL; c; c = c->next)
                 if (pf_xml_is(c, "interface") && !strcmp(lower(attr(t, c, "mac")), mac)) {
                         const char *name = attr(t, c, "name");
@@ -299,13 +299,16 @@ static const char *nic_ports(pf_arena *t, xmlNodePtr nic) {
         return ports;
 }
 
-static void interface_fields(pf_arena *t, xmlNodePtr nic, xmlDocPtr doc, xmlDocPtr names, pf_fields *b) {
+/* The podform records interface names are read from: the document's own, then that of `names`. */
+typedef struct name_records { xmlNodePtr own, names; } name_records;
+
+static void interface_fields(pf_arena *t, xmlNodePtr nic, const name_records *rec, pf_fields *b) {
         const char *type = attr(t, nic, "type");
         const char *mac = lower(attr(t, pf_xml_child(nic, "mac"), "address"));
         unsigned flags = PF_FIELD_HOTPLUG;
-        const char *name = recorded_name(t, doc, mac);
+        const char *name = recorded_name(t, rec->own, mac);
         if (!name)
-                name = recorded_name(t, names, mac);
+                name = recorded_name(t, rec->names, mac);
         if (!name) {
                 /* not ours: shown if asked, never changed */
                 name = pf_arena_printf(t, "mac %s", mac);
@@ -386,15 +389,27 @@ static void machine_fields(pf_arena *t, xmlNodePtr root, pf_canon_machine_fn *ca
                 pf_field_add(b, PF_LAND_RESTART, 0, boot, "boot");
 }
 
+bool pf_lv_domain_names_own(xmlDocPtr doc) {
+        pf_arena t = { 0 };
+        xmlNodePtr devices = pf_xml_child(xmlDocGetRootElement(doc), "devices"), own = pf_lv_domain_record(doc);
+        bool all = true;
+        for (xmlNodePtr d = devices ? devices->children : NULL; d && all; d = d->next)
+                if (pf_xml_is(d, "interface"))
+                        all = recorded_name(&t, own, lower(attr(&t, pf_xml_child(d, "mac"), "address"))) != NULL;
+        pf_arena_free(&t);
+        return all;
+}
+
 void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b) {
         pf_arena t = { 0 };
         xmlNodePtr root = xmlDocGetRootElement(doc);
         machine_fields(&t, root, canon, ud, b);
         xmlNodePtr devices = pf_xml_child(root, "devices");
+        name_records rec = { pf_lv_domain_record(doc), pf_lv_domain_record(names) };
         bool serial = false;
         for (xmlNodePtr d = devices ? devices->children : NULL; d; d = d->next) {
                 if (pf_xml_is(d, "interface"))
-                        interface_fields(&t, d, doc, names, b);
+                        interface_fields(&t, d, &rec, b);
                 else if (pf_xml_is(d, "disk") && !strcmp(attr(&t, d, "device"), "disk"))
                         disk_fields(&t, d, b);
                 else if (pf_xml_is(d, "serial") && !serial) {

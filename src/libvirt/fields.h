@@ -24,6 +24,9 @@ void pf_lv_volume_fields(xmlDocPtr doc, const char *pool, pf_fields *b);
  * document, for a domain podform did not create); an interface named by neither is someone
  * else's and only reported, never changed. */
 void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *canon, void *ud, pf_fields *b);
+/* Whether the podform record of `doc` names every interface of `doc`: its fields then read the
+ * same whatever `names` document pf_lv_domain_fields gets. */
+bool pf_lv_domain_names_own(xmlDocPtr doc);
 /* What the domain's own podform record says that is no device: the addresses constraints gave
  * its interfaces (podform.yaml(5)), as fields "ip[IFACE]" that land live. Of a running domain, read
  * from its running definition: a live update that failed shows as a difference, and the next

@@ -68,6 +68,8 @@ xmlDocPtr pf_render_volume(const char *name, uint64_t capacity, pf_disk_format f
  * feature of a later release, an sriov interface that is not a PCI device, a pod-network or
  * constraints interface env->attach did not place, ...). */
 xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d);
+/* The same, and its text in *xml (malloc'd, as pf_xml_dump writes it): one serialization. */
+xmlDocPtr pf_render_domain_text(pf_renderer *r, const pf_vm *vm, pf_diags *d, char **xml);
 
 /* The storage pool a disk lives in (disk.pool, else Host.defaultStoragePool). */
 const char *pf_disk_pool(const pf_render_env *env, const pf_disk *disk);

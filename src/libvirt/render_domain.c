@@ -549,7 +549,10 @@ static void render_interfaces(rctx *c, xmlNodePtr devices, const pf_mac *macs) {
         }
 }
 
-static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, uint64_t hash) {
+/* The podform metadata, after <name>; its hash attribute holds HASH_PLACEHOLDER until the
+ * document's text is known. Returns the element holding the hash. */
+#define HASH_PLACEHOLDER "0000000000000000"
+static xmlNodePtr render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs) {
         const pf_vm *vm = c->vm;
         xmlNodePtr md = xml_check(xmlNewDocNode(name_node->doc, NULL, BAD_CAST "metadata", NULL));
         xml_check(xmlAddNextSibling(name_node, md));
@@ -559,9 +562,7 @@ static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, u
         /* the name it was created under: a copy (virt-clone copies metadata) is not podform's */
         prop(pvm, "name", vm->meta.name);
         prop(pvm, "config", vm->meta.loc.src && vm->meta.loc.src->path ? vm->meta.loc.src->path : "");
-        char buf[24];
-        snprintf(buf, sizeof(buf), "%016llx", (unsigned long long) hash);
-        prop(pvm, "hash", buf);
+        prop(pvm, "hash", HASH_PLACEHOLDER);
         for (size_t x = 0; x < vm->interfaces.n; x++) {
                 xmlNodePtr e = xml_check(xmlNewChild(pvm, ns, BAD_CAST "interface", NULL));
                 prop(e, "name", vm->interfaces.v[x].name);
@@ -579,9 +580,38 @@ static void render_metadata(rctx *c, xmlNodePtr name_node, const pf_mac *macs, u
                 prop(e, "volume", vol);
                 free(vol);
         }
+        return pvm;
+}
+
+/* The document's text, serialized once: the hash covers the desired state, that is the text
+ * without the <metadata> element holding it (as the document serializes without it), and
+ * replaces the placeholder in the text and in the document. */
+static char *hashed_text(xmlDocPtr doc, xmlNodePtr pvm) {
+        char *text = pf_xml_dump(doc);
+        static const char open[] = "\n  <metadata>", close[] = "</metadata>", attr[] = "hash=\"" HASH_PLACEHOLDER "\"";
+        /* <metadata> is the element after <name>, and no text before it holds '<' unescaped */
+        char *start = strstr(text, open), *end = start ? strstr(start, close) : NULL;
+        char *at = end ? strstr(start, attr) : NULL;
+        if (!at || at > end)
+                abort();        /* the serializer wrote what it never writes */
+        end += strlen(close);
+        uint64_t hash = pf_fnv1a(PF_FNV_OFFSET, text, (size_t) (start - text));
+        hash = pf_fnv1a(hash, end, strlen(end));
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%016llx", (unsigned long long) hash);
+        memcpy(at + strlen("hash=\""), buf, 16);
+        xml_check(xmlSetProp(pvm, BAD_CAST "hash", BAD_CAST buf));
+        return text;
 }
 
 xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d) {
+        char *text = NULL;
+        xmlDocPtr doc = pf_render_domain_text(r, vm, d, &text);
+        free(text);
+        return doc;
+}
+
+xmlDocPtr pf_render_domain_text(pf_renderer *r, const pf_vm *vm, pf_diags *d, char **xml) {
         rctx c = { .r = r, .vm = vm, .d = d };
         pf_mac *owned = NULL;
         const pf_mac *macs = vm_macs(r, vm, &owned);
@@ -651,11 +681,7 @@ xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d) {
                 free(owned);
                 return NULL;
         }
-        /* The hash covers the desired state, so it is taken before the metadata holding it. */
-        char *text = pf_xml_dump(doc);
-        uint64_t hash = pf_fnv1a(PF_FNV_OFFSET, text, strlen(text));
-        free(text);
-        render_metadata(&c, name_node, macs, hash);
+        *xml = hashed_text(doc, render_metadata(&c, name_node, macs));
         free(owned);
         return doc;
 }

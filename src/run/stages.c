@@ -240,6 +240,8 @@ int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err
         pf_stage s = { 0 };
         pf_objset_init(&s.want);
         pf_objset_init(&s.have);
+        /* a VM's document is written from its whole definition */
+        pf_lv_keep_docs(k->lv, true);
         int ret = observe(k, &s, err);
         show_owners owners = ret == 0 ? owners_of(k, &s) : (show_owners) { 0 };
         const pf_obj **objs = pf_xcalloc(s.have.objs.n + 1, sizeof(*objs));

@@ -17,22 +17,28 @@ struct pf_arena_chunk {
 
 enum { CHUNK_MIN = 64 * 1024 };
 
-void *pf_arena_alloc(pf_arena *a, size_t size) {
-        const size_t align = _Alignof(max_align_t);
+/* size bytes at `align` in the head chunk (a new one when they do not fit), not zeroed. */
+static void *take(pf_arena *a, size_t size, size_t align) {
         if (size > SIZE_MAX - align)
                 pf_oom();
-        size = (size + align - 1) & ~(align - 1);
         pf_arena_chunk *c = a->head;
-        if (!c || c->size - c->used < size) {
+        size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+        if (!c || at > c->size || c->size - at < size) {
                 size_t cap = size > CHUNK_MIN ? size : CHUNK_MIN;
                 c = pf_xmalloc(sizeof(*c) + cap);
                 c->size = cap;
                 c->used = 0;
                 c->next = a->head;
                 a->head = c;
+                at = 0;
         }
-        void *p = (char *) c->data + c->used;
-        c->used += size;
+        void *p = (char *) c->data + at;
+        c->used = at + size;
+        return p;
+}
+
+void *pf_arena_alloc(pf_arena *a, size_t size) {
+        void *p = take(a, size, _Alignof(max_align_t));
         memset(p, 0, size);
         return p;
 }
@@ -43,9 +49,13 @@ void *pf_arena_array(pf_arena *a, size_t n, size_t size) {
         return pf_arena_alloc(a, n * size);
 }
 
+/* Strings are packed: no alignment (half a small string's size, on average). */
 char *pf_arena_strndup(pf_arena *a, const char *s, size_t len) {
-        char *p = pf_arena_alloc(a, len + 1);
+        if (len == SIZE_MAX)
+                pf_oom();
+        char *p = take(a, len + 1, 1);
         memcpy(p, s, len);
+        p[len] = '\0';
         return p;
 }
 
@@ -59,7 +69,7 @@ char *pf_arena_vprintf(pf_arena *a, const char *fmt, va_list ap) {
         int n = vsnprintf(NULL, 0, fmt, ap);
         if (n < 0)
                 pf_oom();
-        char *p = pf_arena_alloc(a, (size_t) n + 1);
+        char *p = take(a, (size_t) n + 1, 1);
         vsnprintf(p, (size_t) n + 1, fmt, ap2);
         va_end(ap2);
         return p;

@@ -37,7 +37,12 @@ char *pf_xml_node_dump(xmlDocPtr doc, xmlNodePtr n) {
 }
 
 char *pf_xml_prop(pf_arena *a, xmlNodePtr n, const char *name) {
-        xmlChar *v = n ? xmlGetProp(n, BAD_CAST name) : NULL;
+        xmlAttrPtr at = n ? xmlHasProp(n, BAD_CAST name) : NULL;
+        /* the common case, one text node, copied once; else libxml2 joins the value */
+        if (at && at->type == XML_ATTRIBUTE_NODE && at->children && !at->children->next &&
+            at->children->type == XML_TEXT_NODE && at->children->content)
+                return pf_arena_strdup(a, (const char *) at->children->content);
+        xmlChar *v = at ? xmlGetProp(n, BAD_CAST name) : NULL;
         char *s = pf_arena_strdup(a, v ? (const char *) v : "");
         xmlFree(v);
         return s;

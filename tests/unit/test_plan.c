@@ -147,6 +147,43 @@ static void test_fields_last_duplicate_wins(void **state) {
         assert_null(pf_obj_field(d, "k200"));
 }
 
+/* ---- whether a desired object's fields match the live one's, as the plan compares them ---- */
+
+static void test_fields_match(void **state) {
+        (void) state;
+        obj(&W, PF_R_DOMAIN, "same", true, true);
+        fld("memory", "262144 KiB", PF_LAND_RESTART, 0);
+        obj(&H, PF_R_DOMAIN, "same", true, true);
+        fld("machine", "pc-i440fx-7.2", PF_LAND_RESTART, PF_FIELD_SPARSE);   /* libvirt's, unasked */
+        fld("memory", "262144 KiB", PF_LAND_RESTART, 0);
+        obj(&W, PF_R_DOMAIN, "other", true, true);
+        fld("memory", "524288 KiB", PF_LAND_RESTART, 0);
+        obj(&H, PF_R_DOMAIN, "other", true, true);
+        fld("memory", "262144 KiB", PF_LAND_RESTART, 0);
+        obj(&W, PF_R_DOMAIN, "more", true, true);
+        fld("memory", "262144 KiB", PF_LAND_RESTART, 0);
+        fld("vcpus", "2", PF_LAND_RESTART, 0);
+        obj(&H, PF_R_DOMAIN, "more", true, true);
+        fld("memory", "262144 KiB", PF_LAND_RESTART, 0);
+        obj(&W, PF_R_DOMAIN, "fewer", true, true);
+        obj(&H, PF_R_DOMAIN, "fewer", true, true);
+        fld("serial", "pty", PF_LAND_RESTART, 0);
+        seal();
+        static const struct { const char *name; bool match; } cases[] = {
+                { "same", true }, { "other", false }, { "more", false }, { "fewer", false },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const pf_obj *w = pf_objset_find(&W, PF_R_DOMAIN, cases[i].name), *h = pf_objset_find(&H, PF_R_DOMAIN, cases[i].name);
+                assert_int_equal(pf_obj_fields_match(w, h), cases[i].match);
+        }
+        /* it says what the plan finds: no action exactly where they match */
+        plan(false, false);
+        assert_int_equal(act_index(PF_OP_CHANGE, PF_R_DOMAIN, "same"), SIZE_MAX);
+        assert_true(act_index(PF_OP_CHANGE, PF_R_DOMAIN, "other") != SIZE_MAX);
+        assert_true(act_index(PF_OP_CHANGE, PF_R_DOMAIN, "more") != SIZE_MAX);
+        assert_true(act_index(PF_OP_CHANGE, PF_R_DOMAIN, "fewer") != SIZE_MAX);
+}
+
 /* ---- capacity ---- */
 
 static pf_obj *cvm(pf_objset *s, const char *name, bool running, unsigned vcpus, uint64_t mib, uint32_t line) {
@@ -380,6 +417,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
                 T(test_fields_last_duplicate_wins),
+                T(test_fields_match),
                 T(test_capacity_cpu_in_order),
                 T(test_capacity_cpu_reversed),
                 T(test_capacity_memory),

@@ -238,8 +238,14 @@ static void render_vm(rcase *rc, pf_renderer *r, const pf_vm *vm, pf_diags *d) {
                 check_doc(rc, pf_render_volume(vol, disk->size, disk->format), RNG_VOLUME, suffix);
         }
         pf_arena_free(&a);
-        xmlDocPtr doc = pf_render_domain(r, vm, d);
+        char *text = NULL;
+        xmlDocPtr doc = pf_render_domain_text(r, vm, d, &text);
         if (doc) {
+                /* the text made with the hash is the document's own serialization */
+                char *dump = pf_xml_dump(doc);
+                assert_string_equal(text, dump);
+                free(dump);
+                free(text);
                 snprintf(suffix, sizeof(suffix), "vm-%s.xml", vm->meta.name);
                 check_doc(rc, doc, RNG_DOMAIN, suffix);
         }
