@@ -1,5 +1,13 @@
-/* apply.h: carry out a plan through the drivers, in order. An action whose dependency failed
- * or was skipped is skipped; independent actions still run. Every outcome is reported. */
+/* apply.h: carry out a plan through the drivers. An action whose dependency failed or was
+ * skipped is skipped; independent actions still run. Every outcome is reported, in plan order.
+ *
+ * The plan runs in steps: each run of consecutive actions of one kind and direction (the
+ * creations and changes of the volumes, the deletions of the domains) is one step, and a step
+ * starts when the one before it is over, so the order of kinds is kept whatever the
+ * dependencies say. Within a step, a driver with workers (libvirt: one connection each) runs
+ * its actions side by side; an action still waits for the ones of its step it depends on.
+ * The others (the host links, one netlink socket) run one at a time on the calling thread.
+ * The outcomes, the report and the counts do not depend on how many run at once. */
 #pragma once
 #include <stdio.h>
 
@@ -11,6 +19,10 @@ typedef struct pf_driver {
          * naming the object and the reason. */
         int (*apply)(void *ctx, const pf_action *a, char **err);
         void *ctx;
+        /* n_workers > 1: apply may run at once on as many threads, worker w with
+         * worker_ctx[w] (w < n_workers); 0 or 1: on the calling thread, with ctx. */
+        void *const *worker_ctx;
+        size_t n_workers;
 } pf_driver;
 
 typedef enum pf_outcome { PF_OUTCOME_OK, PF_OUTCOME_FAILED, PF_OUTCOME_SKIPPED } pf_outcome;
@@ -20,5 +32,5 @@ typedef struct pf_apply_result {
 } pf_apply_result;
 
 /* pf_apply_plan: drivers[kind] handles the actions of that kind. Progress goes to `report`
- * (NULL: silent). */
+ * (NULL: silent), each line as soon as it and every action before it are over. */
 pf_apply_result pf_apply_plan(const pf_plan *p, const pf_driver *const drivers[_PF_R_MAX], FILE *report, bool color);

@@ -7,7 +7,9 @@
  *
  * The stages call the entries in this order (run/stages.c): observe (every kind) -> the
  * attachment rules -> desire (every kind) -> finish (every kind) -> check (every kind) ->
- * plan -> apply (one action at a time) -> observe again to verify. */
+ * plan -> apply -> observe again to verify. The libvirt kinds' apply entries run on several
+ * threads at once (engine/apply.h), each with a k of its own whose lv is a worker's connection
+ * (pf_lv_worker): they change nothing in k but through k->lv. */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
