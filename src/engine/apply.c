@@ -17,14 +17,25 @@ typedef struct slot {
         char *err;                      /* failed: why (NULL: no driver handles the kind) */
 } slot;
 
-/* One apply: the plan, the step being carried out ([lo, hi)), and the report so far. Workers
- * share it under `lock`; `changed` is signalled whenever an action is over. */
+/* A step: the plan's actions [lo, hi), of one kind and direction. */
+typedef struct step {
+        size_t lo, hi;
+        pf_rkind kind;
+        bool deleting;
+        size_t next;                    /* its first action not yet started */
+        size_t running, over;
+} step;
+
+/* One apply: the plan, the steps carried out together now ([first, last) of steps), and the
+ * report so far. Workers share it under `lock`; `changed` is signalled when an action is over. */
 typedef struct apply_run {
         const pf_plan *p;
         const pf_driver *const *drivers;
+        const unsigned *after;
         slot *slots;
-        size_t lo, hi;
-        size_t next;                    /* the step's first action not yet started */
+        step *steps;
+        size_t n_steps, first, last;
+        size_t hi;                      /* the end of the last step carried out now */
         size_t reported;                /* actions reported so far, in plan order */
         FILE *report;
         bool color;
@@ -91,17 +102,54 @@ static void report_ready(apply_run *run) {
                 report_one(run, run->reported++);
 }
 
-/* The step's first action not started whose dependencies in the step are over, or SIZE_MAX. */
-static size_t next_ready(const apply_run *run) {
-        for (size_t i = run->next; i < run->hi; i++) {
+/* Whether step j must wait for step i, before it in the plan: creations wait for those of the
+ * kinds theirs may need, deletions of a kind for those of the kinds that may need it. */
+static bool waits_for(const apply_run *run, const step *j, const step *i) {
+        if (!run->after)
+                return true;
+        return j->deleting ? (run->after[i->kind] >> j->kind) & 1 : (run->after[j->kind] >> i->kind) & 1;
+}
+
+/* The first action of step j not started whose dependencies are over, or SIZE_MAX. */
+static size_t ready_in(const apply_run *run, const step *j) {
+        for (size_t i = j->next; i < j->hi; i++) {
                 const pf_action *a = &run->p->actions.v[i];
                 bool ready = run->slots[i].state == SLOT_PENDING;
                 for (size_t d = 0; ready && d < a->deps.n; d++)
-                        ready = a->deps.v[d] < run->lo || run->slots[a->deps.v[d]].state == SLOT_OVER;
+                        ready = run->slots[a->deps.v[d]].state == SLOT_OVER;
                 if (ready)
                         return i;
         }
         return SIZE_MAX;
+}
+
+/* The next action a worker takes, or SIZE_MAX: of the steps that may start, the one with the
+ * fewest running (a step of slow actions, such as networks, does not wait behind 500 volumes),
+ * then the earlier; within a step, in plan order. */
+static size_t next_ready(apply_run *run, step **ret_step) {
+        size_t best = SIZE_MAX;
+        for (size_t j = run->first; j < run->last; j++) {
+                step *s = &run->steps[j];
+                if (s->next == s->hi || (best != SIZE_MAX && s->running >= (*ret_step)->running))
+                        continue;
+                bool may_start = true;
+                for (size_t i = run->first; may_start && i < j; i++)
+                        may_start = run->steps[i].over == run->steps[i].hi - run->steps[i].lo ||
+                                    !waits_for(run, s, &run->steps[i]);
+                size_t a = may_start ? ready_in(run, s) : SIZE_MAX;
+                if (a != SIZE_MAX) {
+                        best = a;
+                        *ret_step = s;
+                }
+        }
+        return best;
+}
+
+static bool all_started(const apply_run *run) {
+        for (size_t j = run->first; j < run->last; j++)
+                if (run->steps[j].next < run->steps[j].hi)
+                        return false;
+        return true;
 }
 
 typedef struct worker {
@@ -110,35 +158,39 @@ typedef struct worker {
         pthread_t thread;
 } worker;
 
-/* A worker takes the step's actions in plan order, each as soon as what it needs is over. */
+/* A worker takes actions as they become ready (next_ready) until every one has started. */
 static void *work(void *arg) {
         worker *w = arg;
         apply_run *run = w->run;
         pthread_mutex_lock(&run->lock);
-        while (run->next < run->hi) {
-                size_t i = next_ready(run);
+        while (!all_started(run)) {
+                step *s = NULL;
+                size_t i = next_ready(run, &s);
                 if (i == SIZE_MAX) {    /* the rest wait for actions still running */
                         pthread_cond_wait(&run->changed, &run->lock);
                         continue;
                 }
                 run->slots[i].state = SLOT_RUNNING;
-                while (run->next < run->hi && run->slots[run->next].state != SLOT_PENDING)
-                        run->next++;
+                s->running++;
+                while (s->next < s->hi && run->slots[s->next].state != SLOT_PENDING)
+                        s->next++;
                 if (!skip_if_blocked(run, i)) {
                         pthread_mutex_unlock(&run->lock);
                         carry_out(run, i, w->ctx);
                         pthread_mutex_lock(&run->lock);
                 }
                 run->slots[i].state = SLOT_OVER;
+                s->running--;
+                s->over++;
                 pthread_cond_broadcast(&run->changed);
         }
         pthread_mutex_unlock(&run->lock);
         return NULL;
 }
 
-/* One step, one action at a time, on this thread. */
-static void step_in_order(apply_run *run, void *ctx) {
-        for (size_t i = run->lo; i < run->hi; i++) {
+/* Steps [first, last), one action at a time in plan order, on this thread. */
+static void in_order(apply_run *run, void *ctx) {
+        for (size_t i = run->steps[run->first].lo; i < run->hi; i++) {
                 if (!skip_if_blocked(run, i))
                         carry_out(run, i, ctx);
                 run->slots[i].state = SLOT_OVER;
@@ -146,12 +198,11 @@ static void step_in_order(apply_run *run, void *ctx) {
         }
 }
 
-/* One step on the driver's workers; this thread reports as they go. False: no thread could
- * be started (nothing was carried out). */
-static bool step_at_once(apply_run *run, const pf_driver *drv) {
-        size_t n = drv->n_workers < run->hi - run->lo ? drv->n_workers : run->hi - run->lo, started = 0;
+/* Steps [first, last) on the driver's workers; this thread reports as they go. False: no
+ * thread could be started (nothing was carried out). */
+static bool at_once(apply_run *run, const pf_driver *drv) {
+        size_t n = drv->n_workers, started = 0;
         _cleanup_free_ worker *ws = pf_xcalloc(n, sizeof(*ws));
-        run->next = run->lo;
         for (; started < n; started++) {
                 ws[started] = (worker) { .run = run, .ctx = drv->worker_ctx[started] };
                 if (pthread_create(&ws[started].thread, NULL, work, &ws[started]) != 0)
@@ -172,32 +223,46 @@ static bool step_at_once(apply_run *run, const pf_driver *drv) {
         return true;
 }
 
-/* The end of the step that starts at action lo: the actions after it of its kind and
- * direction. */
-static size_t step_end(const pf_plan *p, size_t lo) {
-        const pf_action *first = &p->actions.v[lo];
-        size_t hi = lo + 1;
-        while (hi < p->actions.n && p->actions.v[hi].kind == first->kind &&
-               (p->actions.v[hi].op == PF_OP_DELETE) == (first->op == PF_OP_DELETE))
-                hi++;
-        return hi;
+/* The plan's steps: each run of consecutive actions of one kind and direction. */
+static step *steps_of(const pf_plan *p, size_t *ret_n) {
+        step *v = pf_xcalloc(p->actions.n ? p->actions.n : 1, sizeof(*v));
+        size_t n = 0;
+        for (size_t lo = 0, hi; lo < p->actions.n; lo = hi) {
+                const pf_action *first = &p->actions.v[lo];
+                bool deleting = first->op == PF_OP_DELETE;
+                for (hi = lo + 1; hi < p->actions.n && p->actions.v[hi].kind == first->kind &&
+                                  (p->actions.v[hi].op == PF_OP_DELETE) == deleting;
+                     hi++)
+                        ;
+                v[n++] = (step) { .lo = lo, .hi = hi, .kind = first->kind, .deleting = deleting, .next = lo };
+        }
+        *ret_n = n;
+        return v;
 }
 
-pf_apply_result pf_apply_plan(const pf_plan *p, const pf_driver *const drivers[_PF_R_MAX], FILE *report, bool color) {
-        apply_run run = { .p = p, .drivers = drivers, .report = report, .color = color };
+pf_apply_result pf_apply_plan(const pf_plan *p, const pf_driver *const drivers[_PF_R_MAX],
+                              const unsigned after[_PF_R_MAX], FILE *report, bool color) {
+        apply_run run = { .p = p, .drivers = drivers, .after = after, .report = report, .color = color };
         run.slots = pf_xcalloc(p->actions.n ? p->actions.n : 1, sizeof(*run.slots));
+        run.steps = steps_of(p, &run.n_steps);
         pthread_mutex_init(&run.lock, NULL);
         pthread_cond_init(&run.changed, NULL);
-        for (size_t lo = 0; lo < p->actions.n; lo = run.hi) {
-                run.lo = lo;
-                run.hi = step_end(p, lo);
-                const pf_driver *drv = drivers[p->actions.v[lo].kind];
-                bool at_once = drv && drv->n_workers > 1 && run.hi - run.lo > 1 && step_at_once(&run, drv);
-                if (!at_once)
-                        step_in_order(&run, drv ? drv->ctx : NULL);
+        for (run.first = 0; run.first < run.n_steps; run.first = run.last) {
+                /* together: the steps after it of one direction and a driver with workers */
+                const step *s = &run.steps[run.first];
+                const pf_driver *drv = drivers[s->kind];
+                bool workers = drv && drv->n_workers > 1;
+                run.last = run.first + 1;
+                while (workers && run.last < run.n_steps && drivers[run.steps[run.last].kind] == drv &&
+                       run.steps[run.last].deleting == s->deleting)
+                        run.last++;
+                run.hi = run.steps[run.last - 1].hi;
+                if (!(workers && run.hi - s->lo > 1 && at_once(&run, drv)))
+                        in_order(&run, drv ? drv->ctx : NULL);
         }
         pthread_cond_destroy(&run.changed);
         pthread_mutex_destroy(&run.lock);
+        free(run.steps);
         free(run.slots);
         return run.r;
 }

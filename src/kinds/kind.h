@@ -106,6 +106,11 @@ extern const pf_kind_ops *const pf_kinds[_PF_R_MAX];
         for (const pf_kind_ops *const *ops##_it_ = pf_kinds, *ops; \
              ops##_it_ < pf_kinds + _PF_R_MAX && (ops = *ops##_it_, 1); ops##_it_++)
 
+/* The kinds (bit 1 << rkind each) whose objects one of this kind may need, from the order
+ * classes: apply creates them first (engine/apply.h); kinds outside it may be created beside
+ * this one. */
+unsigned pf_kind_needs(const pf_kind_ops *ops);
+
 /* The kind's `kind:` as the configuration spells it ("Bridge"). */
 const char *pf_kind_title(const pf_kind_ops *ops);
 /* The head of a `podform show` document: whose the object is (a comment: applied, what podform

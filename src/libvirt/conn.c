@@ -24,6 +24,8 @@ struct pf_lv_host {
         pf_lv_host *root;
         pf_lv_host **workers;           /* the host's: workers[1..n_workers-1]; [0] is itself */
         size_t n_workers;
+        virStoragePoolPtr *pools;       /* looked up on this connection in this apply */
+        size_t n_pools;
         char *uri;
         pf_owner *owner;
         pf_lv_opts opts;
@@ -99,6 +101,7 @@ void pf_lv_close(pf_lv_host *h) {
         free(h->kvm);
         xmlFreeDoc(h->caps);
         pf_owner_free(h->owner);
+        pf_lv_forget_pools(h);
         for (size_t w = 1; w < h->n_workers; w++) {
                 virConnectClose(h->workers[w]->conn);
                 free(h->workers[w]);
@@ -153,6 +156,33 @@ size_t pf_lv_open_workers(pf_lv_host *h, size_t n, char **err) {
 pf_lv_host *pf_lv_worker(pf_lv_host *h, size_t w) {
         h = ROOT(h);
         return w && w < h->n_workers ? h->workers[w] : h;
+}
+
+virStoragePoolPtr pf_lv_pool(pf_lv_host *h, const char *name) {
+        for (size_t i = 0; i < h->n_pools; i++)
+                if (!strcmp(virStoragePoolGetName(h->pools[i]), name))
+                        return h->pools[i];
+        virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, name);
+        if (p) {
+                h->pools = pf_xreallocarray(h->pools, h->n_pools + 1, sizeof(*h->pools));
+                h->pools[h->n_pools++] = p;
+        }
+        return p;
+}
+
+static void forget_pools(pf_lv_host *h) {
+        for (size_t i = 0; i < h->n_pools; i++)
+                virStoragePoolFree(h->pools[i]);
+        free(h->pools);
+        h->pools = NULL;
+        h->n_pools = 0;
+}
+
+void pf_lv_forget_pools(pf_lv_host *h) {
+        h = ROOT(h);
+        forget_pools(h);
+        for (size_t w = 1; w < h->n_workers; w++)
+                forget_pools(h->workers[w]);
 }
 
 int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err) {

@@ -362,6 +362,7 @@ pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, size_t n_worke
         /* the libvirt kinds' actions run on n_workers, each with a connection of its own (the
          * kinds read nothing else of k that a worker could change); the host links' one at a
          * time, on the one netlink socket */
+        pf_lv_forget_pools(k->lv);      /* pools may have been recreated since the last apply */
         pf_kind_ctx *worker_k = pf_xcalloc(n_workers ? n_workers : 1, sizeof(*worker_k));
         void **worker_ctx = pf_xcalloc(n_workers ? n_workers : 1, sizeof(*worker_ctx));
         for (size_t w = 0; w < n_workers; w++) {
@@ -372,9 +373,12 @@ pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, size_t n_worke
         pf_driver links = { "links", apply_one, k, NULL, 0 };
         pf_driver libvirt = { "libvirt", apply_one, k, worker_ctx, n_workers };
         const pf_driver *drivers[_PF_R_MAX];
-        PF_EACH_KIND(ops)
+        unsigned after[_PF_R_MAX];
+        PF_EACH_KIND(ops) {
                 drivers[ops->rkind] = ops->flags & PF_KIND_LIBVIRT ? &libvirt : &links;
-        pf_apply_result r = pf_apply_plan(p, drivers, report, color);
+                after[ops->rkind] = pf_kind_needs(ops);
+        }
+        pf_apply_result r = pf_apply_plan(p, drivers, after, report, color);
         free(worker_ctx);
         free(worker_k);
         return r;

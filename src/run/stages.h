@@ -35,5 +35,6 @@ int pf_stages_graph(pf_kind_ctx *k, const pf_plan_opts *po, pf_graph *g, pf_diag
 
 /* pf_stages_apply: carries out the plan, each action through its kind's apply: the libvirt
  * kinds' on up to n_workers at once (pf_lv_open_workers opened them; 0 or 1: one at a time),
- * the host links' one at a time (engine/apply.h). */
+ * after the kinds theirs may need (pf_kind_needs); the host links' one at a time
+ * (engine/apply.h). */
 pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, size_t n_workers, FILE *report, bool color);

@@ -1736,6 +1736,14 @@ static run_result run_parallel(pf_lv_host *h, unsigned n, const char *yaml, bool
 /* One at a time and four at once: the same report, the same calls, the same host. */
 static void test_parallel_same_as_one_at_a_time(void **state) {
         (void) state;
+        /* what apply creates beside what: volumes after pools, VMs after all, links before */
+        unsigned vol = pf_kind_needs(pf_kinds[PF_R_VOLUME]), net = pf_kind_needs(pf_kinds[PF_R_NETWORK]),
+                 dom = pf_kind_needs(pf_kinds[PF_R_DOMAIN]);
+        assert_int_equal(vol, 1u << PF_R_POOL);
+        assert_true(net & (1u << PF_R_BRIDGE));
+        assert_false(net & (1u << PF_R_VOLUME | 1u << PF_R_POOL));
+        assert_int_equal(dom, (1u << PF_R_DOMAIN) - 1);
+        assert_int_equal(pf_kind_needs(pf_kinds[PF_R_POOL]), 0);
         _cleanup_free_ char *yaml = many_vms(24);
         pf_lv_host *one = open_host("kvm01.xml"), *four = open_host("kvm01.xml");
         run_result a = run_parallel(one, 1, yaml, false), b = run_parallel(four, 4, yaml, false);
