@@ -210,12 +210,21 @@ static bool at_once(apply_run *run, const pf_driver *drv) {
         }
         if (!started)
                 return false;
+        /* the report is written outside the lock (a slow terminal does not hold the workers
+         * up): the actions reported are over, and no worker touches them again */
         pthread_mutex_lock(&run->lock);
-        for (;;) {
-                report_ready(run);
-                if (run->reported == run->hi)
-                        break;
-                pthread_cond_wait(&run->changed, &run->lock);
+        while (run->reported < run->hi) {
+                size_t end = run->reported;
+                while (end < run->hi && run->slots[end].state == SLOT_OVER)
+                        end++;
+                if (end == run->reported) {
+                        pthread_cond_wait(&run->changed, &run->lock);
+                        continue;
+                }
+                pthread_mutex_unlock(&run->lock);
+                for (; run->reported < end; run->reported++)
+                        report_one(run, run->reported);
+                pthread_mutex_lock(&run->lock);
         }
         pthread_mutex_unlock(&run->lock);
         for (size_t w = 0; w < started; w++)
