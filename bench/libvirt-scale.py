@@ -215,16 +215,40 @@ def bench_test_driver(engine, conf, tmp):
 INNER = "--inner-libvirtd"
 
 
-def inner_libvirtd(podform, conf, result):
+def rpc_calls(log):
+    """The libvirt RPC calls a client made, from its debug log (LIBVIRT_LOG_FILTERS=1:rpc): one
+    RPC_CLIENT_MSG_TX_QUEUE line of type 0 (a call) each; and how many of each procedure."""
+    calls, procs = 0, {}
+    try:
+        with open(log, errors="replace") as f:
+            for line in f:
+                if "RPC_CLIENT_MSG_TX_QUEUE" in line and " type=0 " in line:
+                    calls += 1
+                    proc = line.split(" proc=")[1].split()[0] if " proc=" in line else "?"
+                    procs[proc] = procs.get(proc, 0) + 1
+    except OSError:
+        pass
+    return calls, procs
+
+
+def inner_libvirtd(podform, conf, result, opts="{}"):
     """Runs inside with-libvirtd.sh: apply then plan, each timed; writes JSON to result."""
+    opts = json.loads(opts)
     env = dict(os.environ)
     rows = {}
-    steps = [("apply", [podform, "apply", "--yes", "-f", conf, "--connect", "qemu:///system"]),
+    steps = [("apply", [podform, "apply", "--yes", "-f", conf, "--connect", "qemu:///system"] + opts.get("apply_args", [])),
              ("plan", [podform, "plan", "--detailed-exitcode", "-f", conf, "--connect", "qemu:///system"])]
     for name, argv in steps:
         log = result + "." + name + ".log"
-        secs, rss, rc, cpu = timed(argv, log, env)
+        step_env = env
+        rpc_log = result + "." + name + ".rpc.log"
+        if opts.get("rpc"):
+            step_env = dict(env, LIBVIRT_LOG_FILTERS="1:rpc", LIBVIRT_LOG_OUTPUTS="1:file:" + rpc_log)
+        secs, rss, rc, cpu = timed(argv, log, step_env)
         rows[name] = {"seconds": secs, "rss": rss, "rc": rc, "cpu": cpu, "argv": argv, "log": tail(log)}
+        if opts.get("rpc"):
+            rows[name]["rpc"], rows[name]["procs"] = rpc_calls(rpc_log)
+            os.unlink(rpc_log)
         if rc != 0:
             break
     with open(result, "w") as f:
@@ -232,7 +256,7 @@ def inner_libvirtd(podform, conf, result):
     return 0
 
 
-def bench_libvirtd(podform, conf, tmp):
+def bench_libvirtd(podform, conf, tmp, opts):
     """Rows, or a string saying why the libvirtd figures are skipped."""
     harness = os.path.join(TOP, "tests", "integration", "with-libvirtd.sh")
     if os.geteuid() != 0:
@@ -241,7 +265,7 @@ def bench_libvirtd(podform, conf, tmp):
         return "%s is missing" % harness
     result = os.path.join(tmp, "libvirtd.json")
     log = os.path.join(tmp, "with-libvirtd.log")
-    argv = [harness, sys.executable, os.path.abspath(__file__), INNER, podform, conf, result]
+    argv = [harness, sys.executable, os.path.abspath(__file__), INNER, podform, conf, result, json.dumps(opts)]
     with open(log, "w") as out:
         rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out).returncode
     if rc == 77:
@@ -260,17 +284,24 @@ def bench_libvirtd(podform, conf, tmp):
         raise Failed("libvirtd: `%s` exited %d (%s):\n%s" % (" ".join(p["argv"]), p["rc"], what, p["log"]))
     if rc != 0:
         raise Failed("with-libvirtd.sh exited %d:\n%s" % (rc, tail(log)))
+    def rpcs(step):
+        if "rpc" not in step:
+            return ""
+        top = sorted(step["procs"].items(), key=lambda kv: -kv[1])[:6]
+        return "; %d RPCs (%.2f per VM; by procedure: %s)" % (
+            step["rpc"], step["rpc"] / opts["vms"], ", ".join("%s: %d" % kv for kv in top))
     return [
         ("libvirtd", "apply from scratch", a["seconds"], a["rss"],
-         "podform apply --yes: its own CPU %.2f s, the rest is libvirtd" % a["cpu"]),
+         "podform apply --yes%s: its own CPU %.2f s, the rest is libvirtd%s"
+         % ("".join(" " + x for x in opts.get("apply_args", [])), a["cpu"], rpcs(a))),
         ("libvirtd", "plan no changes", p["seconds"], p["rss"],
-         "podform plan --detailed-exitcode: its own CPU %.2f s" % p["cpu"]),
+         "podform plan --detailed-exitcode: its own CPU %.2f s%s" % (p["cpu"], rpcs(p))),
     ]
 
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == INNER:
-        return inner_libvirtd(*sys.argv[2:5])
+        return inner_libvirtd(*sys.argv[2:6])
 
     ap = argparse.ArgumentParser(description="Time podform plan/apply on a large host (test driver and libvirtd).")
     ap.add_argument("podform", nargs="?", default=os.path.join(TOP, "podform"),
@@ -282,6 +313,9 @@ def main():
     ap.add_argument("--networks", type=int, default=20, help="libvirt Networks (default 20)")
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR and keep it (default: a temporary directory)")
     ap.add_argument("--skip-libvirtd", action="store_true", help="only the test driver")
+    ap.add_argument("--parallel", type=int, metavar="N", help="podform apply --parallel N on libvirtd (default: its default)")
+    ap.add_argument("--rpc", action="store_true",
+                    help="count the libvirt RPCs of each libvirtd run from the client's debug log (slower)")
     args = ap.parse_args()
     if args.vms < 1 or args.nics < 1 or args.networks < 1:
         ap.error("--vms, --nics and --networks must be at least 1")
@@ -311,7 +345,9 @@ def main():
         print("libvirt-scale: %d VMs x %d NICs + %d networks (%.1f MB of YAML in %s)"
               % (args.vms, args.nics, args.networks, size / 1e6, conf), flush=True)
         rows = bench_test_driver(engine, conf, tmp)
-        skipped = "--skip-libvirtd given" if args.skip_libvirtd else bench_libvirtd(podform, conf, tmp)
+        skipped = "--skip-libvirtd given" if args.skip_libvirtd else bench_libvirtd(
+            podform, conf, tmp, {"vms": args.vms, "rpc": args.rpc,
+                                 "apply_args": ["--parallel", str(args.parallel)] if args.parallel else []})
         if isinstance(skipped, list):
             rows += skipped
             skipped = None

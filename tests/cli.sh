@@ -114,6 +114,12 @@ else
         echo "ok: validate -q prints errors only, no warning"; pass=$((pass + 1))
 fi
 check "a long option's missing value names it" 1 "^podform: option '--connect' needs a value$" -- "$podform" plan --connect
+check "--parallel takes 1 to 64" 1 "^podform: --parallel takes a number of changes at once from 1 to 64, not '0'$" -- \
+        "$podform" apply --parallel 0
+check "--parallel is apply's" 1 "^podform: option '--parallel' is not accepted by 'podform plan'$" -- \
+        "$podform" plan --parallel 2
+check "apply --parallel 1 reports as the default does" 0 '^  done    \+ vm pxe1$' -- \
+        "$podform" apply --parallel 1 --yes "${example[@]}" --connect "$testhost"
 check "a value for an option that takes none" 1 "^podform: option '--yes' takes no value$" -- "$podform" apply --yes=1
 check "--verbose=2 is named as written" 1 "^podform: option '--verbose' takes no value$" -- "$podform" plan --verbose=2
 check "an unknown short option in a cluster" 1 "^podform: unknown option '-x'$" -- "$podform" plan -qx

@@ -32,14 +32,14 @@ typedef struct options {
         bool quiet;
         enum color_mode color;
         bool detailed_exitcode, dry_run, prune, yes, allow_restart, owned_only, scope_given;
-        long debounce_ms, resync_s, shutdown_timeout_s;
+        long debounce_ms, resync_s, shutdown_timeout_s, parallel;
 } options;
 
 /* Option bits: which subcommand accepts which option. */
 enum {
         O_FILE = 1 << 0, O_CONNECT = 1 << 1, O_OUTPUT = 1 << 2, O_DETAILED = 1 << 3,
         O_DRY_RUN = 1 << 4, O_PRUNE = 1 << 5, O_YES = 1 << 6, O_DEBOUNCE = 1 << 7, O_RESYNC = 1 << 8,
-        O_ALLOW_RESTART = 1 << 9, O_SHUTDOWN_TIMEOUT = 1 << 10, O_OWNED = 1 << 11,
+        O_ALLOW_RESTART = 1 << 9, O_SHUTDOWN_TIMEOUT = 1 << 10, O_OWNED = 1 << 11, O_PARALLEL = 1 << 12,
 };
 
 typedef struct command {
@@ -146,7 +146,7 @@ static pf_run_opts run_opts(const options *o, const char *host_name) {
                 .allow_restart = o->allow_restart, .detailed_exitcode = o->detailed_exitcode,
                 .json = o->output && !strcmp(o->output, "json"), .color = use_color(o->color, stdout),
                 .verbose = o->verbose > 0, .quiet = o->quiet, .interactive = isatty(STDIN_FILENO) == 1,
-                .owned_only = o->owned_only, .host_name = host_name, .out = stdout, .err = stderr,
+                .owned_only = o->owned_only, .parallel = (unsigned) o->parallel, .host_name = host_name, .out = stdout, .err = stderr,
         };
 }
 
@@ -284,8 +284,10 @@ static const command commands[] = {
           "[-f PATH]... [--connect URI] [--output text|json] [--detailed-exitcode] [--prune] [--allow-restart]",
           O_FILE | O_CONNECT | O_OUTPUT | O_DETAILED | O_PRUNE | O_ALLOW_RESTART, "text,json", run_reconcile },
         { "apply", "make the host match the configuration",
-          "[-f PATH]... [--connect URI] [--dry-run] [--prune] [--yes] [--allow-restart] [--shutdown-timeout S]",
-          O_FILE | O_CONNECT | O_DRY_RUN | O_PRUNE | O_YES | O_ALLOW_RESTART | O_SHUTDOWN_TIMEOUT, NULL, run_reconcile },
+          "[-f PATH]... [--connect URI] [--dry-run] [--prune] [--yes] [--allow-restart] [--shutdown-timeout S]"
+          " [--parallel N]",
+          O_FILE | O_CONNECT | O_DRY_RUN | O_PRUNE | O_YES | O_ALLOW_RESTART | O_SHUTDOWN_TIMEOUT | O_PARALLEL, NULL,
+          run_reconcile },
         { "watch", "apply, then re-apply when files change or the host drifts",
           "[-f PATH]... [--connect URI] [--debounce MS] [--resync SECONDS]",
           O_FILE | O_CONNECT | O_DEBOUNCE | O_RESYNC, NULL, run_not_implemented },
@@ -340,6 +342,9 @@ static void usage_command(const command *c, FILE *f) {
                 fprintf(f, "  --allow-restart        restart running VMs whose changes need it (default: never)\n");
         if (c->accepts & O_SHUTDOWN_TIMEOUT)
                 fprintf(f, "  --shutdown-timeout S   seconds to wait for an ACPI shutdown before powering off (default 120)\n");
+        if (c->accepts & O_PARALLEL)
+                fprintf(f, "  --parallel N           libvirt changes carried out at once, each on a connection of its own\n"
+                           "                         (default: twice the CPUs, at most 4)\n");
         if (c->accepts & O_OWNED)
                 fprintf(f, "  --owned                only what podform created\n"
                            "  --all                  everything on the host, adopted when applied (default)\n");
@@ -352,7 +357,7 @@ static void usage_command(const command *c, FILE *f) {
 
 enum {
         OPT_HOST = 1000, OPT_COLOR, OPT_CONNECT, OPT_DETAILED, OPT_DRY_RUN, OPT_PRUNE,
-        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC, OPT_ALLOW_RESTART, OPT_SHUTDOWN_TIMEOUT, OPT_OWNED, OPT_ALL,
+        OPT_YES, OPT_DEBOUNCE, OPT_RESYNC, OPT_ALLOW_RESTART, OPT_SHUTDOWN_TIMEOUT, OPT_OWNED, OPT_ALL, OPT_PARALLEL,
 };
 
 static const struct option long_options[] = {
@@ -373,6 +378,7 @@ static const struct option long_options[] = {
         { "resync", required_argument, NULL, OPT_RESYNC },
         { "allow-restart", no_argument, NULL, OPT_ALLOW_RESTART },
         { "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
+        { "parallel", required_argument, NULL, OPT_PARALLEL },
         { "owned", no_argument, NULL, OPT_OWNED },
         { "all", no_argument, NULL, OPT_ALL },
         { 0 },
@@ -451,6 +457,7 @@ static unsigned option_need(int c) {
         case OPT_RESYNC: return O_RESYNC;
         case OPT_ALLOW_RESTART: return O_ALLOW_RESTART;
         case OPT_SHUTDOWN_TIMEOUT: return O_SHUTDOWN_TIMEOUT;
+        case OPT_PARALLEL: return O_PARALLEL;
         case OPT_OWNED:
         case OPT_ALL: return O_OWNED;
         default: return 0;
@@ -463,6 +470,9 @@ static int set_count_option(const command *cmd, options *o, int c) {
                 return usage_error(cmd, "--debounce takes milliseconds from 0 to 3600000, not '%s'", optarg);
         if (c == OPT_SHUTDOWN_TIMEOUT && !parse_count(optarg, 3600, &o->shutdown_timeout_s))
                 return usage_error(cmd, "--shutdown-timeout takes seconds from 0 to 3600, not '%s'", optarg);
+        if (c == OPT_PARALLEL && (!parse_count(optarg, PF_PARALLEL_MAX, &o->parallel) || o->parallel < 1))
+                return usage_error(cmd, "--parallel takes a number of changes at once from 1 to %d, not '%s'",
+                                   PF_PARALLEL_MAX, optarg);
         if (c == OPT_RESYNC && !parse_count(optarg, 86400 * 7, &o->resync_s))
                 return usage_error(cmd, "--resync takes seconds from 0 to 604800, not '%s'", optarg);
         return -1;
@@ -510,6 +520,7 @@ static int set_option(const command *cmd, options *o, int c) {
                 o->scope_given = true;
                 break;
         case OPT_DEBOUNCE:
+        case OPT_PARALLEL:
         case OPT_SHUTDOWN_TIMEOUT:
         case OPT_RESYNC:
                 return set_count_option(cmd, o, c);

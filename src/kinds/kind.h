@@ -7,7 +7,9 @@
  *
  * The stages call the entries in this order (run/stages.c): observe (every kind) -> the
  * attachment rules -> desire (every kind) -> finish (every kind) -> check (every kind) ->
- * plan -> apply (one action at a time) -> observe again to verify. */
+ * plan -> apply -> observe again to verify. The libvirt kinds' apply entries run on several
+ * threads at once (engine/apply.h), each with a k of its own whose lv is a worker's connection
+ * (pf_lv_worker): they change nothing in k but through k->lv. */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
@@ -103,6 +105,11 @@ extern const pf_kind_ops *const pf_kinds[_PF_R_MAX];
 #define PF_EACH_KIND(ops) \
         for (const pf_kind_ops *const *ops##_it_ = pf_kinds, *ops; \
              ops##_it_ < pf_kinds + _PF_R_MAX && (ops = *ops##_it_, 1); ops##_it_++)
+
+/* The kinds (bit 1 << rkind each) whose objects one of this kind may need, from the order
+ * classes: apply creates them first (engine/apply.h); kinds outside it may be created beside
+ * this one. */
+unsigned pf_kind_needs(const pf_kind_ops *ops);
 
 /* The kind's `kind:` as the configuration spells it ("Bridge"). */
 const char *pf_kind_title(const pf_kind_ops *ops);

@@ -26,6 +26,28 @@ const pf_kind_ops *const pf_kinds[_PF_R_MAX] = {
         [PF_R_DOMAIN] = &pf_domain_kind,
 };
 
+/* Whether an object of order class `later` may need one of class `earlier` (the comment above). */
+static bool order_needs(pf_order later, pf_order earlier) {
+        switch (later) {
+        case PF_ORDER_LINK:
+        case PF_ORDER_INDEPENDENT: return false;
+        case PF_ORDER_MASTER_LINK: return earlier == PF_ORDER_LINK;
+        case PF_ORDER_STACKED_LINK: return earlier == PF_ORDER_LINK || earlier == PF_ORDER_MASTER_LINK;
+        case PF_ORDER_IN_POOL: return earlier == PF_ORDER_INDEPENDENT;
+        case PF_ORDER_NEEDS_LINKS: return earlier <= PF_ORDER_STACKED_LINK;
+        case PF_ORDER_NEEDS_ALL: return earlier < PF_ORDER_NEEDS_ALL;
+        }
+        return true;
+}
+
+unsigned pf_kind_needs(const pf_kind_ops *ops) {
+        unsigned mask = 0;
+        PF_EACH_KIND(other)
+                if (other != ops && order_needs(ops->order, other->order))
+                        mask |= 1u << other->rkind;
+        return mask;
+}
+
 const char *pf_kind_title(const pf_kind_ops *ops) { return pf_kind_enum.names[ops->model_kind]; }
 
 void pf_kind_show_head(const pf_kind_ops *ops, const pf_obj *live, pf_yaml_out *y) {

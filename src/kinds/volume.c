@@ -83,15 +83,6 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
         pf_fields_free(&wb);
 }
 
-static virStorageVolPtr find_volume(pf_lv_host *h, const char *id, virStoragePoolPtr *ret_pool) {
-        const char *slash = strchr(id, '/');
-        _cleanup_free_ char *pool = pf_xstrndup(id, slash ? (size_t) (slash - id) : 0);
-        *ret_pool = virStoragePoolLookupByName(pf_lv_conn(h), pool);
-        if (!*ret_pool || !slash)
-                return NULL;
-        return virStorageVolLookupByName(*ret_pool, slash + 1);
-}
-
 static int create(pf_lv_host *h, virStoragePoolPtr pool, const pf_action *a, char **err) {
         virStorageVolPtr v = MUTATE(h, virStorageVolCreateXML(pool, a->want->xml, 0));
         if (!v) {
@@ -132,14 +123,17 @@ static int apply(const pf_kind_ops *self, pf_kind_ctx *k, const pf_action *a, ch
         (void) self;
         virResetLastError();
         pf_lv_host *h = k->lv;
-        _cleanup_virt_pool_ virStoragePoolPtr pool = NULL;
-        _cleanup_virt_vol_ virStorageVolPtr vol = find_volume(h, a->name, &pool);
+        const char *slash = strchr(a->name, '/');
+        _cleanup_free_ char *pool_name = pf_xstrndup(a->name, slash ? (size_t) (slash - a->name) : 0);
+        /* the pool's handle is looked up once per apply: a volume created costs one RPC */
+        virStoragePoolPtr pool = slash ? pf_lv_pool(h, pool_name) : NULL;
         if (!pool) {
                 *err = pf_lv_error("cannot find the storage pool of volume", a->name);
                 return -1;
         }
         if (a->op == PF_OP_CREATE)
                 return create(h, pool, a, err);
+        _cleanup_virt_vol_ virStorageVolPtr vol = virStorageVolLookupByName(pool, slash + 1);
         if (!vol) {
                 *err = pf_lv_error("cannot find volume", a->name);
                 return -1;

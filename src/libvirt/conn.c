@@ -2,6 +2,7 @@
 #include "config.h"
 #include "libvirt/conn.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,16 @@ typedef struct arch_kvm { char *arch; bool kvm; } arch_kvm;
 
 struct pf_lv_host {
         virConnectPtr conn;
+        /* a worker's connection: everything else is the host's it was opened for (root) */
+        pf_lv_host *root;
+        pf_lv_host **workers;           /* the host's: workers[1..n_workers-1]; [0] is itself */
+        size_t n_workers;
+        virStoragePoolPtr *pools;       /* looked up on this connection in this apply */
+        size_t n_pools;
         char *uri;
         pf_owner *owner;
         pf_lv_opts opts;
-        unsigned long mutations;
+        atomic_ulong mutations;         /* workers count theirs on the root */
         machine_alias *machines;
         size_t n_machines;
         bool machines_read;
@@ -101,18 +108,89 @@ void pf_lv_close(pf_lv_host *h) {
         free(h->kvm);
         xmlFreeDoc(h->caps);
         pf_owner_free(h->owner);
+        pf_lv_forget_pools(h);
+        for (size_t w = 1; w < h->n_workers; w++) {
+                virConnectClose(h->workers[w]->conn);
+                free(h->workers[w]);
+        }
+        free(h->workers);
         virConnectClose(h->conn);
         free(h->uri);
         free(h);
 }
 
-const char *pf_lv_uri(const pf_lv_host *h) { return h->uri; }
+/* What a worker shares with the host it was opened for: all but the connection. */
+#define ROOT(h) ((h)->root ? (h)->root : (h))
+
+const char *pf_lv_uri(const pf_lv_host *h) { return ROOT(h)->uri; }
 virConnectPtr pf_lv_conn(const pf_lv_host *h) { return h->conn; }
-const pf_lv_opts *pf_lv_options(const pf_lv_host *h) { return &h->opts; }
-pf_owner *pf_lv_owner(pf_lv_host *h) { return h->owner; }
-void pf_lv_count_mutation(pf_lv_host *h) { h->mutations++; }
-unsigned long pf_lv_mutations(const pf_lv_host *h) { return h->mutations; }
-int pf_lv_save(pf_lv_host *h, char **err) { return pf_owner_save(h->owner, err); }
+const pf_lv_opts *pf_lv_options(const pf_lv_host *h) { return &ROOT(h)->opts; }
+pf_owner *pf_lv_owner(pf_lv_host *h) { return ROOT(h)->owner; }
+void pf_lv_count_mutation(pf_lv_host *h) { atomic_fetch_add_explicit(&ROOT(h)->mutations, 1, memory_order_relaxed); }
+unsigned long pf_lv_mutations(const pf_lv_host *h) { return atomic_load(&ROOT(h)->mutations); }
+int pf_lv_save(pf_lv_host *h, char **err) { return pf_owner_save(ROOT(h)->owner, err); }
+
+/* ---- connections for apply's workers ---- */
+
+size_t pf_lv_open_workers(pf_lv_host *h, size_t n, char **err) {
+        h = ROOT(h);
+        if (!h->workers) {
+                h->workers = pf_xcalloc(1, sizeof(*h->workers));
+                h->workers[0] = h;
+                h->n_workers = 1;
+        }
+        /* the test driver's host is its connection's alone: its workers share that one
+         * (a virConnectPtr may be used from several threads at once) */
+        bool shared = strncmp(h->uri, "test:", 5) == 0;
+        while (h->n_workers < n) {
+                virConnectPtr c = shared ? h->conn : virConnectOpen(h->uri);
+                if (!c) {
+                        *err = pf_xasprintf("cannot open connection %zu of %zu to libvirt at %s: %s", h->n_workers + 1,
+                                            n, h->uri, pf_lv_reason());
+                        break;
+                }
+                if (shared)
+                        virConnectRef(c);
+                pf_lv_host *w = pf_xcalloc(1, sizeof(*w));
+                w->conn = c;
+                w->root = h;
+                h->workers = pf_xreallocarray(h->workers, h->n_workers + 1, sizeof(*h->workers));
+                h->workers[h->n_workers++] = w;
+        }
+        return n < h->n_workers ? n : h->n_workers;
+}
+
+pf_lv_host *pf_lv_worker(pf_lv_host *h, size_t w) {
+        h = ROOT(h);
+        return w && w < h->n_workers ? h->workers[w] : h;
+}
+
+virStoragePoolPtr pf_lv_pool(pf_lv_host *h, const char *name) {
+        for (size_t i = 0; i < h->n_pools; i++)
+                if (!strcmp(virStoragePoolGetName(h->pools[i]), name))
+                        return h->pools[i];
+        virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, name);
+        if (p) {
+                h->pools = pf_xreallocarray(h->pools, h->n_pools + 1, sizeof(*h->pools));
+                h->pools[h->n_pools++] = p;
+        }
+        return p;
+}
+
+static void forget_pools(pf_lv_host *h) {
+        for (size_t i = 0; i < h->n_pools; i++)
+                virStoragePoolFree(h->pools[i]);
+        free(h->pools);
+        h->pools = NULL;
+        h->n_pools = 0;
+}
+
+void pf_lv_forget_pools(pf_lv_host *h) {
+        h = ROOT(h);
+        forget_pools(h);
+        for (size_t w = 1; w < h->n_workers; w++)
+                forget_pools(h->workers[w]);
+}
 
 int pf_lv_node(pf_lv_host *h, unsigned *cpus, uint64_t *memory_kib, char **err) {
         virNodeInfo info;
@@ -369,5 +447,5 @@ pf_lv_doc *pf_lv_doc_add(pf_lv_host *h, pf_rkind kind, const char *name) {
         return &h->docs[h->n_docs++];
 }
 
-size_t pf_lv_n_docs(const pf_lv_host *h) { return h->n_docs; }
-pf_lv_doc *pf_lv_doc_at(pf_lv_host *h, size_t i) { return &h->docs[i]; }
+size_t pf_lv_n_docs(const pf_lv_host *h) { return ROOT(h)->n_docs; }
+pf_lv_doc *pf_lv_doc_at(pf_lv_host *h, size_t i) { return &ROOT(h)->docs[i]; }

@@ -35,6 +35,22 @@ pf_owner *pf_lv_owner(pf_lv_host *h);
 /* Records ownership changes made by apply. */
 int pf_lv_save(pf_lv_host *h, char **err);
 
+/* Apply's workers (engine/apply.h), each with a connection of its own: pf_lv_open_workers
+ * opens them once (the host's own connection is worker 0) and returns how many there are, at
+ * most n; fewer, with *err set, when libvirt refuses another connection. pf_lv_worker: worker
+ * w, which shares everything but the connection with the host (its ownership record,
+ * documents and count of mutations; the record is safe to change from several workers at
+ * once). Closed with the host. */
+size_t pf_lv_open_workers(pf_lv_host *h, size_t n, char **err);
+pf_lv_host *pf_lv_worker(pf_lv_host *h, size_t w);
+
+/* pf_lv_pool: the storage pool of that name on this connection (a worker's: its own), looked
+ * up once until pf_lv_forget_pools (apply's volumes need it, one RPC each otherwise); NULL
+ * with libvirt's error set when there is none. The host keeps the reference. Forget them when
+ * a pool may have been recreated since (at the start of an apply). */
+virStoragePoolPtr pf_lv_pool(pf_lv_host *h, const char *name);
+void pf_lv_forget_pools(pf_lv_host *h);
+
 /* Every call that changes the host goes through here, so it can be counted. */
 #define PF_LV_MUTATE(h, call) (pf_lv_count_mutation(h), (call))
 void pf_lv_count_mutation(pf_lv_host *h);

@@ -2,6 +2,7 @@
 #include "records/owner.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ struct pf_owner {
         entry *v;
         size_t n;
         bool dirty;
+        pthread_mutex_t lock;   /* apply's workers record what they create at once */
 };
 
 static entry *find(const pf_owner *o, pf_rkind kind, const char *name) {
@@ -60,6 +62,7 @@ static char *record_name(const char *uri) {
 pf_owner *pf_owner_open(const char *dir, const char *uri, char **err) {
         pf_owner *o = pf_xcalloc(1, sizeof(*o));
         o->lock_fd = -1;
+        pthread_mutex_init(&o->lock, NULL);
         if (!dir)
                 return o;
         _cleanup_free_ char *name = record_name(uri);
@@ -113,15 +116,20 @@ void pf_owner_free(pf_owner *o) {
         free(o->path);
         if (o->lock_fd >= 0)
                 close(o->lock_fd);
+        pthread_mutex_destroy(&o->lock);
         free(o);
 }
 
 bool pf_owner_has(const pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
+        pthread_mutex_t *lock = &((pf_owner *) o)->lock;
+        pthread_mutex_lock(lock);
         const entry *e = find(o, kind, name);
-        return e && uuid && !strcmp(e->uuid, uuid);
+        bool has = e && uuid && !strcmp(e->uuid, uuid);
+        pthread_mutex_unlock(lock);
+        return has;
 }
 
-void pf_owner_set(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
+static void set_locked(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
         entry *e = find(o, kind, name);
         if (e && !strcmp(e->uuid, uuid))
                 return;
@@ -133,19 +141,34 @@ void pf_owner_set(pf_owner *o, pf_rkind kind, const char *name, const char *uuid
         o->dirty = true;
 }
 
+void pf_owner_set(pf_owner *o, pf_rkind kind, const char *name, const char *uuid) {
+        pthread_mutex_lock(&o->lock);
+        set_locked(o, kind, name, uuid);
+        pthread_mutex_unlock(&o->lock);
+}
+
 void pf_owner_drop(pf_owner *o, pf_rkind kind, const char *name) {
+        pthread_mutex_lock(&o->lock);
         entry *e = find(o, kind, name);
-        if (!e)
-                return;
-        free(e->name);
-        free(e->uuid);
-        *e = o->v[--o->n];
-        o->dirty = true;
+        if (e) {
+                free(e->name);
+                free(e->uuid);
+                *e = o->v[--o->n];
+                o->dirty = true;
+        }
+        pthread_mutex_unlock(&o->lock);
+}
+
+static int cmp_entry(const void *a, const void *b) {
+        const entry *x = a, *y = b;
+        return x->kind != y->kind ? (x->kind < y->kind ? -1 : 1) : strcmp(x->name, y->name);
 }
 
 int pf_owner_save(pf_owner *o, char **err) {
         if (!o->path || !o->dirty)
                 return 0;
+        if (o->n)
+                qsort(o->v, o->n, sizeof(*o->v), cmp_entry);
         FILE *f = pf_record_begin(o->path);
         if (!f) {
                 *err = pf_xasprintf("cannot write podform's ownership record %s: %s", o->path, strerror(errno));

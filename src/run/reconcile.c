@@ -208,6 +208,36 @@ static size_t verify(pf_kind_ctx *k, const pf_plan_opts *po, const pf_apply_resu
         return left;
 }
 
+unsigned pf_parallel_default(void) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        return cpus < 1 ? 1 : cpus >= 2 ? 4 : 2;
+}
+
+/* Whether the plan has two libvirt actions apply could run at once (one step, engine/apply.h):
+ * else the host's own connection is all it needs. */
+static bool side_by_side(const pf_plan *p) {
+        for (size_t i = 1; i < p->actions.n; i++) {
+                const pf_action *a = &p->actions.v[i - 1], *b = &p->actions.v[i];
+                if (a->kind == b->kind && !pf_rkind_is_link(a->kind) && (a->op == PF_OP_DELETE) == (b->op == PF_OP_DELETE))
+                        return true;
+        }
+        return false;
+}
+
+/* The workers of this apply: --parallel, as many as libvirt lets open (one connection each). */
+static size_t apply_workers(pf_kind_ctx *k, const pf_plan *p, const pf_run_opts *o) {
+        size_t want = o->parallel ? o->parallel : pf_parallel_default();
+        if (want < 2 || !side_by_side(p))
+                return 1;
+        char *e = NULL;
+        size_t n = pf_lv_open_workers(k->lv, want, &e);
+        if (e) {
+                fprintf(o->err, "podform: warning: %s; applying %zu at a time\n", e, n);
+                free(e);
+        }
+        return n;
+}
+
 /* Plan, and apply unless asked not to, then verify. */
 static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *o) {
         unsigned long lv_before = pf_lv_mutations(k->lv), nl_before = pf_nl_mutations(k->nl);
@@ -228,7 +258,7 @@ static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *
         }
 
         fputs("Applying:\n", o->out);
-        pf_apply_result r = pf_stages_apply(k, &s.plan, o->out, o->color);
+        pf_apply_result r = pf_stages_apply(k, &s.plan, apply_workers(k, &s.plan, o), o->out, o->color);
         char *e = NULL;
         if (pf_lv_save(k->lv, &e) < 0 || pf_nl_save(k->nl, &e) < 0) {
                 fprintf(o->err, "podform: %s\n", e);

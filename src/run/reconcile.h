@@ -15,10 +15,16 @@ typedef struct pf_run_opts {
         bool json, color, verbose, quiet;
         bool interactive;               /* stdin is a terminal: deletions may be confirmed there */
         bool owned_only;                /* show: only what podform created */
+        unsigned parallel;              /* apply: libvirt actions at once; 0: pf_parallel_default */
         const char *host_name;
         FILE *out;                      /* the plan and the results */
         FILE *err;                      /* diagnostics */
 } pf_run_opts;
+
+/* The workers apply uses when not told (--parallel): twice the CPUs, at most 4. Most of an
+ * action's time is libvirtd's (qemu-img, dnsmasq), which serves connections at once. */
+unsigned pf_parallel_default(void);
+#define PF_PARALLEL_MAX 64
 
 /* pf_run_check: the whole tree checked before any host is involved: the configuration's own
  * checks (config/validate.h), then what the attachment rules decide without a host. Findings go

@@ -360,10 +360,28 @@ static int apply_one(void *ctx, const pf_action *a, char **err) {
         return ops->apply(ops, ctx, a, err);
 }
 
-pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, FILE *report, bool color) {
-        pf_driver driver = { "kinds", apply_one, k };
+pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, size_t n_workers, FILE *report, bool color) {
+        /* the libvirt kinds' actions run on n_workers, each with a connection of its own (the
+         * kinds read nothing else of k that a worker could change); the host links' one at a
+         * time, on the one netlink socket */
+        pf_lv_forget_pools(k->lv);      /* pools may have been recreated since the last apply */
+        pf_kind_ctx *worker_k = pf_xcalloc(n_workers ? n_workers : 1, sizeof(*worker_k));
+        void **worker_ctx = pf_xcalloc(n_workers ? n_workers : 1, sizeof(*worker_ctx));
+        for (size_t w = 0; w < n_workers; w++) {
+                worker_k[w] = *k;
+                worker_k[w].lv = pf_lv_worker(k->lv, w);
+                worker_ctx[w] = &worker_k[w];
+        }
+        pf_driver links = { "links", apply_one, k, NULL, 0 };
+        pf_driver libvirt = { "libvirt", apply_one, k, worker_ctx, n_workers };
         const pf_driver *drivers[_PF_R_MAX];
-        for (size_t i = 0; i < _PF_R_MAX; i++)
-                drivers[i] = &driver;
-        return pf_apply_plan(p, drivers, report, color);
+        unsigned after[_PF_R_MAX];
+        PF_EACH_KIND(ops) {
+                drivers[ops->rkind] = ops->flags & PF_KIND_LIBVIRT ? &libvirt : &links;
+                after[ops->rkind] = pf_kind_needs(ops);
+        }
+        pf_apply_result r = pf_apply_plan(p, drivers, after, report, color);
+        free(worker_ctx);
+        free(worker_k);
+        return r;
 }

@@ -1,7 +1,7 @@
 /* stages.h: one pass of the pipeline over every kind (kinds/kinds.c), and nothing else runs
  * them: observe (each transport once, then each kind) -> the attachment rules -> desired
- * objects -> host checks -> capacity -> plan; then apply, one action at a time through its
- * kind. reconcile.c strings the passes together (plan, apply, verify). */
+ * objects -> host checks -> capacity -> plan; then apply, each action through its kind (the
+ * libvirt kinds' side by side). reconcile.c strings the passes together (plan, apply, verify). */
 #pragma once
 #include <stdio.h>
 
@@ -33,5 +33,8 @@ int pf_stages_show(pf_kind_ctx *k, bool owned_only, pf_yaml_out *out, char **err
  * set. Sort g (pf_graph_sort) afterwards. */
 int pf_stages_graph(pf_kind_ctx *k, const pf_plan_opts *po, pf_graph *g, pf_diags *d, char **err);
 
-/* pf_stages_apply: carries out the plan, each action through its kind's apply. */
-pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, FILE *report, bool color);
+/* pf_stages_apply: carries out the plan, each action through its kind's apply: the libvirt
+ * kinds' on up to n_workers at once (pf_lv_open_workers opened them; 0 or 1: one at a time),
+ * after the kinds theirs may need (pf_kind_needs); the host links' one at a time
+ * (engine/apply.h). */
+pf_apply_result pf_stages_apply(pf_kind_ctx *k, const pf_plan *p, size_t n_workers, FILE *report, bool color);

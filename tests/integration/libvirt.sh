@@ -174,5 +174,46 @@ EOF
 expect "a VM without type: $want" 2 "^\\+ vm untyped \\($want\\)\$" \
 	"$podform" plan --detailed-exitcode -f "$work/untyped.yaml" --connect qemu:///system
 
+# --parallel: four at once give the report and the host one at a time gives (a pool, two
+# networks with DHCP, 12 VMs with a volume each, taken down again with --prune in between).
+par=$work/par
+mkdir -p "$par" "$work/par-pool"
+{
+	printf 'apiVersion: podform/v1\nkind: StoragePool\nmetadata: {name: par}\nspec: {type: dir, path: %s}\n' "$work/par-pool"
+	for n in 0 1; do
+		printf -- '---\napiVersion: podform/v1\nkind: Network\nmetadata: {name: par%s}\nspec:\n  forward: nat\n' "$n"
+		printf '  bridge: {name: virbr-par%s}\n  ips:\n    - address: 10.78.%s.1\n      prefix: 24\n' "$n" "$n"
+		printf '      dhcp: {ranges: [{start: 10.78.%s.100, end: 10.78.%s.199}]}\n' "$n" "$n"
+	done
+	for i in $(seq -w 0 11); do
+		printf -- '---\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: par%s}\nspec:\n' "$i"
+		printf '  running: false\n  domain:\n    type: qemu\n    memory: 64Mi\n    devices:\n'
+		printf '      disks: [{name: root, size: %sMi, format: qcow2, pool: par}]\n' "$((64 + 10#$i))"
+		printf '      interfaces: [{name: lan, bridge: {}}]\n  networks: [{name: lan, network: par%s}]\n' "$((10#$i % 2))"
+	done
+} >"$par/par.yaml"
+# the host as virsh reads it, without what libvirt makes up afresh (UUIDs, a network bridge's
+# MAC) and the file system's free space
+par_state() {
+	virsh pool-dumpxml par | grep -Ev '<(uuid|allocation|available)[ >]'
+	virsh vol-list par
+	for n in 0 1; do virsh net-dumpxml "par$n" | grep -Ev '<uuid>|<mac address'; done
+	for i in $(seq -w 0 11); do virsh dumpxml --inactive "par$i" | grep -v '<uuid>'; done
+}
+pfp() { "$podform" apply -f "$cfg" -f "$par" --connect qemu:///system --yes "$@"; }
+expect "apply --parallel 1" 0 '^Apply: 27 done, 0 failed, 0 skipped\.$' pfp --parallel 1
+cp "$work/out" "$work/par1.out"
+par_state >"$work/par1.state"
+mv "$par/par.yaml" "$work/par.yaml"
+expect "and --prune takes it down at once" 0 '^Apply: 27 done, 0 failed, 0 skipped\.$' pfp --prune --parallel 4
+check "nothing of it is left" bash -c '! virsh pool-info par >/dev/null 2>&1 && ! virsh net-info par0 >/dev/null 2>&1 &&
+	! virsh dominfo par00 >/dev/null 2>&1'
+mv "$work/par.yaml" "$par/par.yaml"
+expect "apply --parallel 4" 0 '^Apply: 27 done, 0 failed, 0 skipped\.$' pfp --parallel 4
+cp "$work/out" "$work/par4.out"
+check "--parallel 4 reports as --parallel 1 does" diff "$work/par1.out" "$work/par4.out"
+par_state >"$work/par4.state"
+check "--parallel 4 makes the host --parallel 1 makes" diff "$work/par1.state" "$work/par4.state"
+
 echo "# $failures failed"
 [ "$failures" -eq 0 ]

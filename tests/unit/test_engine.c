@@ -30,10 +30,12 @@
 
 /* ---- fault injection ---- */
 
-static unsigned long mutating_calls;    /* since the last reset */
-static unsigned long fail_at;           /* 0: never; N: the N-th mutating call fails */
+/* Apply makes the calls from several threads at once (engine/apply.h): the count is atomic,
+ * and exactly one call is the N-th. */
+static _Atomic unsigned long mutating_calls;    /* since the last reset */
+static unsigned long fail_at;                   /* 0: never; N: the N-th mutating call fails */
 
-static const char *failed_call;         /* the function that was made to fail */
+static const char *_Atomic failed_call;         /* the function that was made to fail */
 
 static bool fault(const char *name) {
         if (++mutating_calls != fail_at)
@@ -53,7 +55,15 @@ WRAP(int, -1, virStoragePoolCreate, (virStoragePoolPtr p, unsigned f), (p, f))
 WRAP(int, -1, virStoragePoolSetAutostart, (virStoragePoolPtr p, int a), (p, a))
 WRAP(int, -1, virStoragePoolDestroy, (virStoragePoolPtr p), (p))
 WRAP(int, -1, virStoragePoolUndefine, (virStoragePoolPtr p), (p))
-WRAP(virStorageVolPtr, NULL, virStorageVolCreateXML, (virStoragePoolPtr p, const char *x, unsigned f), (p, x, f))
+/* Also made to fail for one volume by name (fail_volume: "<name>NAME</name>"), whichever call
+ * it is: which call is the N-th depends on how the workers interleave. */
+static const char *fail_volume;
+virStorageVolPtr __real_virStorageVolCreateXML(virStoragePoolPtr p, const char *x, unsigned f);
+virStorageVolPtr __wrap_virStorageVolCreateXML(virStoragePoolPtr p, const char *x, unsigned f);
+virStorageVolPtr __wrap_virStorageVolCreateXML(virStoragePoolPtr p, const char *x, unsigned f) {
+        bool by_name = fail_volume && strstr(x, fail_volume);
+        return fault("virStorageVolCreateXML") || by_name ? NULL : __real_virStorageVolCreateXML(p, x, f);
+}
 WRAP(int, -1, virStorageVolResize, (virStorageVolPtr v, unsigned long long c, unsigned f), (v, c, f))
 WRAP(int, -1, virStorageVolDelete, (virStorageVolPtr v, unsigned f), (v, f))
 WRAP(virNetworkPtr, NULL, virNetworkDefineXML, (virConnectPtr c, const char *x), (c, x))
@@ -182,6 +192,7 @@ static void run_result_free(run_result *r) {
 
 /* Replace one resource of the example: the example files, minus `skip`, plus `yaml`. */
 static bool verbose;     /* the next run is `plan -v` or `apply -v` (run_v) */
+static unsigned parallel;       /* --parallel of the next run (0: the default) */
 
 static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, const char *skip_name, const char *yaml,
                               bool prune) {
@@ -212,7 +223,7 @@ static run_result run_variant(pf_lv_host *h, bool apply, const char *skip_kind, 
         size_t out_len, err_len;
         FILE *out = open_memstream(&r.out, &out_len), *err = open_memstream(&r.err, &err_len);
         pf_run_opts o = { .apply = apply, .prune = prune, .yes = true, .detailed_exitcode = true, .verbose = verbose,
-                          .host_name = pf_scope_host(&c, NULL), .out = out, .err = err };
+                          .parallel = parallel, .host_name = pf_scope_host(&c, NULL), .out = out, .err = err };
         unsigned long before = pf_lv_mutations(h);
         r.code = pf_reconcile(&c, h, test_links(), &o);
         r.calls = pf_lv_mutations(h) - before;
@@ -1696,6 +1707,97 @@ static char *show_host(pf_lv_host *h) {
         return text;
 }
 
+/* ---- apply side by side (--parallel) ---- */
+
+/* The example plus n VMs with a disk each, on the example's networks: steps of many actions,
+ * so that the workers interleave. */
+static char *many_vms(unsigned n) {
+        char *y = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&y, &len);
+        for (unsigned i = 0; i < n; i++)
+                fprintf(f, "---\napiVersion: podform/v1\nkind: VirtualMachine\nmetadata: {name: par%02u}\nspec:\n"
+                           "  running: %s\n  domain:\n    type: qemu\n    memory: 64Mi\n    devices:\n"
+                           "      disks:\n        - {name: root, size: %uMi, format: qcow2}\n"
+                           "      interfaces:\n        - {name: lan, bridge: {}}\n"
+                           "  networks:\n    - {name: lan, network: %s}\n",
+                        i, i % 3 ? "false" : "true", 64 + i, i % 2 ? "lab" : "maas");
+        fclose(f);
+        return y;
+}
+
+static run_result run_parallel(pf_lv_host *h, unsigned n, const char *yaml, bool prune) {
+        parallel = n;
+        run_result r = run(h, true, yaml, prune);
+        parallel = 0;
+        return r;
+}
+
+/* One at a time and four at once: the same report, the same calls, the same host. */
+static void test_parallel_same_as_one_at_a_time(void **state) {
+        (void) state;
+        /* what apply creates beside what: volumes after pools, VMs after all, links before */
+        unsigned vol = pf_kind_needs(pf_kinds[PF_R_VOLUME]), net = pf_kind_needs(pf_kinds[PF_R_NETWORK]),
+                 dom = pf_kind_needs(pf_kinds[PF_R_DOMAIN]);
+        assert_int_equal(vol, 1u << PF_R_POOL);
+        assert_true(net & (1u << PF_R_BRIDGE));
+        assert_false(net & (1u << PF_R_VOLUME | 1u << PF_R_POOL));
+        assert_int_equal(dom, (1u << PF_R_DOMAIN) - 1);
+        assert_int_equal(pf_kind_needs(pf_kinds[PF_R_POOL]), 0);
+        _cleanup_free_ char *yaml = many_vms(24);
+        pf_lv_host *one = open_host("kvm01.xml"), *four = open_host("kvm01.xml");
+        run_result a = run_parallel(one, 1, yaml, false), b = run_parallel(four, 4, yaml, false);
+        if (a.code != PF_EXIT_OK || b.code != PF_EXIT_OK)
+                fail_msg("apply exits %d and %d:\n%s%s\n%s%s", a.code, b.code, a.out, a.err, b.out, b.err);
+        expect_contains(a.out, "Apply: 56 done, 0 failed, 0 skipped.");
+        assert_string_equal(a.out, b.out);
+        assert_string_equal(a.err, b.err);
+        assert_int_equal(a.calls, b.calls);
+        _cleanup_free_ char *shown_one = show_host(one), *shown_four = show_host(four);
+        assert_string_equal(shown_one, shown_four);
+        expect_contains(shown_four, "name: par23");
+        run_result_free(&a);
+        run_result_free(&b);
+        /* and pruned again, at once, in the reverse order of kinds */
+        run_result c = run_parallel(one, 1, "#only\n", true), d = run_parallel(four, 4, "#only\n", true);
+        if (c.code != PF_EXIT_OK)
+                fail_msg("prune exits %d:\n%s%s", c.code, c.out, c.err);
+        expect_contains(c.out, "Apply: 56 done, 0 failed, 0 skipped.");
+        assert_string_equal(c.out, d.out);
+        run_result_free(&c);
+        run_result_free(&d);
+        _cleanup_free_ char *left_one = show_host(one), *left_four = show_host(four);
+        assert_string_equal(left_one, left_four);
+        pf_lv_close(one);
+        pf_lv_close(four);
+}
+
+/* A fault under --parallel: the failed volume's VM is skipped, every other action is carried
+ * out, the report is the one an apply one at a time gives, and the next apply converges. */
+static void test_parallel_fault_skips_dependents(void **state) {
+        (void) state;
+        _cleanup_free_ char *yaml = many_vms(12);
+        pf_lv_host *one = open_host("kvm01.xml"), *four = open_host("kvm01.xml");
+        fail_volume = "<name>par05-root</name>";
+        run_result a = run_parallel(one, 1, yaml, false), b = run_parallel(four, 4, yaml, false);
+        fail_volume = NULL;
+        assert_int_equal(a.code, PF_EXIT_PARTIAL);
+        assert_int_equal(b.code, PF_EXIT_PARTIAL);
+        expect_contains(b.out, "  FAILED  + volume vms/par05-root: cannot create volume vms/par05-root: ");
+        expect_contains(b.out, "  skipped + vm par05: it needs volume vms/par05-root, which was not applied\n");
+        expect_contains(b.out, "  done    + vm par06\n");
+        expect_contains(b.out, "Apply: 30 done, 1 failed, 1 skipped.");
+        assert_string_equal(a.out, b.out);
+        run_result_free(&a);
+        run_result_free(&b);
+        parallel = 4;
+        apply_ok(four, yaml, false);
+        expect_clean_with(four, yaml);
+        parallel = 0;
+        pf_lv_close(one);
+        pf_lv_close(four);
+}
+
 /* What show printed, applied as it is: no change, no mutating call. */
 static void expect_show_applies_clean(pf_lv_host *h, const char *shown) {
         char *again;
@@ -2022,6 +2124,8 @@ int main(void) {
                 cmocka_unit_test(test_owner_record_long_names),
                 cmocka_unit_test(test_kinds_table_and_engine_agree),
                 cmocka_unit_test(test_apply_then_nothing),
+                cmocka_unit_test(test_parallel_same_as_one_at_a_time),
+                cmocka_unit_test(test_parallel_fault_skips_dependents),
                 cmocka_unit_test(test_apply_example),
                 cmocka_unit_test(test_stable_mac),
                 cmocka_unit_test(test_change_needs_restart),
