@@ -13,6 +13,7 @@
 #include "graph/graph.h"
 #include "kinds/link.h"
 #include "netlink/rtnl.h"
+#include "nft/nft.h"
 #include "run/exit.h"
 #include "run/stages.h"
 #include "util/suggest.h"
@@ -157,7 +158,7 @@ static void print_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opt
 
 /* A plan, a dry run, or an apply with nothing to do. */
 static int without_changes(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opts *o, unsigned long lv_before,
-                           unsigned long nl_before) {
+                           unsigned long nl_before, unsigned long nft_before) {
         bool changes = !pf_plan_empty(&s->plan);
         /* observing may have forgotten ports released by hand: an apply records that even when
          * nothing else changes (a plan only reads the record) */
@@ -168,8 +169,9 @@ static int without_changes(const pf_kind_ctx *k, const pf_stage *s, const pf_run
                 return PF_EXIT_ERROR;
         }
         if (o->apply && !changes && !o->json)
-                fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
-                        pf_lv_mutations(k->lv) - lv_before, pf_nl_mutations(k->nl) - nl_before);
+                fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes, %lu nftables "
+                        "transactions.\n", pf_lv_mutations(k->lv) - lv_before, pf_nl_mutations(k->nl) - nl_before,
+                        pf_nft_mutations(k->nft) - nft_before);
         return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
 }
 
@@ -210,7 +212,8 @@ static size_t verify(pf_kind_ctx *k, const pf_plan_opts *po, const pf_apply_resu
 
 /* Plan, and apply unless asked not to, then verify. */
 static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *o) {
-        unsigned long lv_before = pf_lv_mutations(k->lv), nl_before = pf_nl_mutations(k->nl);
+        unsigned long lv_before = pf_lv_mutations(k->lv), nl_before = pf_nl_mutations(k->nl),
+                      nft_before = pf_nft_mutations(k->nft);
         pf_stage s = { 0 };
         int ret = -1;           /* -1: go on and apply */
         if (plan_checked(k, po, &s, o) < 0) {
@@ -218,7 +221,7 @@ static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *
         } else {
                 print_plan(k, &s, o);
                 if (!o->apply || o->dry_run || pf_plan_empty(&s.plan))
-                        ret = without_changes(k, &s, o, lv_before, nl_before);
+                        ret = without_changes(k, &s, o, lv_before, nl_before, nft_before);
                 else if (!deletions_confirmed(&s, o))
                         ret = PF_EXIT_ERROR;
         }
@@ -266,9 +269,16 @@ static void scope_begin(run_scope *r, pf_config *c, pf_lv_host *h, pf_nl_host *n
                                .nl = nl, .lv = h };
         r->k.links = pf_links_view(&r->k);
         pf_links_index(&r->k);
+        /* no kernel call until observed; without a context the nat kind says so if needed */
+        char *err = NULL;
+        r->k.nft = pf_nft_open(&err);
+        free(err);
 }
 
-static void scope_end(run_scope *r) { pf_links_index_free(&r->k); }
+static void scope_end(run_scope *r) {
+        pf_links_index_free(&r->k);
+        pf_nft_close(r->k.nft);
+}
 
 int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         run_scope r;
