@@ -14,6 +14,7 @@
 #include "libvirt/fields.h"
 #include "libvirt/merge.h"
 #include "model/names.h"
+#include "resolve/masq.h"
 #include "util/cleanup.h"
 #include "util/xml.h"
 
@@ -520,6 +521,11 @@ static void say_unshown(pf_arena *t, xmlNodePtr n, const xml_shape *shape, const
 
 static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *y) {
         (void) k, (void) have;
+        if (live->owned && !strcmp(live->name, PF_MASQ_NETWORK)) {
+                pf_yaml_aside(y, "network %s is podform's NAT network for the masquerade interfaces of the VMs "
+                              "shown: no document declares it", live->name);
+                return;
+        }
         _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(live->xml);
         xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root)
