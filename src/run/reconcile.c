@@ -7,13 +7,16 @@
 #include <unistd.h>
 
 #include "config/validate.h"
+#include "config/values.h"
 #include "engine/apply.h"
 #include "engine/capacity.h"
 #include "engine/plan.h"
 #include "graph/graph.h"
 #include "kinds/link.h"
+#include "libvirt/conn.h"
 #include "netlink/rtnl.h"
 #include "nft/nft.h"
+#include "resolve/masq.h"
 #include "run/exit.h"
 #include "run/stages.h"
 #include "util/suggest.h"
@@ -306,6 +309,13 @@ static int show_host(pf_lv_host *h, const char *host_name, pf_yaml_out *y, char 
         pf_yaml_end(y);
         pf_yaml_map(y, "spec");
         pf_yaml_scalar(y, "connect", PF_YAML_STR, pf_lv_uri(h));
+        /* the range of podform's NAT network (the masquerade binding without passt) is the Host's */
+        char gw[96], net[64];
+        pf_cidr c;
+        if (pf_lv_owned_network_ip(h, PF_MASQ_NETWORK, gw, sizeof(gw)) && !pf_parse_cidr(gw, false, &c)) {
+                c = pf_cidr_network(&c);
+                pf_yaml_scalar(y, "vmNetworkCIDR", PF_YAML_STR, pf_cidr_format(&c, net));
+        }
         pf_yaml_end(y);
         return 0;
 }

@@ -116,6 +116,18 @@ expect "second plan is empty" 0 '^No changes: the host matches the configuration
 expect "second apply makes no change at all, and says so" 0 \
 	'^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply --yes
 
+# show writes the VMs back as declared (masquerade, their ports read from their rules) and the
+# range into the Host document; podform-masq and the rules are comments: applied, nothing changes.
+check "podform show" bash -c '"$0" show --connect qemu:///system >"$1"' "$podform" "$work/shown.yaml"
+check "shows web1's interface as masquerade on the pod network, with its ports" bash -c '
+	grep -A20 "name: web1" "$0" | grep -q "masquerade: {}" && grep -q "^ *pod: {}" "$0" &&
+	grep -A3 "port: 5353" "$0" | grep -q "protocol: UDP" && grep -q "vmNetworkCIDR: 10.77.0.0/24" "$0" &&
+	grep -q "^# network podform-masq is podform.s NAT network" "$0" || { cat "$0"; exit 1; }' "$work/shown.yaml"
+expect "applying what show printed changes nothing" 0 \
+	'^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' \
+	"$podform" apply -f "$work/shown.yaml" --connect qemu:///system --yes
+lacks "nor leaves anything undeclared" 'no longer declared'
+
 # Drift: a rule of web1 deleted by hand, one edited, and one that is nobody's, all in podform's table.
 h=$(nft -a list chain ip podform output | sed -n 's/.*tcp dport 8080 .*# handle \([0-9]*\)$/\1/p')
 nft delete rule ip podform output handle "$h"
