@@ -152,6 +152,7 @@ TABLE(devices_table, "devices", pf_vm, NOLOC, NULL,
       FLD(pf_vm, "disks", p_disks, disks, &seq_disks),
       FLD(pf_vm, "interfaces", p_seq, interfaces, &seq_ifaces),
       FLD(pf_vm, "networkInterfaceMultiqueue", p_bool, multiqueue, NULL),
+      FLD(pf_vm, "logSerialConsole", p_bool, log_serial_console, NULL),
       FLD(pf_vm, "autoattachPodInterface", p_bool, autoattach_pod_interface, NULL));
 TABLE(domain_table, "domain", pf_vm, NOLOC, NULL,
       FLD(pf_vm, "type", p_enum, type, &pf_domain_type_enum),

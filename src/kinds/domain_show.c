@@ -444,6 +444,26 @@ static void show_networks(vm_show *s, const shown_nic *v, size_t n) {
                 pf_yaml_end(s->y);
 }
 
+/* logSerialConsole: true when the first pty serial port logs where podform has it log; a log
+ * elsewhere is a comment, as podform's next change to the definition moves it. */
+static void show_serial_log(vm_show *s) {
+        for (xmlNodePtr d = s->devices ? s->devices->children : NULL; d; d = d->next) {
+                if (!pf_xml_is(d, "serial"))
+                        continue;
+                const char *file = prop(s, pf_xml_child(d, "log"), "file");
+                if (!*file || !pf_xml_prop_eq(d, "type", "pty"))
+                        return;
+                char *mine = pf_lv_serial_log_path(s->vm);
+                if (!strcmp(file, mine))
+                        pf_yaml_scalar(s->y, "logSerialConsole", PF_YAML_BOOL, "true");
+                else
+                        pf_yaml_comment(s->y, "the serial console is logged to %s: applied, podform logs it to %s "
+                                        "(logSerialConsole: true) or not at all at the next restart", file, mine);
+                free(mine);
+                return;
+        }
+}
+
 /* ---- the document ---- */
 
 /* Devices podform renders or reads; the others stay as they are and are named once. */
@@ -509,6 +529,7 @@ static void show_spec(vm_show *s, const pf_obj *live, const pf_lv_doc *ld) {
         size_t n = 0;
         const shown_nic *nics = read_nics(s, &n);
         show_interfaces(s, nics, n);
+        show_serial_log(s);
         say_other_devices(s);
         pf_yaml_end(s->y);
         pf_yaml_end(s->y);

@@ -400,9 +400,16 @@ void pf_lv_domain_fields(xmlDocPtr doc, xmlDocPtr names, pf_canon_machine_fn *ca
                 else if (pf_xml_is(d, "serial") && !serial) {
                         serial = true;
                         pf_field_add(b, PF_LAND_RESTART, 0, attr(&t, d, "type"), "serial");
+                        const char *log = attr(&t, pf_xml_child(d, "log"), "file");
+                        if (*log)
+                                pf_field_add(b, PF_LAND_RESTART, 0, log, "serial.log");
                 }
         }
         pf_arena_free(&t);
+}
+
+char *pf_lv_serial_log_path(const char *vm) {
+        return pf_xasprintf("/var/log/libvirt/qemu/%s-serial0.log", vm);
 }
 
 bool pf_lv_disk_is_vms_volume(xmlNodePtr disk, const char *vm) {

@@ -45,6 +45,10 @@ bool pf_lv_disk_is_vms_volume(xmlNodePtr disk, const char *vm);
  * doc: podform's disks then take the next name, as they stay beside it. */
 bool pf_lv_disk_dev_taken(xmlDocPtr doc, const char *vm, const char *dev);
 
+/* Where logSerialConsole: true has QEMU write VM's serial console (malloc'd): beside libvirt's own
+ * log of the domain, in the system daemon's log directory. */
+char *pf_lv_serial_log_path(const char *vm);
+
 /* The interfaces a domain's podform metadata records, with where each is in `doc` (type
  * "bridge", "direct", "network", ...; NULL when the device is gone) and the address recorded
  * for it (NULL: none). */

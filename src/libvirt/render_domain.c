@@ -12,6 +12,7 @@
 
 #include "config/values.h"
 #include "engine/obj.h"
+#include "libvirt/fields.h"
 #include "libvirt/render_xml.h"
 #include "model/names.h"
 #include "resolve/masq.h"
@@ -642,6 +643,15 @@ xmlDocPtr pf_render_domain(pf_renderer *r, const pf_vm *vm, pf_diags *d) {
         xmlNodePtr serial = child(devices, "serial");
         prop(serial, "type", "pty");
         prop_u(child(serial, "target"), "port", 0);
+        /* KubeVirt's logSerialConsole: the pty stays (virsh console) and QEMU also writes what the
+         * guest prints to a file, rewritten at each start, so a boot can be read after the fact. */
+        if (vm->log_serial_console) {
+                char *log = pf_lv_serial_log_path(vm->meta.name);
+                xmlNodePtr l = child(serial, "log");
+                prop(l, "file", log);
+                prop(l, "append", "off");
+                free(log);
+        }
         xmlNodePtr console = child(devices, "console");
         prop(console, "type", "pty");
         xmlNodePtr ctgt = child(console, "target");

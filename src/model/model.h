@@ -270,6 +270,7 @@ typedef struct pf_vm {
         PF_LIST(pf_disk) disks; pf_loc disks_loc;
         PF_LIST(pf_iface) interfaces; pf_loc interfaces_loc;
         bool multiqueue; pf_loc multiqueue_loc;
+        bool log_serial_console; pf_loc log_serial_console_loc;
         bool autoattach_pod_interface; pf_loc autoattach_pod_interface_loc;
         const char *storage; pf_loc storage_loc;
         PF_LIST(pf_vm_net) networks; pf_loc networks_loc;
