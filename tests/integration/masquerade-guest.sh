@@ -120,6 +120,8 @@ nic=$(grep -a -m 1 "^PFG lease .* ip=$ip/" "$(guest_serial web1)" | awk '{print 
 check "the guest takes that router" in_guest "$ip" "ip route add default via 10.0.2.1 dev $nic"
 
 check "from upstream, the declared port 8080 reaches the guest's listener" says up 192.0.2.1 8080 '^podform-guest .* port 8080$'
+check "from the host itself, its own address's port 8080 reaches the guest too (chain output)" \
+	says 192.0.2.1 8080 '^podform-guest .* port 8080$'
 check "the guest listens on 80 too (from the host, straight to it)" says "$ip" 80 '^podform-guest .* port 80$'
 check "but from upstream the undeclared port 80 is not reachable" bash -c '! grep -q podform-guest <<<"$0"' \
 	"$(tcp_hello up 192.0.2.1 80 2>&1)"
