@@ -26,8 +26,9 @@ modules=(virtio_pci virtio_net e1000 e1000e button evdev)
 # apt_get_download PKG...: into the current directory; reads the package lists once if they
 # are missing (a fresh machine that never ran apt-get update).
 apt_get_download() {
-	apt-get download -qq "$@" 2>/dev/null && return 0
-	apt-get update -qq && apt-get download -qq "$@"
+	# as root into a directory of root's: apt's _apt sandbox user could not write here
+	apt-get download -qq -o APT::Sandbox::User=root "$@" 2>/dev/null && return 0
+	apt-get update -qq && apt-get download -qq -o APT::Sandbox::User=root "$@"
 }
 
 candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
@@ -64,7 +65,7 @@ fi
 work=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-apt_get_download "$kernel_pkg" busybox-static >&2 || die "cannot download $kernel_pkg and busybox-static from the archive"
+apt_get_download "$kernel_pkg" busybox-static >&2 || die "cannot download $kernel_pkg and busybox-static from the package archive: this machine (and this network namespace) must reach it, as apt-get download does"
 mkdir kernel busybox root
 dpkg-deb -x "$kernel_pkg"_*.deb kernel
 dpkg-deb -x busybox-static_*.deb busybox

@@ -3,9 +3,12 @@
 
 guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# guest_build: the directory with vmlinuz and initrd.gz (built once, then cached).
+# guest_build: the directory with vmlinuz and initrd.gz (built once, then cached). A test
+# builds it before it enters with-libvirtd.sh, whose private network namespace cannot reach the
+# package archive, and passes it in PODFORM_GUEST_DIR:
+#     PODFORM_GUEST_DIR=$("$src/tests/guest/build.sh") || exit 1; export PODFORM_GUEST_DIR
 guest_build() {
-	"$guest_here/build.sh"
+	if [ -n "${PODFORM_GUEST_DIR-}" ]; then echo "$PODFORM_GUEST_DIR"; else "$guest_here/build.sh"; fi
 }
 
 # guest_boot_root DIR GUEST_DIR [KERNEL_ARGS]: DIR becomes what a stand-in MAAS serves: boot.ipxe
