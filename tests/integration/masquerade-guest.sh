@@ -11,6 +11,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${WITH_LIBVIRTD-}" ]; then
+	# here: the private namespace of with-libvirtd.sh cannot reach the package archive (not as
+	# another user than root: with-libvirtd.sh then skips)
+	if [ "$(id -u)" = 0 ]; then
+		PODFORM_GUEST_DIR=$("$here/../guest/build.sh") || exit 1
+		export PODFORM_GUEST_DIR
+	fi
 	exec "$here/with-libvirtd.sh" "$0" "$@"
 fi
 
