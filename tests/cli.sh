@@ -153,7 +153,7 @@ fi
 check "show of the default test host validates" 0 'configuration is valid' -- "$podform" validate -f "$tmp/default.yaml"
 check "and plans nothing there" 0 '^No changes: the host matches the configuration\.$' -- \
         "$podform" plan -f "$tmp/default.yaml" --connect test:///default --detailed-exitcode
-check "and applies with no mutating call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' -- \
+check "and applies with no mutating call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' -- \
         "$podform" apply -f "$tmp/default.yaml" --connect test:///default --yes
 check "--owned and --all together are refused" 1 "cannot be combined" -- "$podform" show --owned --all
 check "show json" 0 '"resources": \[' -- "$podform" show --output json --connect "$testhost"

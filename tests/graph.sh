@@ -86,11 +86,12 @@ configs=(
         "maas-pod|test://$src/examples/maas-pod/test-host.xml|0|yes|examples/maas-pod"
         "maas-pod-and-maas|test://$src/examples/maas-pod/test-host.xml|0|yes|examples/maas-network.yaml examples/maas-pod"
 )
-# KubeVirt's examples beside the networks they name; those refused at plan time on Debian 12
-# (masquerade without passt, sriov on multus, KubeVirt volumes) are drawn without their VM, exit 1.
+# KubeVirt's examples beside the networks they name; those refused at plan time (sriov on multus,
+# KubeVirt volumes) are drawn without their VM, exit 1. Masquerade without passt goes on
+# podform's NAT network.
 for f in "$src"/examples/kubevirt/*.yaml; do
         base=$(basename "$f" .yaml) want=0
-        case $base in masquerade | masquerade-ipv6 | model-e1000 | multus | pod | sriov) want=1 ;; esac
+        case $base in masquerade-ipv6 | multus | sriov) want=1 ;; esac
         [ "$base" = networks ] && continue
         configs+=("kubevirt-$base|$kvm01|$want|yes|examples/maas-network.yaml examples/kubevirt/networks.yaml examples/kubevirt/$base.yaml")
 done
@@ -132,8 +133,10 @@ if [ "$netns" = yes ]; then
                 '^"iface:db1/lab" -> "link:eno3"\[.*label="constraints\\nmode=private"'
         has maas-pod "a pod-network edge by rule c1 (no maas network)" 'label="pod: rule c1'
         has maas-pod-and-maas "a pod-network edge by rule a (with maas)" '-> "network:maas"\[.*label="pod: rule a'
-        has kubevirt-pod "a VM refused at plan time is left out" '^"network:maas"\['
-        hasnt kubevirt-pod "(so it is not drawn)" '^"vm:kv-pod"'
+        has kubevirt-pod "masquerade without passt: on podform's NAT network" \
+                '^"iface:kv-pod/default" -> "network:podform-masq"'
+        has kubevirt-sriov "a VM refused at plan time is left out" '^"network:maas"\['
+        hasnt kubevirt-sriov "(so it is not drawn)" '^"vm:kv-sriov"'
 fi
 
 # ---- --output ----

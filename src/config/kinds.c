@@ -4,6 +4,7 @@
 #include "config/walk.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "model/names.h"
 
@@ -33,7 +34,8 @@ TABLE(host_table, "Host spec", pf_host, NOLOC, NULL,
       FLD(pf_host, "defaultStoragePool", p_name, default_storage_pool, NULL),
       SUB(pf_host, "overcommit", overcommit_table, NOLOC),
       FLD(pf_host, "permitBridgeOnPodNetwork", p_bool, permit_bridge_on_pod_network, NULL),
-      FLD(pf_host, "prune", p_bool, prune, NULL));
+      FLD(pf_host, "prune", p_bool, prune, NULL),
+      FLD(pf_host, "vmNetworkCIDR", p_net_cidr, vm_network_cidr, NULL));
 
 /* Subnet */
 TABLE(subnet_table, "Subnet spec", pf_subnet, NOLOC, NULL,
@@ -162,6 +164,8 @@ void pf_host_defaults(pf_host *h) {
         h->default_storage_pool = "default";
         h->overcommit_cpu = h->overcommit_memory = 1.0;
         h->permit_bridge_on_pod_network = true;
+        /* KubeVirt's default for masquerade */
+        h->vm_network_cidr = (pf_cidr) { .ip = { .family = AF_INET, .addr = { 10, 0, 2, 0 } }, .prefix = 24 };
 }
 static void host_init(void *r, pf_arena *a) { (void) a; pf_host_defaults(r); }
 /* bridge.stp: false, as on a Bridge (and the kernel's); a network that exists keeps its own

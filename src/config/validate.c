@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "config/checks.h"
 #include "config/load.h"
@@ -86,6 +87,16 @@ static void check_host(pf_diags *diags, const pf_host *h) {
         if (h->meta.host && h->meta.name && strcmp(h->meta.host, h->meta.name) != 0)
                 pf_error(diags, h->meta.host_loc, "a Host applies to the host it names: metadata.host %s must equal metadata.name %s or be left out",
                          q(a, h->meta.host), q(b, h->meta.name));
+        /* podform's NAT network: a gateway, at least one guest, a broadcast address */
+        char c[64];
+        if (pf_loc_set(h->vm_network_cidr_loc) && h->vm_network_cidr.ip.family != AF_INET)
+                pf_error(diags, h->vm_network_cidr_loc, "vmNetworkCIDR %s: podform's NAT network for the masquerade "
+                         "binding is IPv4 only; give an IPv4 network such as 10.0.2.0/24",
+                         pf_cidr_format(&h->vm_network_cidr, c));
+        else if (pf_loc_set(h->vm_network_cidr_loc) && h->vm_network_cidr.prefix > 29)
+                pf_error(diags, h->vm_network_cidr_loc, "vmNetworkCIDR %s holds too few addresses for a gateway and "
+                         "guests; give a prefix of /29 or shorter (KubeVirt's default is 10.0.2.0/24)",
+                         pf_cidr_format(&h->vm_network_cidr, c));
 }
 
 /* ---- Subnet ---- */

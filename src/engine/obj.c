@@ -173,6 +173,7 @@ const char *pf_rkind_name(pf_rkind k) {
         static const char *const names[_PF_R_MAX] = {
                 [PF_R_VXLAN] = "vxlan", [PF_R_BRIDGE] = "bridge", [PF_R_MACVLAN] = "macvlan", [PF_R_MACVTAP] = "macvtap",
                 [PF_R_POOL] = "pool", [PF_R_VOLUME] = "volume", [PF_R_NETWORK] = "network", [PF_R_DOMAIN] = "vm",
+                [PF_R_NAT] = "nat",
         };
         return (unsigned) k < _PF_R_MAX ? names[k] : "?";
 }

@@ -21,6 +21,7 @@
 typedef enum pf_rkind {
         PF_R_VXLAN, PF_R_BRIDGE, PF_R_MACVLAN, PF_R_MACVTAP,    /* netlink */
         PF_R_POOL, PF_R_VOLUME, PF_R_NETWORK, PF_R_DOMAIN,      /* libvirt */
+        PF_R_NAT,                                               /* nftables: a VM's NAT rules */
         _PF_R_MAX
 } pf_rkind;
 
@@ -123,7 +124,7 @@ void pf_fields_finish(pf_fields *b, pf_obj *o);
 void pf_fields_free(pf_fields *b);
 
 const pf_field *pf_obj_field(const pf_obj *o, const char *key);
-const char *pf_rkind_name(pf_rkind k);          /* "vxlan", "bridge", "macvlan", "macvtap", "pool", "volume", "network", "vm" */
+const char *pf_rkind_name(pf_rkind k);          /* "vxlan", "bridge", "macvlan", "macvtap", "pool", "volume", "network", "vm", "nat" */
 pf_rkind pf_rkind_lookup(const char *name);     /* the kind pf_rkind_name spells so, else _PF_R_MAX */
 /* pf_objset_mark_used: a live link counts as active while an active object in s needs it, so a
  * change that recreates it is marked disruptive only then. s must be indexed. */

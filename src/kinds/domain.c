@@ -17,6 +17,7 @@
 #include "libvirt/conn.h"
 #include "libvirt/fields.h"
 #include "libvirt/merge.h"
+#include "resolve/masq.h"
 #include "util/cleanup.h"
 #include "util/suggest.h"
 #include "util/xml.h"
@@ -351,13 +352,19 @@ static pf_domain_type domain_type(void *ud, const pf_vm *vm) {
         return kvm ? PF_DOMAIN_KVM : PF_DOMAIN_QEMU;
 }
 
+static void masq_nic(void *ud, const pf_vm *vm, const pf_iface *i, const pf_mac *mac) {
+        build_ctx *b = ud;
+        if (b->k->masq)
+                pf_masq_add(b->k->masq, vm, i, mac);
+}
+
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
         (void) self;
         const pf_model *m = k->model;
         build_ctx bctx = { k, have, &want->arena, NULL };
         pf_render_env renv = { .host_name = k->host_name, .host = k->host, .model = m, .live_mac = live_mac,
                                .live_network = live_network, .host_pci = host_pci, .dev_taken = dev_taken,
-                               .domain_type = domain_type, .ud = &bctx,
+                               .domain_type = domain_type, .masq_nic = masq_nic, .ud = &bctx,
                                .links = k->links, .attach = k->attach, .libvirt_version = pf_lv_version(k->lv) };
         pf_renderer *rd = pf_renderer_new(&renv);
         pf_fields wb;

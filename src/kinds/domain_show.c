@@ -15,6 +15,7 @@
 #include "libvirt/fields.h"
 #include "libvirt/render.h"
 #include "model/names.h"
+#include "resolve/masq.h"
 #include "util/cleanup.h"
 #include "util/xml.h"
 
@@ -246,6 +247,7 @@ typedef struct shown_nic {
         const char *backend, *host_key, *target; /* network: NAME; host: {interface|pci: T}; macvtap: T; pod */
         const char *why_not;                    /* set: the format cannot say this NIC */
         bool tap;                               /* multiqueue applies (fields.c: network, bridge, direct, ethernet) */
+        bool nat;                               /* masquerade on podform's NAT network: ports are the nat kind's */
 } shown_nic;
 
 /* The name the record gives the NIC of `mac`, else NULL. */
@@ -261,7 +263,10 @@ static void place_nic(vm_show *s, shown_nic *n) {
         xmlNodePtr src = pf_xml_child(n->e, "source");
         n->binding = "bridge";
         n->tap = true;
-        if (*prop(s, src, "network")) {
+        const pf_obj *masq = pf_objset_find(s->have, PF_R_NETWORK, PF_MASQ_NETWORK);
+        if (pf_xml_prop_eq(src, "network", PF_MASQ_NETWORK) && masq && masq->owned) {
+                n->binding = "masquerade", n->backend = "pod", n->nat = true;
+        } else if (*prop(s, src, "network")) {
                 n->backend = "network", n->target = prop(s, src, "network");
         } else if (!strcmp(type, "bridge")) {
                 n->backend = "host", n->host_key = "interface", n->target = prop(s, src, "bridge");
@@ -312,20 +317,32 @@ static shown_nic *read_nics(vm_show *s, size_t *n_out) {
         return v;
 }
 
-static void show_ports(vm_show *s, xmlNodePtr e) {
+static void show_port(vm_show *s, bool *any, const char *port, bool udp) {
+        if (!*any)
+                pf_yaml_seq(s->y, "ports");
+        *any = true;
+        pf_yaml_item(s->y);
+        pf_yaml_scalar(s->y, "port", PF_YAML_NUM, port);
+        pf_yaml_scalar(s->y, "protocol", PF_YAML_STR, udp ? "UDP" : "TCP");
+        pf_yaml_end(s->y);
+}
+
+/* passt's <portForward>s, or on podform's NAT network the VM's forwarded ports (its nat
+ * object's "port[NIC].PROTO/PORT"). */
+static void show_ports(vm_show *s, const shown_nic *n) {
         bool any = false;
-        for (xmlNodePtr c = e->children; c; c = c->next)
-                for (xmlNodePtr r = pf_xml_is(c, "portForward") ? c->children : NULL; r; r = r->next) {
-                        if (!pf_xml_is(r, "range"))
-                                continue;
-                        if (!any)
-                                pf_yaml_seq(s->y, "ports");
-                        any = true;
-                        pf_yaml_item(s->y);
-                        pf_yaml_scalar(s->y, "port", PF_YAML_NUM, prop(s, r, "start"));
-                        pf_yaml_scalar(s->y, "protocol", PF_YAML_STR, pf_xml_prop_eq(c, "proto", "udp") ? "UDP" : "TCP");
-                        pf_yaml_end(s->y);
-                }
+        const pf_obj *nat = n->nat ? pf_objset_find(s->have, PF_R_NAT, s->vm) : NULL;
+        const char *prefix = pf_arena_printf(s->t, "port[%s].", n->name);
+        for (size_t i = 0; nat && i < nat->fields.n; i++) {
+                const char *key = nat->fields.v[i].key, *rest = key + strlen(prefix), *slash = strchr(rest, '/');
+                if (strncmp(key, prefix, strlen(prefix)) || !slash || strchr(slash, '.'))
+                        continue;       /* another NIC's, or the same port for the host itself (.local) */
+                show_port(s, &any, slash + 1, !strncmp(rest, "udp/", 4));
+        }
+        for (xmlNodePtr c = n->e->children; c; c = c->next)
+                for (xmlNodePtr r = pf_xml_is(c, "portForward") ? c->children : NULL; r; r = r->next)
+                        if (pf_xml_is(r, "range"))
+                                show_port(s, &any, prop(s, r, "start"), pf_xml_prop_eq(c, "proto", "udp"));
         if (any)
                 pf_yaml_end(s->y);
 }
@@ -350,7 +367,7 @@ static void show_interface(vm_show *s, const shown_nic *n) {
         const char *boot = prop(s, pf_xml_child(n->e, "boot"), "order");
         if (*boot)
                 pf_yaml_scalar(s->y, "bootOrder", PF_YAML_NUM, boot);
-        show_ports(s, n->e);
+        show_ports(s, n);
         static const char *const managed[] = { "mac", "source", "model", "driver", "address", "boot", "target",
                                                "alias", "portForward", "backend", NULL };
         static const char *const source_set[] = { "network", "bridge", "dev", "mode", "address", NULL };

@@ -24,6 +24,8 @@
 
 typedef struct pf_nl_host pf_nl_host;
 typedef struct pf_lv_host pf_lv_host;
+typedef struct pf_nft pf_nft;
+typedef struct pf_masq pf_masq;
 typedef struct pf_link_ops pf_link_ops;
 
 /* What every stage of one run may read: the configuration scoped to this host, the Host
@@ -35,9 +37,12 @@ typedef struct pf_kind_ctx {
         bool prune;                     /* the plan deletes what podform owns and no longer declares */
         pf_nl_host *nl;                 /* transports */
         pf_lv_host *lv;
+        pf_nft *nft;                    /* podform's nftables table (nft/nft.h) */
         pf_link_view links;             /* the host's links, declared else live (kinds/link.h) */
         pf_attach_result *attach;       /* where the rules put interfaces (after observe) */
         struct pf_link_names *link_names; /* declared links by name (pf_links_index, kinds/link.h) */
+        pf_masq *masq;                  /* NICs on podform's NAT network: the domain kind's desire
+                                         * collects them, the nat kind's gives them addresses */
 } pf_kind_ctx;
 
 /* Why a kind comes where it does in kinds.c: creation runs down this list, deletion up. */
@@ -49,6 +54,7 @@ typedef enum pf_order {
         PF_ORDER_IN_POOL,               /* lives in a storage pool */
         PF_ORDER_NEEDS_LINKS,           /* sits on host links (a libvirt network) */
         PF_ORDER_NEEDS_ALL,             /* uses networks, volumes and links (a domain) */
+        PF_ORDER_NEEDS_GUEST,           /* points at a domain's address (its port forwards) */
 } pf_order;
 
 enum {

@@ -1,6 +1,6 @@
 /* kinds.c: every resource kind, in creation order (deletion runs the other way). The order
  * classes say why: a VXLAN link may be a bridge's port, a macvlan may sit on a bridge, libvirt
- * networks and domains sit on host links, volumes live in pools, domains use all of them. */
+ * networks and domains sit on host links, volumes live in pools, domains use all of them, and a domain's NAT rules point at its address. */
 #include "config.h"
 #include "kinds/kind.h"
 
@@ -9,6 +9,7 @@
 #include "kinds/bridge.h"
 #include "kinds/domain.h"
 #include "kinds/macvlan.h"
+#include "kinds/nat.h"
 #include "kinds/network.h"
 #include "kinds/pool.h"
 #include "kinds/volume.h"
@@ -24,6 +25,7 @@ const pf_kind_ops *const pf_kinds[_PF_R_MAX] = {
         [PF_R_VOLUME] = &pf_volume_kind,
         [PF_R_NETWORK] = &pf_network_kind,
         [PF_R_DOMAIN] = &pf_domain_kind,
+        [PF_R_NAT] = &pf_nat_kind,
 };
 
 /* Whether an object of order class `later` may need one of class `earlier` (the comment above). */

@@ -14,6 +14,7 @@
 #include "libvirt/fields.h"
 #include "libvirt/merge.h"
 #include "model/names.h"
+#include "resolve/masq.h"
 #include "util/cleanup.h"
 #include "util/xml.h"
 
@@ -138,22 +139,32 @@ static pf_network with_live_stp(const pf_network *n, const pf_objset *have) {
         return v;
 }
 
+static void desire_one(pf_kind_ctx *k, pf_objset *have, pf_objset *want, const pf_network *declared, pf_fields *wb,
+                       pf_diags *d) {
+        pf_network net = with_live_stp(declared, have);
+        const pf_network *n = &net;
+        _cleanup_xml_doc_ xmlDocPtr doc = pf_render_network_bootp(n, k->attach ? pf_attach_bootp(k->attach, declared) : NULL);
+        check_dhcp(n, doc, d);
+        size_t idx = pf_add_desired(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
+        want->objs.v[idx].active = n->active;
+        pf_lv_network_fields(doc, wb);
+        pf_add_state_fields(wb, n->active, n->autostart);
+        pf_fields_finish(wb, &want->objs.v[idx]);
+}
+
 static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
         (void) self;
         pf_fields wb;
         pf_fields_init(&wb, &want->arena);
-        for (size_t i = 0; i < k->model->networks.n; i++) {
-                const pf_network *declared = &k->model->networks.v[i];
-                pf_network net = with_live_stp(declared, have);
-                const pf_network *n = &net;
-                _cleanup_xml_doc_ xmlDocPtr doc = pf_render_network_bootp(n, pf_attach_bootp(k->attach, declared));
-                check_dhcp(n, doc, d);
-                size_t idx = pf_add_desired(want, PF_R_NETWORK, n->meta.name, doc, n->meta.name_loc);
-                want->objs.v[idx].active = n->active;
-                pf_lv_network_fields(doc, &wb);
-                pf_add_state_fields(&wb, n->active, n->autostart);
-                pf_fields_finish(&wb, &want->objs.v[idx]);
-        }
+        for (size_t i = 0; i < k->model->networks.n; i++)
+                desire_one(k, have, want, &k->model->networks.v[i], &wb, d);
+        pf_fields_free(&wb);
+}
+
+void pf_network_desire(pf_kind_ctx *k, pf_objset *have, pf_objset *want, const pf_network *n, pf_diags *d) {
+        pf_fields wb;
+        pf_fields_init(&wb, &want->arena);
+        desire_one(k, have, want, n, &wb, d);
         pf_fields_free(&wb);
 }
 
@@ -519,6 +530,11 @@ static void say_unshown(pf_arena *t, xmlNodePtr n, const xml_shape *shape, const
 
 static void show(const pf_kind_ops *self, const pf_kind_ctx *k, const pf_objset *have, const pf_obj *live, pf_yaml_out *y) {
         (void) k, (void) have;
+        if (live->owned && !strcmp(live->name, PF_MASQ_NETWORK)) {
+                pf_yaml_aside(y, "network %s is podform's NAT network for the masquerade interfaces of the VMs "
+                              "shown: no document declares it", live->name);
+                return;
+        }
         _cleanup_xml_doc_ xmlDocPtr doc = pf_xml_parse(live->xml);
         xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root)

@@ -351,6 +351,26 @@ static bool device_pci(xmlDocPtr doc, const char *ifname, pf_pci *ret) {
         return true;
 }
 
+bool pf_lv_owned_network_ip(pf_lv_host *h, const char *name, char *buf, size_t size) {
+        virNetworkPtr net = virNetworkLookupByName(h->conn, name);
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        bool found = false;
+        if (net && virNetworkGetUUIDString(net, uuid) == 0 && pf_owner_has(h->owner, PF_R_NETWORK, name, uuid)) {
+                _cleanup_free_ char *xml = virNetworkGetXMLDesc(net, 0);
+                _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
+                xmlNodePtr ip = doc ? pf_xml_child(xmlDocGetRootElement(doc), "ip") : NULL;
+                pf_arena t = { 0 };
+                const char *addr = pf_xml_prop(&t, ip, "address"), *prefix = pf_xml_prop(&t, ip, "prefix");
+                found = *addr && *prefix && snprintf(buf, size, "%s/%s", addr, prefix) < (int) size;
+                pf_arena_free(&t);
+        }
+        if (net)
+                virNetworkFree(net);
+        else
+                virResetLastError();
+        return found;
+}
+
 bool pf_lv_host_pci(pf_lv_host *h, const char *ifname, pf_pci *ret) {
         virNodeDevicePtr *devs = NULL;
         int n = virConnectListAllNodeDevices(h->conn, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET);

@@ -76,6 +76,9 @@ const char *pf_lv_canon_machine(void *ud, const char *arch, const char *machine)
 bool pf_lv_offers_kvm(pf_lv_host *h, const char *arch, const char *machine);
 bool pf_lv_domcaps_offer(xmlDocPtr domcaps, const char *type);
 bool pf_lv_caps_offer(xmlDocPtr caps, const char *arch, const char *type);
+/* pf_lv_owned_network_ip: "ADDRESS/PREFIX" of the first <ip> of network `name`, when it exists
+ * and the ownership record names it podform's; false otherwise. */
+bool pf_lv_owned_network_ip(pf_lv_host *h, const char *name, char *buf, size_t size);
 /* pf_lv_host_pci: the PCI device behind a host network interface, from the node devices. */
 bool pf_lv_host_pci(pf_lv_host *h, const char *ifname, pf_pci *ret);
 

@@ -40,15 +40,21 @@ typedef struct pf_render_env {
          * puts no macvtap on a bridge port (port_of). A NULL callback: not checked. */
         pf_link_view links;
         /* libvirt's version (major * 1000000 + minor * 1000 + micro), 0 when unknown. Debian 12's
-         * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so
-         * masquerade is refused below 9.1. */
+         * 9.0.0 rejects <backend type='passt'/> (built without it; libvirt issue 462), so below
+         * 9.1 a masquerade NIC goes on podform's NAT network instead (resolve/masq.h). */
         unsigned long libvirt_version;
+        /* Called with each NIC put on podform's NAT network, and its MAC; may be NULL. */
+        void (*masq_nic)(void *ud, const pf_vm *vm, const pf_iface *i, const pf_mac *mac);
         /* Where the pod network and constraints put each interface, and the boot options each
          * Network serves (resolve/attach.h); NULL: not resolved, such interfaces are errors. */
         const pf_attach_result *attach;
 } pf_render_env;
 
 #define PF_LIBVIRT_PASST 9001000UL
+/* Whether the masquerade binding goes on podform's NAT network: libvirt is known to lack passt. */
+static inline bool pf_render_masq_nat(const pf_render_env *env) {
+        return env->libvirt_version && env->libvirt_version < PF_LIBVIRT_PASST;
+}
 
 typedef struct pf_renderer pf_renderer;
 

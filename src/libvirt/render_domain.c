@@ -15,6 +15,7 @@
 #include "libvirt/fields.h"
 #include "libvirt/render_xml.h"
 #include "model/names.h"
+#include "resolve/masq.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 #include "util/suggest.h"
@@ -381,22 +382,30 @@ static const char unpaired_marker;
 /* The pod network's user-mode bindings: slirp, and masquerade (passt). */
 static xmlNodePtr slirp_iface(rctx *c, xmlNodePtr devices, const pf_iface *i) {
         if (i->ports.n) {
-                fail(c, i->ports_loc, "libvirt cannot forward ports on a slirp interface; use the masquerade binding (passt) for port forwarding");
+                fail(c, i->ports_loc, "libvirt cannot forward ports on a slirp interface; use the masquerade binding for port forwarding");
                 return NULL;
         }
         return new_iface(devices, "user");
 }
 
-static xmlNodePtr masquerade_iface(rctx *c, xmlNodePtr devices, const pf_iface *i) {
+/* Without passt, a NIC on podform's NAT network (resolve/masq.h): one range for the host's VMs,
+ * so a VM's own vmNetworkCIDR must be that one. */
+static xmlNodePtr masquerade_iface(rctx *c, xmlNodePtr devices, const pf_iface *i, const pf_vm_net *n) {
         const pf_render_env *env = c->r->env;
-        if (env->libvirt_version && env->libvirt_version < PF_LIBVIRT_PASST) {
-                unsigned long v = env->libvirt_version;
-                fail(c, pf_loc_set(i->binding_loc) ? i->binding_loc : i->loc,
-                     "the masquerade binding needs passt, which libvirt %lu.%lu.%lu on this host does not "
-                     "accept (Debian 12 builds it without passt); use slirp, or attach interface '%s' "
-                     "with network: or host:",
-                     v / 1000000, v / 1000 % 1000, v % 1000, i->name ? i->name : "?");
-                return NULL;
+        if (pf_render_masq_nat(env)) {
+                const pf_cidr *host = &env->host->vm_network_cidr, *own = &n->pod_vm_network_cidr;
+                if (pf_loc_set(n->pod_vm_network_cidr_loc) &&
+                    (own->prefix != host->prefix || memcmp(&own->ip, &host->ip, sizeof(own->ip)))) {
+                        char a[64], b[64];
+                        fail(c, n->pod_vm_network_cidr_loc, "vmNetworkCIDR %s: this host's masquerade interfaces share "
+                             "podform's NAT network %s, whose range is the Host's vmNetworkCIDR %s; set that one in "
+                             "the Host document, or drop this one", pf_cidr_format(own, a), PF_MASQ_NETWORK,
+                             pf_cidr_format(host, b));
+                        return NULL;
+                }
+                xmlNodePtr e = new_iface(devices, "network");
+                source_attr(e, "network", PF_MASQ_NETWORK);
+                return e;
         }
         xmlNodePtr e = new_iface(devices, "user");
         prop(child(e, "backend"), "type", "passt");
@@ -502,7 +511,7 @@ static xmlNodePtr iface_element(rctx *c, xmlNodePtr devices, const pf_iface *i, 
         if (pod && i->binding == PF_BINDING_SLIRP)
                 return slirp_iface(c, devices, i);
         if (pod && i->binding == PF_BINDING_MASQUERADE)
-                return masquerade_iface(c, devices, i);
+                return masquerade_iface(c, devices, i, n);
         xmlNodePtr e = i->binding == PF_BINDING_BRIDGE    ? bridge_binding(c, devices, n)
                        : i->binding == PF_BINDING_MACVTAP ? macvtap_binding(c, devices, i, n)
                        : i->binding == PF_BINDING_SRIOV   ? sriov_binding(c, devices, n)
@@ -537,6 +546,9 @@ static void render_interfaces(rctx *c, xmlNodePtr devices, const pf_mac *macs) {
                            !xmlStrcmp(type, BAD_CAST "direct") || !xmlStrcmp(type, BAD_CAST "ethernet");
                 xmlFree((void *) type);
                 prop_mac(child(e, "mac"), "address", &macs[x]);
+                if (pf_net_is_pod(n) && i->binding == PF_BINDING_MASQUERADE && pf_render_masq_nat(c->r->env) &&
+                    c->r->env->masq_nic)
+                        c->r->env->masq_nic(c->r->env->ud, vm, i, &macs[x]);
                 if (!hostdev)
                         prop(child(e, "model"), "type", pf_enum_name(&pf_nic_model_enum, i->model));
                 /* Multiqueue: one queue per vCPU, for tap-backed virtio NICs only. */

@@ -92,6 +92,9 @@ typedef struct pf_host {
         double overcommit_memory; pf_loc overcommit_memory_loc;
         bool permit_bridge_on_pod_network; pf_loc permit_bridge_on_pod_network_loc;
         bool prune; pf_loc prune_loc;
+        /* The range of podform's NAT network for the masquerade binding where libvirt has no
+         * passt (KubeVirt's vmNetworkCIDR, host-wide since the host's VMs share that network). */
+        pf_cidr vm_network_cidr; pf_loc vm_network_cidr_loc;
 } pf_host;
 
 typedef struct pf_subnet {

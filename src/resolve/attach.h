@@ -49,6 +49,8 @@ typedef struct pf_attach_facts {
         /* This run prunes: what podform owns and the configuration no longer declares is about
          * to go (a network it created is no target; an address its VM recorded is free). */
         bool prune;
+        /* libvirt lacks passt: masquerade interfaces go on podform's NAT network (resolve/masq.h) */
+        bool masq_nat;
 } pf_attach_facts;
 
 /* The rule that chose a target. */

@@ -12,6 +12,7 @@
 
 #include "model/names.h"
 #include "resolve/attach_internal.h"
+#include "resolve/masq.h"
 
 static const char *dhcp_name(const pf_subnet *s) { return pf_enum_name(&pf_subnet_dhcp_enum, s->dhcp); }
 
@@ -257,6 +258,13 @@ void pod_attach(attach_ctx *c, pod_decision *p, const pf_vm *vm, const pf_iface 
 void pod_attach_user(attach_ctx *c, const pf_vm *vm, const pf_iface *i, const pf_vm_net *n) {
         bool passt = i->binding == PF_BINDING_MASQUERADE;
         pf_attachment *x = attach_new(c);
+        if (passt && c->f->masq_nat) {
+                *x = (pf_attachment) { .vm = vm, .iface = i, .net = n, .target = PF_TARGET_NETWORK,
+                                       .source = PF_MASQ_NETWORK, .rule = PF_RULE_BINDING,
+                                       .reason = "the masquerade binding: this libvirt has no passt, so podform's NAT "
+                                                 "network, its ports forwarded by podform's nftables table" };
+                return;
+        }
         *x = (pf_attachment) { .vm = vm, .iface = i, .net = n, .target = PF_TARGET_USER, .source = passt ? "passt" : "slirp",
                                .rule = PF_RULE_BINDING,
                                .reason = passt ? "the masquerade binding: QEMU's user networking through passt, not a host "

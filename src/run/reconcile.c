@@ -7,12 +7,16 @@
 #include <unistd.h>
 
 #include "config/validate.h"
+#include "config/values.h"
 #include "engine/apply.h"
 #include "engine/capacity.h"
 #include "engine/plan.h"
 #include "graph/graph.h"
 #include "kinds/link.h"
+#include "libvirt/conn.h"
 #include "netlink/rtnl.h"
+#include "nft/nft.h"
+#include "resolve/masq.h"
 #include "run/exit.h"
 #include "run/stages.h"
 #include "util/suggest.h"
@@ -157,7 +161,7 @@ static void print_plan(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opt
 
 /* A plan, a dry run, or an apply with nothing to do. */
 static int without_changes(const pf_kind_ctx *k, const pf_stage *s, const pf_run_opts *o, unsigned long lv_before,
-                           unsigned long nl_before) {
+                           unsigned long nl_before, unsigned long nft_before) {
         bool changes = !pf_plan_empty(&s->plan);
         /* observing may have forgotten ports released by hand: an apply records that even when
          * nothing else changes (a plan only reads the record) */
@@ -168,8 +172,9 @@ static int without_changes(const pf_kind_ctx *k, const pf_stage *s, const pf_run
                 return PF_EXIT_ERROR;
         }
         if (o->apply && !changes && !o->json)
-                fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes.\n",
-                        pf_lv_mutations(k->lv) - lv_before, pf_nl_mutations(k->nl) - nl_before);
+                fprintf(o->out, "Applied nothing: %lu mutating libvirt calls, %lu netlink changes, %lu nftables "
+                        "transactions.\n", pf_lv_mutations(k->lv) - lv_before, pf_nl_mutations(k->nl) - nl_before,
+                        pf_nft_mutations(k->nft) - nft_before);
         return changes && o->detailed_exitcode ? PF_EXIT_CHANGES : PF_EXIT_OK;
 }
 
@@ -240,7 +245,8 @@ static size_t apply_workers(pf_kind_ctx *k, const pf_plan *p, const pf_run_opts 
 
 /* Plan, and apply unless asked not to, then verify. */
 static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *o) {
-        unsigned long lv_before = pf_lv_mutations(k->lv), nl_before = pf_nl_mutations(k->nl);
+        unsigned long lv_before = pf_lv_mutations(k->lv), nl_before = pf_nl_mutations(k->nl),
+                      nft_before = pf_nft_mutations(k->nft);
         pf_stage s = { 0 };
         int ret = -1;           /* -1: go on and apply */
         if (plan_checked(k, po, &s, o) < 0) {
@@ -248,7 +254,7 @@ static int reconcile(pf_kind_ctx *k, const pf_plan_opts *po, const pf_run_opts *
         } else {
                 print_plan(k, &s, o);
                 if (!o->apply || o->dry_run || pf_plan_empty(&s.plan))
-                        ret = without_changes(k, &s, o, lv_before, nl_before);
+                        ret = without_changes(k, &s, o, lv_before, nl_before, nft_before);
                 else if (!deletions_confirmed(&s, o))
                         ret = PF_EXIT_ERROR;
         }
@@ -296,9 +302,16 @@ static void scope_begin(run_scope *r, pf_config *c, pf_lv_host *h, pf_nl_host *n
                                .nl = nl, .lv = h };
         r->k.links = pf_links_view(&r->k);
         pf_links_index(&r->k);
+        /* no kernel call until observed; without a context the nat kind says so if needed */
+        char *err = NULL;
+        r->k.nft = pf_nft_open(&err);
+        free(err);
 }
 
-static void scope_end(run_scope *r) { pf_links_index_free(&r->k); }
+static void scope_end(run_scope *r) {
+        pf_links_index_free(&r->k);
+        pf_nft_close(r->k.nft);
+}
 
 int pf_reconcile(pf_config *c, pf_lv_host *h, pf_nl_host *nl, const pf_run_opts *o) {
         run_scope r;
@@ -326,6 +339,13 @@ static int show_host(pf_lv_host *h, const char *host_name, pf_yaml_out *y, char 
         pf_yaml_end(y);
         pf_yaml_map(y, "spec");
         pf_yaml_scalar(y, "connect", PF_YAML_STR, pf_lv_uri(h));
+        /* the range of podform's NAT network (the masquerade binding without passt) is the Host's */
+        char gw[96], net[64];
+        pf_cidr c;
+        if (pf_lv_owned_network_ip(h, PF_MASQ_NETWORK, gw, sizeof(gw)) && !pf_parse_cidr(gw, false, &c)) {
+                c = pf_cidr_network(&c);
+                pf_yaml_scalar(y, "vmNetworkCIDR", PF_YAML_STR, pf_cidr_format(&c, net));
+        }
         pf_yaml_end(y);
         return 0;
 }

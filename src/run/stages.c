@@ -11,6 +11,7 @@
 #include "kinds/network.h"
 #include "config/values.h"
 #include "libvirt/conn.h"
+#include "libvirt/render.h"
 #include "model/names.h"
 #include "netlink/rtnl.h"
 #include "run/reconcile.h"
@@ -18,6 +19,7 @@
 
 void pf_stage_free(pf_stage *s) {
         pf_attach_free(&s->attach);
+        pf_masq_free(&s->masq);
         pf_plan_free(&s->plan);
         pf_objset_free(&s->want);
         pf_objset_free(&s->have);
@@ -43,7 +45,8 @@ static int observe(pf_kind_ctx *k, pf_stage *s, char **err) {
 /* The rules of podform.yaml(5) (resolve/attach.h), on what was observed: where pod-network
  * and constraints interfaces go, and what the networks serve them. */
 static void resolve(pf_kind_ctx *k, pf_stage *s, pf_diags *d) {
-        pf_attach_facts facts = { .links = k->links, .prune = k->prune };
+        unsigned long v = pf_lv_version(k->lv);
+        pf_attach_facts facts = { .links = k->links, .prune = k->prune, .masq_nat = v && v < PF_LIBVIRT_PASST };
         pf_net_fact *nets = pf_network_facts(&s->have, &facts.n_networks);
         pf_nic_fact *nics = pf_domain_nic_facts(k, &s->have, &facts.n_nics);
         facts.networks = nets;
@@ -57,6 +60,7 @@ int pf_stages_plan(pf_kind_ctx *k, const pf_plan_opts *po, pf_stage *s, pf_diags
         pf_objset_init(&s->want);
         pf_objset_init(&s->have);
         k->attach = &s->attach;
+        k->masq = &s->masq;
         if (observe(k, s, err) < 0)
                 return -1;
         pf_objset_index(&s->have);

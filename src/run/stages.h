@@ -8,10 +8,12 @@
 #include "engine/apply.h"
 #include "engine/plan.h"
 #include "kinds/kind.h"
+#include "resolve/masq.h"
 
 typedef struct pf_stage {
         pf_objset want, have;
         pf_attach_result attach;
+        pf_masq masq;                   /* the NICs on podform's NAT network (domain desire's) */
         pf_plan plan;
 } pf_stage;
 

@@ -164,7 +164,7 @@ check "c1: c1vm's tap is a port of br-pxe, next to eno1" bash -c '
 	[ "$(ip -o link show master br-pxe | awk -F": " "{print \$2}" | sed "s/@.*//" | sort | tr "\n" " ")" = "$(printf "%s\n" eno1 "$tap" | sort | tr "\n" " ")" ]'
 check "c1: network default is untouched, c1vm is not on it" bash -c '
 	virsh net-dumpxml default | grep -q "<dhcp>" && ! virsh domiflist c1vm | grep -q default'
-expect "c1: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$c1" --yes
+expect "c1: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply "$c1" --yes
 lacks "c1: ... and names no attachment: c1vm's interface is where the rules put it" '^Attachments'
 expect "c1: plan -v still says where it is and why" 0 '^  vm c1vm interface default: bridge br-pxe  \[pod network, rule c1\]$' \
 	pf plan "$c1" -v --detailed-exitcode
@@ -198,7 +198,7 @@ check "c2: c2vm runs" bash -c '[ "$(virsh domstate c2vm)" = running ]'
 check "c2: libvirt made a macvtap on eno2 in vepa mode for it" bash -c '
 	dev=$(virsh domiflist c2vm | awk "\$2 == \"direct\" {print \$1}") && [ -n "$dev" ] &&
 	ip -d link show "$dev" | grep -q "@eno2:" && ip -d link show "$dev" | grep -q "macvtap  *mode vepa"'
-expect "c2: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$c2" --yes
+expect "c2: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply "$c2" --yes
 virsh destroy c2vm >/dev/null
 
 # ---------------------------------------------------------------------------
@@ -302,7 +302,7 @@ export -f meta_ip
 check "ip: the domain's podform metadata records ip 10.40.0.50 for pxe (its MAC)" bash -c '
 	mac=$(virsh domiflist cvm | awk "{print \$5}") && [ "$(meta_ip cvm pxe --inactive)" = "10.40.0.50 $mac" ] &&
 	[ "$(meta_ip cvm pxe)" = "10.40.0.50 $mac" ]'
-expect "ip: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$k" --yes
+expect "ip: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply "$k" --yes
 qemu_pid=$(cat /run/libvirt/qemu/cvm.pid)
 sed -i 's/ip: 10\.40\.0\.50/ip: 10.40.0.60/' "$k/vm.yaml"
 expect "ip: the new address is a change of cvm" 2 '^  vm cvm interface pxe: bridge br-prov, ip 10\.40\.0\.60  \[constraints(, rule constraints)?\]$' \
@@ -318,7 +318,7 @@ check "ip: the running domain's metadata records 10.40.0.60 too" bash -c '
 check "ip: cvm was not restarted for it (QEMU pid $qemu_pid), still on br-prov" bash -c '
 	[ "$(virsh domstate cvm)" = running ] && [ "$(cat /run/libvirt/qemu/cvm.pid)" = '"$qemu_pid"' ] &&
 	[ "$(iface cvm)" = "bridge bridge=br-prov" ]'
-expect "ip: then nothing to do" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$k" --yes
+expect "ip: then nothing to do" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply "$k" --yes
 
 # ---------------------------------------------------------------------------
 scenario "bootp: DHCP boot options on a declared Network with DHCP"
@@ -350,7 +350,7 @@ check "bootp: pxenet is active; its dnsmasq serves the boot file" bash -c '
 	virsh net-info pxenet | grep -Eq "^Active: +yes" &&
 	grep -Eq "^dhcp-boot=pxelinux\.0(,,10\.50\.0\.1)?$" /var/lib/libvirt/dnsmasq/pxenet.conf'
 check "bootp: bvm's NIC is on network pxenet" bash -c '[ "$(iface bvm)" = "network network=pxenet" ]'
-expect "bootp: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$b" --yes
+expect "bootp: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply "$b" --yes
 
 # ---------------------------------------------------------------------------
 scenario "a: a declared Network maas without DHCP"
@@ -385,7 +385,7 @@ check "a: network maas is active, NAT, without DHCP" bash -c '
 	virsh net-info maas | grep -Eq "^Active: +yes" && x=$(virsh net-dumpxml maas) &&
 	grep -q "<forward mode=.nat.>" <<<"$x" && ! grep -q "<dhcp>" <<<"$x"'
 check "a: avm's only NIC is on network maas" bash -c '[ "$(iface avm)" = "network network=maas" ]'
-expect "a: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply "$a" --yes
+expect "a: second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply "$a" --yes
 
 # Nothing leaked to the outer network namespace.
 for l in br-pxe br-prov virbr1 virbr5; do

@@ -41,7 +41,7 @@ check "VMs carry podform metadata" bash -c 'virsh dumpxml pxe1 | grep -q "xmlns:
 check "ownership record lists the networks and the pool" bash -c '
 	f=$(ls "$PODFORM_STATE_DIR"/libvirt-*.owned) && grep -q "^network	maas	" "$f" && grep -q "^pool	vms	" "$f"'
 expect "second plan is empty" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
-expect "second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply --yes
+expect "second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply --yes
 
 # A change that needs a restart is written, flagged, and the VM keeps running.
 # A CD-ROM added by hand to a podform VM is not podform's: it stays through the change.

@@ -190,10 +190,10 @@ expect "second plan is empty" 0 '^No changes: the host matches the configuration
 # libvirt shows a NIC of a forward-mode bridge network as type='bridge' in the running XML:
 # that is the definition podform wrote, not an older one.
 lacks "second plan does not call the fresh vm1 stale" 'runs an older definition'
-expect "second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply --yes
+expect "second apply makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply --yes
 # Nothing waits for a restart either: --allow-restart must not reboot vm1 (same QEMU process).
 qemu_pid=$(cat /run/libvirt/qemu/vm1.pid)
-expect "apply --allow-restart makes no call either" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' \
+expect "apply --allow-restart makes no call either" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' \
 	pf apply --yes --allow-restart --shutdown-timeout 2
 check "vm1 was not restarted (QEMU pid $qemu_pid)" bash -c '[ "$(virsh domstate vm1)" = running ] &&
 	[ "$(cat /run/libvirt/qemu/vm1.pid)" = '"$qemu_pid"' ]'

@@ -246,7 +246,7 @@ s1_create() {
 	local before
 	before=$(snapshot)
 	run "second apply changes nothing" 0 pf apply --yes
-	saw "second apply makes no netlink change" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "second apply makes no netlink change" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 	run "then plan --detailed-exitcode exits 0" 0 pf plan --detailed-exitcode
 	saw "and says so" "No changes: the host matches the configuration."
 	same "the kernel's links and addresses did not move" "$before" "$(snapshot)"
@@ -286,7 +286,7 @@ s2_drift() {
 	has "mvt1 is up again" mvt1 up=1 mode=vepa
 	has "br-stp has STP, 4 s and is down again" br-stp stp=1 delay=400 up=0
 	run "drift: the next apply" 0 pf apply --yes
-	saw "drift: the next apply makes no netlink change" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "drift: the next apply makes no netlink change" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 
 	# STP turned on by hand on a bridge declared without it (the kernel raises the delay to 2 s)
 	ip link set br-pxe type bridge stp_state 1
@@ -542,7 +542,7 @@ YAML
 	has "eth,1 is a port of br-pxe" "eth,1" master=br-pxe
 	has "eno1 stays on br-pxe beside it" eno1 master=br-pxe
 	run "a name with a comma: the next apply" 0 pf apply --yes
-	saw "a name with a comma: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "a name with a comma: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 	sed -i 's/ports: \[eno1, "eth,1"\]/ports: [eno1]/' "$cfg/links.yaml"
 	run "a name with a comma, dropped: plan exits 2" 2 pf plan -v --detailed-exitcode
 	saw "a name with a comma, dropped: planned" "    ports: eno1, eth,1 -> eno1  [live]"
@@ -574,7 +574,7 @@ YAML
 	has "br-hand has STP and a 5 s delay; its MTU, address and state are untouched, and no podform alias" br-hand \
 		stp=1 delay=500 mtu=1300 addrs=10.40.0.1/24 up=1 alias=
 	run "adopt: the next apply" 0 pf apply --yes
-	saw "adopt: the next apply makes no netlink change" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "adopt: the next apply makes no netlink change" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 
 	# dropped from the configuration, pruned: not podform's, so it stays
 	cat >"$cfg/links.yaml" <<'YAML'
@@ -852,7 +852,7 @@ YAML
 	same "fixed: the next apply leaves the kernel's links and addresses as they were" "$before" "$(snapshot)"
 	rm "$cfg/vm.yaml"
 	run "fixed: without the VM" 0 pf apply --yes
-	saw "fixed: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "fixed: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 }
 
 s9_order() {
@@ -1161,7 +1161,7 @@ YAML
 	sed -i 's/ports: \[eno2\]/ports: []/' "$cfg/links.yaml"
 	ip link set eno2 nomaster
 	run "stale: released by hand, then an apply with nothing to do" 0 pf apply --yes
-	saw "stale: nothing to do" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "stale: nothing to do" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 	local rec
 	rec=$(cat "$PODFORM_STATE_DIR"/links-net*.ports)
 	if grep -q '^#' <<<"$rec" && ! grep -q "^brd	eno2$" <<<"$rec"; then
@@ -1194,7 +1194,7 @@ YAML
 	saw "addresses with a lifetime: no changes" "No changes: the host matches the configuration."
 	run "addresses with a lifetime: apply" 0 pf apply --yes
 	saw "addresses with a lifetime: apply makes no netlink change" \
-		"Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+		"Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 	has "addresses with a lifetime: they stay" br-x addrs=10.0.0.5/24,10.0.0.6/24,10.9.9.9/24,fd00:9::9/64
 
 	# removing an IPv4 primary takes its subnet's secondaries along (promote_secondaries is off
@@ -1207,7 +1207,7 @@ YAML
 	has "drop the primary: 10.0.0.6/24 is there, 10.0.0.5/24 is not, the others stay" br-x \
 		addrs=10.0.0.6/24,10.9.9.9/24,fd00:9::9/64
 	run "drop the primary: the next apply" 0 pf apply --yes
-	saw "drop the primary: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+	saw "drop the primary: nothing left" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 }
 
 scenarios=(s1_create s2_drift s3_inplace s4_ports s5_adopt s6_prune s7_errors s8_kernel_error s9_order s10_plan_guards s11_addresses s12_moving_child s13_stale_record)

@@ -119,9 +119,9 @@ check "show prints the same bytes twice" bash -c "'$podform' show --connect qemu
 check "what show printed validates" "$podform" validate -f "$work/host.yaml"
 check "and the JSON Schema accepts it" python3 "$src/tests/check-schema.py" "$src/schemas/podform-v1.schema.json" "$work/host.yaml"
 expect "the plan of it is empty" 0 '^No changes: the host matches the configuration\.$' pf plan --detailed-exitcode
-expect "applying it makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply --yes
+expect "applying it makes no call" 0 '^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply --yes
 expect "nor with --prune: nothing shown is podform's to delete" 0 \
-	'^Applied nothing: 0 mutating libvirt calls, 0 netlink changes\.$' pf apply --yes --prune
+	'^Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions\.$' pf apply --yes --prune
 check "web1 still runs" bash -c '[ "$(virsh domstate web1)" = running ]'
 
 # ---- the same host, drawn ----

@@ -85,7 +85,7 @@ run "apply" 0 pf apply --yes
 has "vx42 as declared, podform's, a port of br-pxe" vx42 id=42 remote=10.9.0.2 port=4789 learning=false link=eno1 \
 	mtu=1450 alias=podform:Vxlan/vx42 master=br-pxe addrs=10.30.0.1/24
 run "second apply" 0 pf apply --yes
-saw "second apply changes nothing" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+saw "second apply changes nothing" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 first=$(fact vx42 ifindex)
 
 write 42 4789 true 1400 10.30.0.2/24
@@ -107,7 +107,7 @@ run "new port: apply" 0 pf apply --yes
 has "new port: recreated" vx42 port=4790 master=br-pxe
 [ "$(fact vx42 ifindex)" != "$second" ] && ok "new port: new ifindex" || not_ok "new port: new ifindex"
 run "after the recreations, nothing left" 0 pf apply --yes
-saw "after the recreations, nothing left: says so" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes."
+saw "after the recreations, nothing left: says so" "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions."
 
 # a group (multicast) tunnel by local address is another shape of the same kind
 cat >>"$cfg" <<YAML

@@ -487,7 +487,7 @@ static void apply_nothing(const char *yaml, bool prune, const char *when) {
         if (r.code != PF_EXIT_OK || r.changes != 0)
                 FAIL("%s: the apply after convergence exits %d with %lu netlink changes:\n%s%s", when, r.code,
                          r.changes, r.out, r.err);
-        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes.");
+        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions.");
         run_result_free(&r);
 }
 
@@ -625,7 +625,7 @@ static void test_every_feature(void **state) {
         assert_int_equal(r.code, PF_EXIT_OK);
         assert_int_equal(r.changes, 0);
         expect_contains(r.out, "No changes: the host matches the configuration.");
-        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes.");
+        expect_contains(r.out, "Applied nothing: 0 mutating libvirt calls, 0 netlink changes, 0 nftables transactions.");
         run_result_free(&r);
         expect_snapshot(snap, "second apply");
         /* prune with everything declared: nothing of someone else's is touched either */

@@ -342,7 +342,8 @@ static void test_case(void **state) {
                 pf_host_defaults(&host);
         pf_attach_result attach = { 0 };
         pf_diags attach_d = { 0 }, d = { 0 };
-        pf_attach_facts af = { .networks = f.nets, .n_networks = f.n_nets, .links = { .kind = cb_link_kind, .ud = &f } };
+        pf_attach_facts af = { .networks = f.nets, .n_networks = f.n_nets, .links = { .kind = cb_link_kind, .ud = &f },
+                               .masq_nat = f.libvirt_version && f.libvirt_version < PF_LIBVIRT_PASST };
         if (!f.no_rules)
                 pf_attach_resolve(&c.model, &host, &af, &attach, &attach_d);
         pf_render_env env = { .host_name = "kvm01", .host = &host, .model = &c.model,
