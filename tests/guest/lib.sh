@@ -49,8 +49,10 @@ guest_stand_in() {
 	shift 5
 	mkdir -p "$logdir"
 	: >"$logdir/leases"
+	# --no-ping: dnsmasq otherwise pings an address 3 s before it offers it, one new client at a
+	# time, and guests booting together outwait their firmware's DHCP
 	[ -z "$range" ] || dhcp=(--dhcp-range="$range,255.255.255.0,10m" --dhcp-boot=boot.ipxe
-		--dhcp-leasefile="$logdir/leases" --dhcp-authoritative)
+		--dhcp-leasefile="$logdir/leases" --dhcp-authoritative --no-ping)
 	"${ns[@]}" dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=0 \
 		--interface="$iface" --bind-interfaces --except-interface=lo "${dhcp[@]}" \
 		--enable-tftp --tftp-root="$root" \
@@ -59,6 +61,16 @@ guest_stand_in() {
 	"${ns[@]}" python3 -m http.server --bind "$addr" --directory "$root" 8000 \
 		>"$logdir/http.log" 2>&1 &
 	echo $! >"$logdir/http.job"
+	# serving before any guest asks
+	"${ns[@]}" python3 -c '
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection((sys.argv[1], 8000), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("the stand-in HTTP server on %s:8000 did not start" % sys.argv[1])' "$addr"
 }
 
 # guest_stand_in_stop LOGDIR
@@ -86,6 +98,11 @@ guest_wait() {
 		if [ -f "$log" ] && line=$(tr -d '\r' <"$log" | grep -a -E -- "$2"); then
 			printf '%s\n' "${line%%$'\n'*}"
 			return 0
+		fi
+		# the log holds the kernel's output only: empty this long, the firmware never booted it
+		if [ "$i" -ge 360 ] && [ ! -s "$log" ]; then
+			echo "$me: $1: nothing on its serial console after 180 s: its firmware found no boot (no DHCP or TFTP answer?)" >&2
+			return 1
 		fi
 		sleep 0.5
 	done

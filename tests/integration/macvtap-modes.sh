@@ -127,7 +127,7 @@ check "libvirt: pass1 on a passthrough macvtap of up-pass" source_is pass1 up-pa
 echo "# ---- the guests boot ($((SECONDS - t0)) s)"
 declare -A addr
 for v in priv1 priv2 brdg1 brdg2 vepa1 vepa2 pass1; do
-	a=$(guest_wait "$v" '^PFG lease eth0 ip=10\.73\.0\.[0-9]+/24 ' 400 | sed -n 's/^PFG lease eth0 ip=\([^/]*\)\/.*/\1/p') || true
+	a=$(guest_wait "$v" '^PFG lease eth0 ip=10\.73\.0\.[0-9]+/24 ' 300 | sed -n 's/^PFG lease eth0 ip=\([^/]*\)\/.*/\1/p') || true
 	if [ -n "$a" ] && guest_wait "$v" '^PFG ready ' 120 >/dev/null; then
 		addr[$v]=$a
 		ok "$v booted over its macvtap and leased $a ($((SECONDS - t0)) s)"

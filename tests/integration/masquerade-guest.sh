@@ -117,7 +117,8 @@ sed -i 's/^  running: false$/  running: true/' "$cfg/vm.yaml"
 expect "start the VM" 0 '^Verify: observed the host again; no changes remain\.$' pf apply --yes
 mac=$(virsh domiflist web1 | awk '$3 == "podform-masq" {print $5}')
 ip=$(virsh net-dumpxml podform-masq | sed -n "s/.*<host mac='$mac' name='web1' ip='\([^']*\)'.*/\1/p")
-check "the guest PXE-booted the test guest" guest_wait web1 '^PFG ready '
+check "the guest PXE-booted the test guest from the stand-in" guest_wait web1 '^PFG boot .*podform\.from=10\.70\.0\.1( |$)'
+check "and is up" guest_wait web1 '^PFG ready '
 check "its masquerade NIC leased podform-masq's fixed address ($ip), the gateway 10.0.2.1 as router" \
 	guest_wait web1 "^PFG lease eth[0-9] ip=$ip/24 server=10\.0\.2\.1 router=10\.0\.2\.1 " 30
 # The guest's DHCP script sets no default route (it has several NICs); a guest behind
@@ -133,7 +134,15 @@ check "but from upstream the undeclared port 80 is not reachable" bash -c '! gre
 	"$(tcp_hello up 192.0.2.1 80 2>&1)"
 ip netns exec up python3 -m http.server --bind 192.0.2.2 8000 >"$work/up-http.log" 2>&1 &
 up_http=$!
-sleep 1
+# serving before the guest asks
+ip netns exec up python3 -c '
+import socket, time
+for _ in range(100):
+    try:
+        socket.create_connection(("192.0.2.2", 8000), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.1)'
 check "the guest reaches upstream through the masquerade" in_guest "$ip" "wget -q -O /dev/null http://192.0.2.2:8000/"
 check "and upstream sees the host's address, not the guest's" grep -q '^192\.0\.2\.1 .*"GET / ' "$work/up-http.log"
 kill "$up_http" 2>/dev/null || true

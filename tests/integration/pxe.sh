@@ -88,7 +88,7 @@ mac_of() { virsh domiflist "$1" | awk 'NR == 1 { print $5 }'; }
 # booted VM SERVER NET: the serial log shows a boot from SERVER and a lease in NET (a /24 prefix,
 # "10.71.0"); prints the leased address
 booted() {
-	guest_wait "$1" "^PFG boot .*podform\.from=$2( |$)" >/dev/null &&
+	guest_wait "$1" "^PFG boot .*podform\.from=${2//./\\.}( |$)" >/dev/null &&
 		guest_wait "$1" "^PFG lease eth0 ip=${3//./\\.}\.[0-9]+/24 " |
 		sed -n 's/^PFG lease eth0 ip=\([^/]*\)\/.*/\1/p'
 }
@@ -165,15 +165,16 @@ spec:
         ranges: [{start: 10.74.0.100, end: 10.74.0.150}]
 YAML
 vm bootpvm false '      interfaces:
-        - {name: lab, bridge: {}, bootFileName: boot.ipxe, tftpServerName: 10.74.0.1}
+        - {name: lab, bridge: {}, bootFileName: boot.ipxe, tftpServerName: 10.74.0.2}
   networks:
     - {name: lab, network: lab}' >"$b/vm.yaml"
 expect "bootp: apply the network and the VM" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$b" --yes
-check "bootp: libvirt's dnsmasq for lab names boot.ipxe on 10.74.0.1" \
-	grep -Eq '^dhcp-boot=boot\.ipxe(,,10\.74\.0\.1)?$' /var/lib/libvirt/dnsmasq/lab.conf
-# TFTP and HTTP only: the DHCP is libvirt's
+check "bootp: libvirt's dnsmasq for lab names boot.ipxe on 10.74.0.2" \
+	grep -Eq '^dhcp-boot=boot\.ipxe,,10\.74\.0\.2$' /var/lib/libvirt/dnsmasq/lab.conf
+# TFTP and HTTP only, on an address of its own on the network (the DHCP is libvirt's, on .1)
+ip addr add 10.74.0.2/24 dev virbr-lab
 stands+=("$work/stand-bootp")
-guest_stand_in virbr-lab 10.74.0.1 "" "$root" "$work/stand-bootp"
+guest_stand_in virbr-lab 10.74.0.2 "" "$root" "$work/stand-bootp"
 sed -i 's/running: false/running: true/' "$b/vm.yaml"
 expect "bootp: apply starts bootpvm" 0 '^Verify: observed the host again; no changes remain\.$' pf apply "$b" --yes
 
@@ -199,23 +200,29 @@ expect "a: apply starts avm" 0 '^Verify: observed the host again; no changes rem
 
 # ---------------------------------------------------------------------------
 echo "# ---- the guests boot ($((SECONDS - t0)) s)"
-# check_boot WAY VM SERVER NET LEASES...: booted from SERVER, leased in NET, and the command
-# LEASES... MAC gives the same address
+# check_boot WAY VM SERVER NET DHCP LEASES...: booted with the boot file and kernel of SERVER,
+# leased in NET from the DHCP server DHCP, the command LEASES... MAC gives the same address, the
+# guest reached DHCP from it, and the definition boots from the network first
 check_boot() {
 	local addr mac
 	addr=$(booted "$2" "$3" "$4") || { not_ok "$1: $2 booted over the network from $3"; return; }
 	ok "$1: $2 booted over the network from $3 and leased $addr ($((SECONDS - t0)) s)"
 	mac=$(mac_of "$2")
 	check "$1: the DHCP server's leases give $2's MAC $mac the address $addr" \
-		bash -c '[ "$("${@:3}" "$1")" = "$2" ] || { echo "leases: $("${@:3}" "$1")"; false; }' _ "$mac" "$addr" "${@:5}"
-	check "$1: $2 reached $3 from its leased address (a ping)" guest_wait "$2" "^PFG ping eth0 ${3//./\\.} ok$" 60
+		bash -c '[ "$("${@:3}" "$1")" = "$2" ] || { echo "leases: $("${@:3}" "$1")"; false; }' _ "$mac" "$addr" "${@:6}"
+	check "$1: $2 leased from $5 and reached it from its address (a ping)" \
+		guest_wait "$2" "^PFG ping eth0 ${5//./\\.} ok$" 60
+	check "$1: $2's definition boots from the network first" \
+		bash -c '[ "$(virsh dumpxml --inactive "$1" | grep -o -m 1 "<boot [a-z]*=.[a-z0-9]*.")" = "<boot dev='"'"'network'"'"'" ] ||
+			{ virsh dumpxml --inactive "$1" | grep -E "<boot|<os>"; false; }' _ "$2"
 }
-check_boot c1 c1vm 10.71.0.1 10.71.0 lease_of "$work/stand-c1/leases"
-check_boot ip ipvm 10.71.0.1 10.71.0 lease_of "$work/stand-c1/leases"
+check_boot c1 c1vm 10.71.0.1 10.71.0 10.71.0.1 lease_of "$work/stand-c1/leases"
+check_boot ip ipvm 10.71.0.1 10.71.0 10.71.0.1 lease_of "$work/stand-c1/leases"
 check "ip: ipvm leased the constraint's address 10.71.0.50" guest_wait ipvm '^PFG lease eth0 ip=10\.71\.0\.50/24 ' 5
-check_boot c2 c2vm 10.72.0.1 10.72.0 lease_of "$work/stand-c2/leases"
-check_boot bootp bootpvm 10.74.0.1 10.74.0 net_lease_of lab
-check_boot a avm 10.70.0.1 10.70.0 lease_of "$work/stand-a/leases"
+check_boot c2 c2vm 10.72.0.1 10.72.0 10.72.0.1 lease_of "$work/stand-c2/leases"
+# libvirt's DHCP (10.74.0.1) leases, and its <bootp> sends the guest to the server at 10.74.0.2
+check_boot bootp bootpvm 10.74.0.2 10.74.0 10.74.0.1 net_lease_of lab
+check_boot a avm 10.70.0.1 10.70.0 10.70.0.1 lease_of "$work/stand-a/leases"
 echo "# ---- done ($((SECONDS - t0)) s)"
 
 exit $((failures > 0))
