@@ -7,8 +7,8 @@
  *
  * The network is libvirt's forward mode "open": libvirt adds no firewall rules of its own, whose
  * reject of new connections into a NAT network no accept in another table could override; this
- * table does the NAT instead. Everything in the table is podform's: a rule that is no VM's, or
- * that someone edited, is a difference the next apply replaces. */
+ * table does the NAT instead. Everything in the table is podform's: a rule someone edited is a
+ * difference the next apply replaces, and one that is no VM's is deleted with --prune. */
 #include "config.h"
 #include "kinds/nat.h"
 
@@ -57,7 +57,9 @@ static int cmp_live_rule(const void *a, const void *b) {
 static live_rule rule_field(pf_arena *a, const pf_nft_rule *r) {
         const char *iface;
         live_rule f = { .vm = comment_vm(a, r->comment, &iface) };
-        bool dnat = r->dnat_addr && r->proto && r->fib_local && !r->saddr && !r->masquerade && !r->daddr_except;
+        bool out = !strcmp(r->chain, "output");
+        bool dnat = r->dnat_addr && r->proto && r->fib_local && !r->saddr && !r->masquerade &&
+                    (out ? r->daddr_except && !strcmp(r->daddr_except, PF_NFT_LOOPBACK) : !r->daddr_except);
         if (iface && !r->other && !strcmp(r->chain, "postrouting") && r->masquerade && r->saddr && !r->proto &&
             !r->dnat_addr && !r->fib_local) {
                 f.key = pf_arena_printf(a, "masquerade[%s]", iface);
@@ -121,20 +123,61 @@ static bool live_ip(void *ud, const pf_mac *mac, pf_ip *ret) {
         return !pf_parse_ip(ip, ret);
 }
 
-/* The network all masquerade NICs share: forward open, DHCP only for their host entries. */
-static void desire_network(pf_kind_ctx *k, pf_objset *have, pf_objset *want, pf_diags *d) {
+static bool vm_declared(const pf_model *model, const char *name) {
+        for (size_t i = 0; i < model->vms.n; i++)
+                if (model->vms.v[i].meta.name && !strcmp(model->vms.v[i].meta.name, name))
+                        return true;
+        return false;
+}
+
+/* The live host entries of the NAT network (gateway gw) that stay: a VM gone from the
+ * configuration but still on the host (not pruned) keeps its address, so that no new VM gets
+ * it, nor the forwards still pointing at it. */
+static size_t kept_hosts(const pf_kind_ctx *k, const pf_objset *have, const pf_obj *net, const char *gw, pf_arena *a,
+                         pf_dhcp_host **ret) {
+        const char *prefix = pf_arena_printf(a, "ip[%s].dhcp.host[", gw);
+        size_t plen = strlen(prefix), n = 0;
+        *ret = pf_arena_array(a, net ? net->fields.n : 0, sizeof(**ret));
+        for (size_t i = 0; net && i < net->fields.n; i++) {
+                const pf_field *f = &net->fields.v[i];
+                pf_dhcp_host h = { 0 };
+                const char *name = f->value ? strstr(f->value, " name=") : NULL;
+                if (strncmp(f->key, prefix, plen) || !name || strncmp(f->value, "ip=", 3))
+                        continue;
+                const char *mac = pf_arena_strndup(a, f->key + plen, strcspn(f->key + plen, "]"));
+                const char *ip = pf_arena_strndup(a, f->value + 3, strcspn(f->value + 3, " "));
+                if (pf_parse_mac(mac, &h.mac) || pf_parse_ip(ip, &h.ip))
+                        continue;
+                h.name = pf_arena_strdup(a, name + 6);
+                bool declared_mac = false;
+                for (size_t j = 0; j < k->masq->n && !declared_mac; j++)
+                        declared_mac = !memcmp(k->masq->v[j].mac.b, h.mac.b, sizeof(h.mac.b));
+                const pf_obj *vm = pf_objset_find(have, PF_R_DOMAIN, h.name);
+                if (!declared_mac && vm && !vm_declared(k->model, h.name) && !(vm->owned && k->prune))
+                        (*ret)[n++] = h;
+        }
+        return n;
+}
+
+/* The network all masquerade NICs share: forward open, DHCP only for their host entries (and
+ * the kept ones of VMs that stay). */
+static void desire_network(pf_kind_ctx *k, pf_objset *have, pf_objset *want, const pf_dhcp_host *kept, size_t n_kept,
+                           pf_diags *d) {
         const pf_masq *m = k->masq;
         pf_arena *a = &want->arena;
-        pf_dhcp_host *hosts = pf_arena_array(a, m->n, sizeof(*hosts));
+        pf_dhcp_host *hosts = pf_arena_array(a, m->n + n_kept, sizeof(*hosts));
         pf_loc at = m->v[0].iface->loc;
         for (size_t i = 0; i < m->n; i++)
                 hosts[i] = (pf_dhcp_host) { .mac = m->v[i].mac, .mac_loc = at, .ip = m->v[i].ip, .ip_loc = at,
                                             .name = m->v[i].vm->meta.name, .name_loc = at, .loc = at };
+        for (size_t i = 0; i < n_kept; i++)
+                hosts[m->n + i] = (pf_dhcp_host) { .mac = kept[i].mac, .mac_loc = at, .ip = kept[i].ip, .ip_loc = at,
+                                                   .name = kept[i].name, .name_loc = at, .loc = at };
         pf_net_ip *ip = pf_arena_array(a, 1, sizeof(*ip));
         *ip = (pf_net_ip) { .address = pf_masq_gateway(&k->host->vm_network_cidr), .address_loc = at,
                             .prefix = k->host->vm_network_cidr.prefix, .prefix_loc = at, .dhcp_loc = at, .loc = at };
         ip->dhcp_hosts.v = hosts;
-        ip->dhcp_hosts.n = m->n;
+        ip->dhcp_hosts.n = m->n + n_kept;
         pf_network n = { .meta = { .name = PF_MASQ_NETWORK, .name_loc = at, .loc = at }, .forward = PF_FORWARD_OPEN,
                          .forward_loc = at, .bridge_name = PF_MASQ_NETWORK, .bridge_name_loc = at, .bridge_stp = false,
                          .bridge_stp_loc = at, .autostart = true, .active = true };
@@ -169,7 +212,7 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
                          "masquerade interfaces' ports");
         else if (pf_nft_unreadable(k->nft))
                 pf_error(d, first, "%s: podform forwards the masquerade interfaces' ports in that table, and needs "
-                         "CAP_NET_ADMIN (root) to read it", pf_nft_unreadable(k->nft));
+                         "to read it (as root, with nf_tables in the kernel)", pf_nft_unreadable(k->nft));
         for (size_t i = 0; i < k->model->networks.n; i++)
                 if (!strcmp(k->model->networks.v[i].meta.name, PF_MASQ_NETWORK))
                         pf_error(d, k->model->networks.v[i].meta.name_loc, "the network name " PF_MASQ_NETWORK " is "
@@ -177,8 +220,13 @@ static void desire(const pf_kind_ops *self, pf_kind_ctx *k, pf_objset *have, pf_
         char gw[64];
         pf_ip gateway = pf_masq_gateway(&k->host->vm_network_cidr);
         live_ctx lc = { pf_objset_find(have, PF_R_NETWORK, PF_MASQ_NETWORK), pf_ip_format(&gateway, gw), &want->arena };
-        pf_masq_assign(m, &k->host->vm_network_cidr, live_ip, &lc, d);
-        desire_network(k, have, want, d);
+        pf_dhcp_host *kept;
+        size_t n_kept = kept_hosts(k, have, lc.net, gw, &want->arena, &kept);
+        pf_ip *kept_ips = pf_arena_array(&want->arena, n_kept, sizeof(*kept_ips));
+        for (size_t i = 0; i < n_kept; i++)
+                kept_ips[i] = kept[i].ip;
+        pf_masq_assign(m, &k->host->vm_network_cidr, live_ip, &lc, kept_ips, n_kept, d);
+        desire_network(k, have, want, kept, n_kept, d);
 
         const char *except = range_except(&want->arena, &k->host->vm_network_cidr);
         pf_fields fb;

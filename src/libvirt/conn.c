@@ -355,7 +355,7 @@ bool pf_lv_owned_network_ip(pf_lv_host *h, const char *name, char *buf, size_t s
         virNetworkPtr net = virNetworkLookupByName(h->conn, name);
         char uuid[VIR_UUID_STRING_BUFLEN];
         bool found = false;
-        if (net && virNetworkGetUUIDString(net, uuid) == 0 && pf_owner_has(h->owner, PF_R_NETWORK, name, uuid)) {
+        if (net && virNetworkGetUUIDString(net, uuid) == 0 && pf_owner_has(ROOT(h)->owner, PF_R_NETWORK, name, uuid)) {
                 _cleanup_free_ char *xml = virNetworkGetXMLDesc(net, 0);
                 _cleanup_xml_doc_ xmlDocPtr doc = xml ? pf_xml_parse(xml) : NULL;
                 xmlNodePtr ip = doc ? pf_xml_child(xmlDocGetRootElement(doc), "ip") : NULL;
@@ -450,6 +450,8 @@ static int cmp_doc(const void *a, const void *b) {
 }
 
 pf_lv_doc *pf_lv_doc_find(pf_lv_host *h, pf_rkind kind, const char *name) {
+        h = ROOT(h);    /* a worker's connection holds no documents; the first call sorts them,
+                         * on the main thread (observe and plan: apply's workers only look up) */
         if (!h->docs_sorted) {
                 if (h->n_docs)
                         qsort(h->docs, h->n_docs, sizeof(*h->docs), cmp_doc);

@@ -16,6 +16,9 @@
 #include "model/model.h"
 
 #define PF_NFT_TABLE "podform"          /* family ip */
+/* The host's own connections to loopback stay the host's: DNAT would send them out with a
+ * loopback source, which the kernel drops, so `ssh localhost` would break on a declared 22. */
+#define PF_NFT_LOOPBACK "127.0.0.0/8"
 
 typedef struct pf_nft pf_nft;
 

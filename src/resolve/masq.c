@@ -47,7 +47,7 @@ static bool take(taken *t, uint32_t addr) {
 }
 
 void pf_masq_assign(pf_masq *m, const pf_cidr *range, bool (*live)(void *ud, const pf_mac *mac, pf_ip *ret),
-                    void *ud, pf_diags *d) {
+                    void *ud, const pf_ip *kept, size_t n_kept, pf_diags *d) {
         if (!m->n || range->ip.family != AF_INET || range->prefix > 30)
                 return;
         qsort(m->v, m->n, sizeof(*m->v), cmp_nic);
@@ -57,6 +57,10 @@ void pf_masq_assign(pf_masq *m, const pf_cidr *range, bool (*live)(void *ud, con
                 t.n = 1u << 20;         /* a map of a million addresses is plenty to hash into */
         t.v = pf_xcalloc(t.n, sizeof(*t.v));
         bool *done = pf_xcalloc(m->n, sizeof(*done));
+        uint32_t used = 0;
+        for (size_t i = 0; i < n_kept; i++)
+                if (kept[i].family == AF_INET && pf_ip_in_cidr(&kept[i], range))
+                        used += take(&t, ip4(&kept[i]));
         for (size_t i = 0; live && i < m->n; i++) {
                 pf_ip ip;
                 done[i] = live(ud, &m->v[i].mac, &ip) && ip.family == AF_INET && pf_ip_in_cidr(&ip, range) &&
@@ -64,7 +68,6 @@ void pf_masq_assign(pf_masq *m, const pf_cidr *range, bool (*live)(void *ud, con
                 if (done[i])
                         m->v[i].ip = ip;
         }
-        uint32_t used = 0;
         for (size_t i = 0; i < m->n; i++)
                 used += done[i];
         for (size_t i = 0; i < m->n; i++) {

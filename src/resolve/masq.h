@@ -36,5 +36,7 @@ pf_ip pf_masq_gateway(const pf_cidr *range);
  * the range, else one derived from the MAC (a hash of it, the next free one on a collision), so
  * the same MAC gets the same address run after run. A range too small for all of them is a
  * positioned error. */
+/* `kept` (n_kept) are addresses no declared NIC may get: those of VMs that are gone from the
+ * configuration but stay on the host (no --prune), so that no port forward reaches a new VM. */
 void pf_masq_assign(pf_masq *m, const pf_cidr *range, bool (*live)(void *ud, const pf_mac *mac, pf_ip *ret),
-                    void *ud, pf_diags *d);
+                    void *ud, const pf_ip *kept, size_t n_kept, pf_diags *d);

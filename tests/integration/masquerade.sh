@@ -65,7 +65,9 @@ rules() {
 	nft -j list table ip podform | jq -r --arg vm "$1" '.nftables[] | select(.rule) | .rule |
 		select(.comment | startswith($vm + "/")) |
 		if (.expr | map(has("masquerade")) | any) then "\(.chain) masquerade \(.expr[0].match.right)"
-		else "\(.chain) \(.expr[1].match.left.payload.protocol)/\(.expr[1].match.right) \(.expr[2].dnat.addr):\(.expr[2].dnat.port)" end' |
+		else (.expr | map(select(.match.left.payload.field? == "dport")) | .[0].match) as $p |
+			(.expr | map(select(.dnat)) | .[0].dnat) as $d |
+			"\(.chain) \($p.left.payload.protocol)/\($p.right) \($d.addr):\($d.port)" end' |
 		sort
 }
 export -f rules
@@ -108,6 +110,8 @@ prerouting udp/5353 $web1:5353
 EOF
 check "web1's rules: each declared port forwarded to it, its traffic masqueraded" diff -u "$work/web1.want" <(rules web1)
 check "db1's rules: its one port" bash -c '[ "$(rules db1 | grep -c " tcp/5432 $0:5432$")" = 2 ]' "$db1"
+check "the host's own connections to loopback are not forwarded (chain output)" bash -c '
+	nft list chain ip podform output | grep -q "ip daddr != 127\.0\.0\.0/8 fib daddr type local tcp dport 8080 dnat to $0:8080 comment \"web1/default\""' "$web1"
 check "the rules match the host's own addresses only (fib daddr type local)" bash -c '
 	nft list chain ip podform prerouting | grep -q "fib daddr type local tcp dport 8080 dnat to $0:8080 comment \"web1/default\""' "$web1"
 check "the host's own table is as it was" diff -u "$work/hostfw.before" <(nft list table inet hostfw)

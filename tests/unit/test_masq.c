@@ -83,7 +83,7 @@ static void run_case(const masq_case *c) {
                 pf_masq_add(&m, &vms[n], &ifaces[n], &mac);
         }
         pf_diags d = { 0 };
-        pf_masq_assign(&m, &range, live_of, (void *) c, &d);
+        pf_masq_assign(&m, &range, live_of, (void *) c, NULL, 0, &d);
         if (c->error) {
                 if (d.n_errors != 1 || !strstr(d.v[0].msg, c->error))
                         fail_msg("%s: wanted one error with \"%s\", got %zu%s%s", c->name, c->error, d.n_errors,
@@ -137,10 +137,46 @@ static void test_order_is_no_input(void **state) {
         run_case(&rev);
 }
 
+/* Addresses kept for VMs that stay on the host undeclared are given to no declared NIC: with
+ * four of a /29's five guest addresses kept, the one NIC gets the fifth, whatever its hash;
+ * with all five kept, it is an error. */
+static void test_kept_addresses(void **state) {
+        (void) state;
+        pf_cidr range;
+        assert_null(pf_parse_cidr("10.5.0.8/29", true, &range));
+        pf_ip kept[5];
+        const char *text[5] = { "10.5.0.10", "10.5.0.11", "10.5.0.12", "10.5.0.13", "10.5.0.14" };
+        for (size_t i = 0; i < 5; i++)
+                assert_null(pf_parse_ip(text[i], &kept[i]));
+        for (size_t k = 0; k < 5; k++) {        /* each address in turn is the free one */
+                pf_ip four[4];
+                for (size_t i = 0, j = 0; i < 5; i++)
+                        if (i != k)
+                                four[j++] = kept[i];
+                pf_vm vm = { .meta.name = "new" };
+                pf_iface iface = { .name = "nic", .loc = { NULL, 1, 1 } };
+                pf_mac mac;
+                assert_null(pf_parse_mac("52:54:00:00:00:07", &mac));
+                pf_masq m = { 0 };
+                pf_masq_add(&m, &vm, &iface, &mac);
+                pf_diags d = { 0 };
+                pf_masq_assign(&m, &range, NULL, NULL, four, 4, &d);
+                assert_int_equal(d.n_errors, 0);
+                char got[64];
+                assert_string_equal(pf_ip_format(&m.v[0].ip, got), text[k]);
+                pf_masq_assign(&m, &range, NULL, NULL, kept, 5, &d);
+                assert_int_equal(d.n_errors, 1);
+                assert_non_null(strstr(d.v[0].msg, "no address left"));
+                pf_diag_free(&d);
+                pf_masq_free(&m);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_addresses),
                 cmocka_unit_test(test_order_is_no_input),
+                cmocka_unit_test(test_kept_addresses),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static void test_batch_text(void **state) {
                 "255.255.255.255 } masquerade comment \"web1/default\"\n"
                 "add rule ip podform prerouting fib daddr type local tcp dport 8080 dnat to 10.0.2.78:8080 comment "
                 "\"web1/default\"\n"
-                "add rule ip podform output fib daddr type local udp dport 53 dnat to 10.0.2.78:53 comment "
+                "add rule ip podform output ip daddr != 127.0.0.0/8 fib daddr type local udp dport 53 dnat to 10.0.2.78:53 comment "
                 "\"web1/default\"\n"
                 "delete table ip podform\n");
         pf_nft_batch_free(&b);
