@@ -20,7 +20,7 @@ declared, so libvirt plays no part) and PODFORM_STATE_DIR in the temporary direc
             wall time is reported, with the round trips from its line "Observed the host: N
             netlink requests (each one round trip; dumps included)."
   re-apply  `PODFORM apply --yes` again: must print "Applied nothing: 0 mutating libvirt calls,
-            0 netlink changes."
+            0 netlink changes, 0 nftables transactions."
 
 Each podform run is timed on its own, with its peak RSS from os.wait4. The apply's netlink changes
 are counted by construction (podform does not print them for an apply that changes something):
@@ -38,6 +38,7 @@ fails or a goal is missed; 2 on usage errors; 77 when not root or `unshare` is m
 Python 3 standard library only.
 """
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -197,7 +198,7 @@ def inner(podform, conf_file, tmp, nics, ports, runs, bridges, macvtaps):
 
     log = os.path.join(tmp, "reapply.log")
     secs, rss, rc, cpu = timed([podform, "apply", "--yes"] + base, log, env)
-    m = re.search(r"^Applied nothing: (\d+) mutating libvirt calls, (\d+) netlink changes\.$", read(log), re.M)
+    m = re.search(r"^Applied nothing: (\d+) mutating libvirt calls, (\d+) netlink changes(?:, \d+ nftables transactions)?\.$", read(log), re.M)
     res["reapply"] = {"seconds": secs, "rss": rss, "rc": rc, "cpu": cpu, "log": tail(log),
                       "libvirt_calls": int(m.group(1)) if m else None,
                       "netlink_changes": int(m.group(2)) if m else None}
@@ -237,6 +238,12 @@ def main():
         print("links-scale: SKIP: not root (a private network namespace and netlink changes need "
               "CAP_SYS_ADMIN and CAP_NET_ADMIN)", file=sys.stderr)
         return 77
+    # The macvtaps' character devices are /dev/tap<ifindex> in the one devtmpfs every network
+    # namespace shares: hold the tests' macvtap lock (tests/integration/macvtap-lock.sh), so
+    # that no test's VM opens one of ours, nor we one of theirs.
+    lock_dir = next(d for d in ("/run/lock", "/run", "/tmp") if os.path.isdir(d))
+    lock = open(os.path.join(lock_dir, "podform-tests-macvtap.lock"), "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     if not shutil.which("unshare") or not shutil.which("ip"):
         print("links-scale: SKIP: unshare (util-linux) and ip (iproute2) are needed", file=sys.stderr)
         return 77
