@@ -38,6 +38,7 @@ static bool order_needs(pf_order later, pf_order earlier) {
         case PF_ORDER_IN_POOL: return earlier == PF_ORDER_INDEPENDENT;
         case PF_ORDER_NEEDS_LINKS: return earlier <= PF_ORDER_STACKED_LINK;
         case PF_ORDER_NEEDS_ALL: return earlier < PF_ORDER_NEEDS_ALL;
+        case PF_ORDER_NEEDS_GUEST: return earlier < PF_ORDER_NEEDS_GUEST;
         }
         return true;
 }
