@@ -315,7 +315,8 @@ void pf_config_load_path(pf_config *c, const char *path) {
         path_list files = { 0 };
         collect(c, path, &files, 0);
         /* Byte order of the whole path: the same on every machine, whatever the locale. */
-        qsort(files.v, files.n, sizeof(*files.v), path_cmp);
+        if (files.n)    /* an empty directory: no array, and qsort may not be given NULL */
+                qsort(files.v, files.n, sizeof(*files.v), path_cmp);
         for (size_t i = 0; i < files.n; i++) {
                 load_file(c, files.v[i]);
                 free(files.v[i]);
